@@ -1,0 +1,93 @@
+//! The one domain error. It names what happened; each gateway decides, in one place, how that
+//! looks on its wire.
+
+/// What went wrong, in domain terms. No HTTP statuses, errcodes or SQL types.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No visible user matches (unknown, departed, or outside the caller's view).
+    #[error("user not found")]
+    UserNotFound,
+    /// A required mobile was missing or empty.
+    #[error("mobile is missing")]
+    MobileMissing,
+    /// A mobile that is neither national digits nor `+CC-NNNN`.
+    #[error("mobile is malformed")]
+    MobileMalformed,
+    /// A parameter had a value the operation does not take.
+    #[error("invalid parameter {name}")]
+    InvalidParameter {
+        /// The parameter's wire name.
+        name: &'static str,
+    },
+    /// No access token was given.
+    #[error("access token missing")]
+    TokenMissing,
+    /// The access token is unknown.
+    #[error("access token invalid")]
+    TokenInvalid,
+    /// The access token has expired.
+    #[error("access token expired")]
+    TokenExpired,
+    /// The caller's app lacks a scope the operation needs.
+    #[error("scope {scope} missing")]
+    ScopeMissing {
+        /// The scope the operation needs.
+        scope: &'static str,
+    },
+    /// The operation needs a user token and got an app token, or the reverse.
+    #[error("wrong kind of token; needs {scope}")]
+    WrongTokenKind {
+        /// The scope named to the caller as required.
+        scope: &'static str,
+    },
+    /// The operation is not open to this app type.
+    #[error("app type not allowed; needs {scope}")]
+    WrongAppType {
+        /// The scope named to the caller as required.
+        scope: &'static str,
+    },
+    /// Unknown app key or wrong secret.
+    #[error("bad app key or secret")]
+    BadAppSecret,
+    /// An app-token request without key or secret.
+    #[error("app credentials missing")]
+    AppCredentialsMissing,
+    /// Unknown suite key or wrong suite secret.
+    #[error("bad suite key or secret")]
+    BadSuiteKey,
+    /// Wrong suite ticket.
+    #[error("bad suite ticket")]
+    BadSuiteTicket,
+    /// The corp has not authorised the suite.
+    #[error("corp has not authorised the app")]
+    NotAuthorised,
+    /// Unknown, expired or already used authorisation code.
+    #[error("invalid authorisation code")]
+    CodeInvalid,
+    /// Unknown, expired or already used refresh token.
+    #[error("invalid refresh token")]
+    RefreshTokenInvalid,
+    /// The server is over its in-flight limit, or the store did not answer in time.
+    #[error("overloaded")]
+    Overloaded,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A store failure, in kinds that carry no database library types.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (for example by a concurrent writer).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The store could not be reached or did not answer in time.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data that the domain cannot read.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// Anything else.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}

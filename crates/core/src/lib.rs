@@ -1,0 +1,18 @@
+//! dingdir's domain: the directory model (corps, people, memberships, apps), its rules
+//! (identifier scoping, mobiles, secrets), the seed format, and the [`Store`] and [`Clock`] ports.
+//!
+//! This crate knows nothing of HTTP or SQL: it never uses axum, sqlx or reqwest. Gateways shape
+//! responses from what it returns; the `dingdir-store` crate implements [`Store`].
+
+pub mod clock;
+pub mod error;
+pub mod ident;
+pub mod mobile;
+pub mod model;
+pub mod secret;
+pub mod seed;
+pub mod store;
+
+pub use clock::{Clock, MovableClock, SystemClock};
+pub use error::{Error, StoreError};
+pub use store::Store;

@@ -1,0 +1,205 @@
+//! The directory: corps, people, their memberships, and apps.
+
+use crate::mobile::Mobile;
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An organisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Corp {
+    /// `ding` + 32 hex.
+    pub id: CorpId,
+    /// Display name.
+    pub name: String,
+}
+
+/// dingdir's own id of a person (one DingTalk account). Never on DingTalk's wire: the wire sees
+/// userids, unionIds and openIds derived from it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PersonId(pub String);
+
+impl fmt::Display for PersonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One DingTalk account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// dingdir's id.
+    pub id: PersonId,
+    /// A 64-bit number derived from `id`, from which unionIds and openIds are encrypted.
+    pub number: u64,
+    /// Display name.
+    pub nick: String,
+    /// Mobile; required for normal accounts, unique among them.
+    pub mobile: Option<Mobile>,
+    /// Personal email.
+    pub email: Option<String>,
+    /// Avatar URL.
+    pub avatar_url: Option<String>,
+    /// Argon2id PHC string of the sign-in password; no password means no browser sign-in.
+    pub password_hash: Option<String>,
+    /// The corp owning this exclusive account; `None` for a normal account.
+    pub exclusive_of: Option<CorpId>,
+}
+
+/// Whether a member is still in the corp.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// A current member.
+    #[default]
+    Active,
+    /// Has left; invisible to every lookup, but the userid stays taken.
+    Departed,
+}
+
+impl MemberStatus {
+    /// The stored and seed spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Departed => "departed",
+        }
+    }
+
+    /// Reads the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "departed" => Some(Self::Departed),
+            _ => None,
+        }
+    }
+}
+
+/// A person in a corp.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    /// The corp.
+    pub corp_id: CorpId,
+    /// The member's userid in that corp.
+    pub userid: UserId,
+    /// The person.
+    pub person_id: PersonId,
+    /// The in-org name; `None` means the person's nick.
+    pub name: Option<String>,
+    /// Active or departed.
+    pub status: MemberStatus,
+}
+
+/// The three app types DingTalk has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppKind {
+    /// Owned by one corp (企业内部应用).
+    Internal,
+    /// An ISV suite, authorised into corps (第三方企业应用).
+    ThirdPartyEnterprise,
+    /// An ISV app for individuals (第三方个人应用).
+    ThirdPartyPersonal,
+}
+
+impl AppKind {
+    /// The stored and seed spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Internal => "internal",
+            Self::ThirdPartyEnterprise => "third_party_enterprise",
+            Self::ThirdPartyPersonal => "third_party_personal",
+        }
+    }
+
+    /// Reads the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "internal" => Some(Self::Internal),
+            "third_party_enterprise" => Some(Self::ThirdPartyEnterprise),
+            "third_party_personal" => Some(Self::ThirdPartyPersonal),
+            _ => None,
+        }
+    }
+}
+
+/// An app registered with DingTalk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct App {
+    /// The app key (= OAuth client id = suite key).
+    pub key: AppKey,
+    /// Display name, shown on the consent page.
+    pub name: String,
+    /// Argon2id PHC string of the secret.
+    pub secret_hash: String,
+    /// Internal, third-party enterprise or third-party personal.
+    pub kind: AppKind,
+    /// The owning corp of an internal app.
+    pub corp_id: Option<CorpId>,
+    /// The ISV of a third-party app.
+    pub isv: Option<String>,
+    /// Granted scopes, sorted.
+    pub scopes: Vec<String>,
+    /// Registered OAuth redirect URIs, sorted.
+    pub redirect_uris: Vec<String>,
+    /// Corps a third-party enterprise app is authorised in, sorted.
+    pub authorized_corps: Vec<CorpId>,
+    /// The suite ticket a third-party enterprise app must present for corp tokens.
+    pub suite_ticket: Option<String>,
+}
+
+impl App {
+    /// The developer account whose namespace this app's unionIds live in: the owning corp of an
+    /// internal app, the ISV of a third-party app.
+    pub fn developer(&self) -> Developer {
+        match (&self.corp_id, &self.isv) {
+            (Some(corp), _) if self.kind == AppKind::Internal => Developer::Corp(corp.clone()),
+            (_, Some(isv)) => Developer::Isv(isv.clone()),
+            _ => Developer::Isv(self.key.0.clone()),
+        }
+    }
+
+    /// Whether the app holds `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The corps the app is installed in: its owner, or the corps that authorised it.
+    pub fn installed_in(&self) -> Vec<CorpId> {
+        match self.kind {
+            AppKind::Internal => self.corp_id.iter().cloned().collect(),
+            AppKind::ThirdPartyEnterprise => self.authorized_corps.clone(),
+            AppKind::ThirdPartyPersonal => Vec::new(),
+        }
+    }
+}
+
+/// A developer account: the namespace of unionIds. WIRE.md §D1.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Developer {
+    /// A corp developing its own internal apps.
+    Corp(CorpId),
+    /// An ISV developing third-party apps.
+    Isv(String),
+}
+
+impl fmt::Display for Developer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Corp(c) => write!(f, "corp:{c}"),
+            Self::Isv(i) => write!(f, "isv:{i}"),
+        }
+    }
+}
+
+/// The whole directory, in a stable order: what `export` writes and `apply` reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Directory {
+    /// Corps, by id.
+    pub corps: Vec<Corp>,
+    /// Apps, by key.
+    pub apps: Vec<App>,
+    /// People, by id, each with their memberships by corp.
+    pub people: Vec<(Person, Vec<Membership>)>,
+}

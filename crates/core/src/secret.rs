@@ -1,0 +1,68 @@
+//! Secrets at rest (Argon2id) and fresh random tokens.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+
+/// Why a secret could not be hashed or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The operating system's random source failed.
+    #[error("random source failed: {0}")]
+    Random(String),
+    /// Hashing failed, or a stored hash is not an Argon2 PHC string.
+    #[error("{0}")]
+    Hash(String),
+}
+
+/// Hashes `secret` with Argon2id and a fresh salt, as a PHC string.
+pub fn hash(secret: &str) -> Result<String, SecretError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| SecretError::Random(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| SecretError::Hash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| SecretError::Hash(e.to_string()))
+}
+
+/// Whether `hash` is an Argon2 PHC string that [`verify`] can read.
+pub fn is_valid_hash(hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
+}
+
+/// Checks `secret` against a PHC string in constant time; a malformed hash never matches.
+pub fn verify(secret: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+}
+
+/// `n` random bytes as lower-case hex: `random_hex(16)` is a DingTalk-shaped token. WIRE.md §C5.
+pub fn random_hex(n: usize) -> Result<String, SecretError> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(|e| SecretError::Random(e.to_string()))?;
+    Ok(crate::ident::hex(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ_by_salt() {
+        let a = hash("s3cr3t/+=中").unwrap();
+        let b = hash("s3cr3t/+=中").unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("$argon2id$"));
+        assert!(is_valid_hash(&a));
+        assert!(verify("s3cr3t/+=中", &a));
+        assert!(!verify("s3cr3t", &a));
+        assert!(!verify("x", "not a hash"));
+        assert!(!is_valid_hash("$2b$12$abcdefghijklmnopqrstuv"));
+    }
+
+    #[test]
+    fn tokens_are_lower_hex() {
+        let t = random_hex(16).unwrap();
+        assert_eq!(t.len(), 32);
+        assert!(t.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    }
+}

@@ -1,0 +1,314 @@
+//! The declarative seed format: YAML that names corps, apps and people. Applying a seed creates
+//! and updates what it names and never deletes; applying the same file twice leaves the same
+//! state. A bad file is refused whole with `file:line:column: field: message`, before any write.
+//!
+//! Ids left out are derived from what the file does name (a corp's name, an app's name, a normal
+//! account's mobile, an exclusive account's owning corp and userid), so they stay stable across
+//! re-applies; `export` writes every id out, so an exported file can rename things freely.
+//! Plain secrets and passwords are hashed with Argon2id; when a stored hash already matches the
+//! given plain value it is kept, so re-applying does not churn hashes.
+
+mod locate;
+mod validate;
+
+pub use locate::{FieldPath, LineCol, Locator};
+pub use validate::Plan;
+
+use crate::model::{AppKind, Directory, MemberStatus};
+use crate::store::Store;
+use crate::{StoreError, secret};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A whole seed file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "dingdir seed",
+    description = "A declarative DingTalk directory for dingdir."
+)]
+pub struct SeedDoc {
+    /// Organisations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corps: Vec<CorpSeed>,
+    /// Apps of the three DingTalk types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppSeed>,
+    /// People (DingTalk accounts) and their memberships.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub people: Vec<PersonSeed>,
+}
+
+/// An organisation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorpSeed {
+    /// corpId: `ding` + 1 to 60 letters or digits; derived from `name` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^ding[A-Za-z0-9]{1,60}$"))]
+    pub id: Option<String>,
+    /// Display name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+}
+
+/// An app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppSeed {
+    /// AppKey (= clientId = suiteKey): 4 to 64 letters or digits; derived from `name` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9]{4,64}$"))]
+    pub key: Option<String>,
+    /// Display name, shown on the consent page.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// `internal`, `third_party_enterprise` or `third_party_personal`.
+    #[serde(rename = "type")]
+    pub kind: AppKind,
+    /// The AppSecret in plain text (stored hashed). Exactly one of `secret` and `secret_hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The AppSecret as an Argon2id PHC string, as `export` writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hash: Option<String>,
+    /// The owning corp; required for `internal`, refused otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp: Option<String>,
+    /// The ISV (developer account) of a third-party app; defaults to the app key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isv: Option<String>,
+    /// Granted scopes, e.g. `Contact.User.Read`, `Contact.User.mobile`, `qyapi_get_member_by_mobile`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Registered OAuth redirect URIs (absolute http or https URLs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// Corps that authorised a `third_party_enterprise` app.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorized_corps: Vec<String>,
+    /// The suite ticket a `third_party_enterprise` app must send for corp tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite_ticket: Option<String>,
+}
+
+/// A person: one DingTalk account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonSeed {
+    /// dingdir's own id of the person (letters, digits, `_`, `-`); derived when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub id: Option<String>,
+    /// Display name.
+    #[schemars(length(min = 1))]
+    pub nick: String,
+    /// National digits (state code 86, or `state_code`) or `+CC-NNNN`. Required for normal accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Country calling code of a bare-digit `mobile`; defaults to `86`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_code: Option<String>,
+    /// Personal email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Avatar URL (http or https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// Browser sign-in password in plain text (stored hashed). At most one of `password` and `password_hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Browser sign-in password as an Argon2id PHC string, as `export` writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// For an exclusive (enterprise) account: the corp that owns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_of: Option<String>,
+    /// The person's memberships; replaces the stored list when applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memberships: Vec<MembershipSeed>,
+}
+
+/// A person's membership of a corp.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipSeed {
+    /// The corp's id.
+    pub corp: String,
+    /// The userid in that corp (letters, digits, `_ . @ -`); a 17-digit one is derived when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.@-]{1,64}$"))]
+    pub userid: Option<String>,
+    /// The in-org name; defaults to the person's nick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `active` (default) or `departed`.
+    #[serde(default)]
+    pub status: MemberStatus,
+}
+
+/// A seed refused: where and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedError {
+    /// The file's name as the user gave it.
+    pub file: String,
+    /// Line and column, from 1.
+    pub at: LineCol,
+    /// The field path, e.g. `people[2].mobile`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SeedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.at.line, self.at.column, self.field, self.message
+        )
+    }
+}
+
+impl std::error::Error for SeedError {}
+
+/// Why applying a seed failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The seed is wrong; nothing was written.
+    #[error(transparent)]
+    Invalid(#[from] SeedError),
+    /// Hashing a secret failed; nothing was written.
+    #[error("hashing a secret")]
+    Secret(#[from] secret::SecretError),
+    /// The store failed; the transaction was rolled back.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Parses `text` (named `file` in errors) into a seed document.
+pub fn parse(file: &str, text: &str) -> Result<(SeedDoc, Locator), SeedError> {
+    let locator = Locator::new(text);
+    match serde_saphyr::from_str::<SeedDoc>(text) {
+        Ok(doc) => Ok((doc, locator)),
+        Err(e) => {
+            let at = e
+                .location()
+                .map(|l| LineCol {
+                    line: l.line(),
+                    column: l.column(),
+                })
+                .unwrap_or(LineCol { line: 1, column: 1 });
+            let message = e.without_snippet().to_string();
+            let mut message = message.lines().next().unwrap_or("invalid YAML").to_owned();
+            // The position is already in front; drop the parser's own copy of it.
+            if let Some(cut) = message.rfind(" at line ") {
+                message.truncate(cut);
+            }
+            let mut field = locator.path_at(at);
+            // An unknown key has no value node of its own: name it under its parent.
+            if let Some(key) = message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+            {
+                if matches!(field.0.last(), Some(locate::Seg::Key(_))) {
+                    field.0.pop();
+                }
+                field = field.key(key);
+            }
+            Err(SeedError {
+                file: file.to_owned(),
+                at,
+                field: field.to_string(),
+                message,
+            })
+        }
+    }
+}
+
+/// Parses, validates and applies a seed in one transaction; on any error the store is unchanged.
+pub async fn apply_text(store: &dyn Store, file: &str, text: &str) -> Result<Plan, ApplyError> {
+    let (doc, locator) = parse(file, text)?;
+    let plan = Plan::build(file, &doc, &locator)?;
+    apply_plan(store, &plan).await?;
+    Ok(plan)
+}
+
+/// Checks a validated plan against the store, resolves its secrets and writes it in one transaction.
+pub async fn apply_plan(store: &dyn Store, plan: &Plan) -> Result<(), ApplyError> {
+    plan.check_against(store).await?;
+    let directory = plan.resolve(store).await?;
+    store.apply(&directory).await?;
+    Ok(())
+}
+
+/// The store's whole directory as a seed document, every id written out, in a stable order.
+pub fn export(directory: &Directory) -> SeedDoc {
+    SeedDoc {
+        corps: directory
+            .corps
+            .iter()
+            .map(|c| CorpSeed {
+                id: Some(c.id.0.clone()),
+                name: c.name.clone(),
+            })
+            .collect(),
+        apps: directory
+            .apps
+            .iter()
+            .map(|a| AppSeed {
+                key: Some(a.key.0.clone()),
+                name: a.name.clone(),
+                kind: a.kind,
+                secret: None,
+                secret_hash: Some(a.secret_hash.clone()),
+                corp: a.corp_id.as_ref().map(|c| c.0.clone()),
+                isv: a.isv.clone(),
+                scopes: a.scopes.clone(),
+                redirect_uris: a.redirect_uris.clone(),
+                authorized_corps: a.authorized_corps.iter().map(|c| c.0.clone()).collect(),
+                suite_ticket: a.suite_ticket.clone(),
+            })
+            .collect(),
+        people: directory
+            .people
+            .iter()
+            .map(|(p, ms)| PersonSeed {
+                id: Some(p.id.0.clone()),
+                nick: p.nick.clone(),
+                mobile: p.mobile.as_ref().map(|m| m.national().to_owned()),
+                state_code: p.mobile.as_ref().map(|m| m.state_code().to_owned()),
+                email: p.email.clone(),
+                avatar_url: p.avatar_url.clone(),
+                password: None,
+                password_hash: p.password_hash.clone(),
+                exclusive_of: p.exclusive_of.as_ref().map(|c| c.0.clone()),
+                memberships: ms
+                    .iter()
+                    .map(|m| MembershipSeed {
+                        corp: m.corp_id.0.clone(),
+                        userid: Some(m.userid.0.clone()),
+                        name: m.name.clone(),
+                        status: m.status,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Writes a seed document as YAML.
+pub fn to_yaml(doc: &SeedDoc) -> Result<String, String> {
+    // One line per value (no folded scalars), list items indented under their key.
+    let options = serde_saphyr::ser_options! { prefer_block_scalars: false, compact_list_indent: false };
+    serde_saphyr::to_string_with_options(doc, options).map_err(|e| e.to_string())
+}
+
+/// The JSON Schema of the seed format, as committed at `schema/seed.schema.json`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(SeedDoc);
+    let mut out = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    out.push('\n');
+    out
+}

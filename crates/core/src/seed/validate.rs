@@ -1,0 +1,528 @@
+//! From a parsed seed to a checked plan: every rule that can be decided from the file alone runs
+//! in [`Plan::build`]; the rules that need the store (references to stored corps, mobiles and
+//! userids held by people the file does not name) run in [`Plan::check_against`].
+
+use super::{FieldPath, LineCol, Locator, SeedDoc, SeedError};
+use crate::ident::{app_key_for, corp_id_for, person_id_for, person_number, userid_for};
+use crate::mobile::{Mobile, MobileError};
+use crate::model::{App, AppKind, Corp, Directory, Membership, Person, PersonId};
+use crate::secret::{self, SecretError};
+use crate::store::Store;
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A place in the seed file.
+#[derive(Clone, Debug)]
+struct Place {
+    at: LineCol,
+    field: FieldPath,
+}
+
+#[derive(Clone, Debug)]
+enum SecretInput {
+    Plain(String),
+    Hash(String),
+}
+
+#[derive(Debug)]
+struct PlannedApp {
+    app: App,
+    secret: SecretInput,
+}
+
+#[derive(Debug)]
+struct PlannedPerson {
+    person: Person,
+    password: Option<SecretInput>,
+    place: Place,
+    mobile_place: Place,
+    memberships: Vec<(Membership, Place)>,
+}
+
+/// A seed that passed every rule the file alone can decide.
+#[derive(Debug)]
+pub struct Plan {
+    file: String,
+    corps: Vec<Corp>,
+    apps: Vec<PlannedApp>,
+    people: Vec<PlannedPerson>,
+    /// Corps the file refers to without defining them: they must exist in the store.
+    corp_refs: Vec<(CorpId, Place)>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    locator: &'a Locator,
+}
+
+impl Ctx<'_> {
+    fn place(&self, field: FieldPath) -> Place {
+        Place {
+            at: self.locator.find(&field),
+            field,
+        }
+    }
+
+    fn err(&self, field: FieldPath, message: impl Into<String>) -> SeedError {
+        let place = self.place(field);
+        self.err_at(&place, message)
+    }
+
+    fn err_at(&self, place: &Place, message: impl Into<String>) -> SeedError {
+        SeedError {
+            file: self.file.to_owned(),
+            at: place.at,
+            field: place.field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+fn is_id(s: &str, extra: &[u8], max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
+fn is_corp_id(s: &str) -> bool {
+    s.strip_prefix("ding").is_some_and(|rest| is_id(rest, b"", 60))
+}
+
+fn is_http_url(s: &str) -> bool {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !s.contains(char::is_whitespace)
+    })
+}
+
+fn non_empty(s: &str) -> bool {
+    !s.trim().is_empty()
+}
+
+impl Plan {
+    /// Checks every rule that the file alone decides and derives the ids it leaves out.
+    pub fn build(file: &str, doc: &SeedDoc, locator: &Locator) -> Result<Self, SeedError> {
+        let cx = Ctx { file, locator };
+        let root = FieldPath::default();
+
+        let mut corps = Vec::new();
+        let mut corp_lines: HashMap<CorpId, u64> = HashMap::new();
+        for (i, c) in doc.corps.iter().enumerate() {
+            let at = root.key("corps").index(i);
+            if !non_empty(&c.name) {
+                return Err(cx.err(at.key("name"), "must not be empty"));
+            }
+            let id = match &c.id {
+                Some(id) if is_corp_id(id) => CorpId(id.clone()),
+                Some(_) => return Err(cx.err(at.key("id"), "must be `ding` followed by 1 to 60 letters or digits")),
+                None => corp_id_for(&c.name),
+            };
+            let line = locator.find(&at).line;
+            if let Some(first) = corp_lines.insert(id.clone(), line) {
+                return Err(cx.err(at.key("id"), format!("duplicate corp {id} (first at line {first})")));
+            }
+            corps.push(Corp {
+                id,
+                name: c.name.clone(),
+            });
+        }
+
+        let mut corp_refs: Vec<(CorpId, Place)> = Vec::new();
+        let mut corp_ref = |value: &str, field: FieldPath| -> Result<CorpId, SeedError> {
+            if !is_corp_id(value) {
+                return Err(cx.err(
+                    field,
+                    format!("`{value}` is not a corp id (`ding` + letters or digits)"),
+                ));
+            }
+            let id = CorpId(value.to_owned());
+            if !corp_lines.contains_key(&id) {
+                corp_refs.push((id.clone(), cx.place(field)));
+            }
+            Ok(id)
+        };
+
+        let mut apps: Vec<PlannedApp> = Vec::new();
+        let mut app_lines: HashMap<AppKey, u64> = HashMap::new();
+        for (i, a) in doc.apps.iter().enumerate() {
+            let at = root.key("apps").index(i);
+            if !non_empty(&a.name) {
+                return Err(cx.err(at.key("name"), "must not be empty"));
+            }
+            let key = match &a.key {
+                Some(k) if is_id(k, b"", 64) && k.len() >= 4 => AppKey(k.clone()),
+                Some(_) => return Err(cx.err(at.key("key"), "must be 4 to 64 letters or digits")),
+                None => app_key_for(&a.name),
+            };
+            if let Some(first) = app_lines.insert(key.clone(), locator.find(&at).line) {
+                return Err(cx.err(at.key("key"), format!("duplicate app {key} (first at line {first})")));
+            }
+            let secret = match (&a.secret, &a.secret_hash) {
+                (Some(s), None) if !s.is_empty() => SecretInput::Plain(s.clone()),
+                (Some(_), None) => return Err(cx.err(at.key("secret"), "must not be empty")),
+                (None, Some(h)) if secret::is_valid_hash(h) => SecretInput::Hash(h.clone()),
+                (None, Some(_)) => return Err(cx.err(at.key("secret_hash"), "is not an Argon2 PHC string")),
+                (Some(_), Some(_)) => {
+                    return Err(cx.err(at.key("secret_hash"), "give `secret` or `secret_hash`, not both"));
+                }
+                (None, None) => return Err(cx.err(at, "missing `secret` (or `secret_hash`)")),
+            };
+            let corp_id = match (a.kind, &a.corp) {
+                (AppKind::Internal, Some(c)) => Some(corp_ref(c, at.key("corp"))?),
+                (AppKind::Internal, None) => return Err(cx.err(at, "an internal app needs `corp`, its owning corp")),
+                (_, Some(_)) => {
+                    return Err(cx.err(
+                        at.key("corp"),
+                        "only an internal app has an owning corp; use `authorized_corps`",
+                    ));
+                }
+                (_, None) => None,
+            };
+            let isv = match (a.kind, &a.isv) {
+                (AppKind::Internal, Some(_)) => {
+                    return Err(cx.err(at.key("isv"), "an internal app's developer is its corp, not an ISV"));
+                }
+                (AppKind::Internal, None) => None,
+                (_, Some(isv)) if is_id(isv, b"_.-", 64) => Some(isv.clone()),
+                (_, Some(_)) => return Err(cx.err(at.key("isv"), "must be 1 to 64 letters, digits, `_`, `.` or `-`")),
+                (_, None) => Some(key.0.clone()),
+            };
+            if a.kind != AppKind::ThirdPartyEnterprise {
+                if !a.authorized_corps.is_empty() {
+                    return Err(cx.err(
+                        at.key("authorized_corps"),
+                        "only a third_party_enterprise app is authorised into corps",
+                    ));
+                }
+                if a.suite_ticket.is_some() {
+                    return Err(cx.err(
+                        at.key("suite_ticket"),
+                        "only a third_party_enterprise app has a suite ticket",
+                    ));
+                }
+            }
+            let mut authorized = Vec::new();
+            for (j, c) in a.authorized_corps.iter().enumerate() {
+                authorized.push(corp_ref(c, at.key("authorized_corps").index(j))?);
+            }
+            authorized.sort();
+            authorized.dedup();
+            let mut scopes = Vec::new();
+            for (j, s) in a.scopes.iter().enumerate() {
+                if !is_id(s, b"_.", 128) {
+                    return Err(cx.err(at.key("scopes").index(j), format!("`{s}` is not a scope name")));
+                }
+                scopes.push(s.clone());
+            }
+            scopes.sort();
+            scopes.dedup();
+            let mut redirect_uris = Vec::new();
+            for (j, u) in a.redirect_uris.iter().enumerate() {
+                if !is_http_url(u) || u.contains('#') {
+                    return Err(cx.err(
+                        at.key("redirect_uris").index(j),
+                        format!("`{u}` is not an absolute http(s) URL without a fragment"),
+                    ));
+                }
+                redirect_uris.push(u.clone());
+            }
+            redirect_uris.sort();
+            redirect_uris.dedup();
+            if a.suite_ticket.as_deref().is_some_and(|t| !non_empty(t)) {
+                return Err(cx.err(at.key("suite_ticket"), "must not be empty"));
+            }
+            apps.push(PlannedApp {
+                app: App {
+                    key,
+                    name: a.name.clone(),
+                    secret_hash: String::new(),
+                    kind: a.kind,
+                    corp_id,
+                    isv,
+                    scopes,
+                    redirect_uris,
+                    authorized_corps: authorized,
+                    suite_ticket: a.suite_ticket.clone(),
+                },
+                secret,
+            });
+        }
+
+        let mut people: Vec<PlannedPerson> = Vec::new();
+        let mut person_lines: HashMap<PersonId, u64> = HashMap::new();
+        let mut mobile_lines: HashMap<Mobile, u64> = HashMap::new();
+        let mut userid_lines: HashMap<(CorpId, UserId), u64> = HashMap::new();
+        for (i, p) in doc.people.iter().enumerate() {
+            let at = root.key("people").index(i);
+            if !non_empty(&p.nick) {
+                return Err(cx.err(at.key("nick"), "must not be empty"));
+            }
+            let mobile = match (&p.mobile, &p.state_code) {
+                (None, None) => None,
+                (None, Some(_)) => return Err(cx.err(at.key("state_code"), "given without `mobile`")),
+                (Some(m), sc) => {
+                    let parsed = match (m.trim().starts_with('+'), sc) {
+                        (true, Some(sc)) => Mobile::parse(m).and_then(|mob| {
+                            if mob.state_code() == sc {
+                                Ok(mob)
+                            } else {
+                                Err(MobileError::Malformed)
+                            }
+                        }),
+                        (false, Some(sc)) => Mobile::from_parts(sc, m.trim()),
+                        (_, None) => Mobile::parse(m),
+                    };
+                    match parsed {
+                        Ok(mob) => Some(mob),
+                        Err(e) => return Err(cx.err(at.key("mobile"), format!("`{m}`: {e}"))),
+                    }
+                }
+            };
+            let exclusive_of = match &p.exclusive_of {
+                Some(c) => Some(corp_ref(c, at.key("exclusive_of"))?),
+                None => None,
+            };
+            if exclusive_of.is_none() && mobile.is_none() {
+                return Err(cx.err(at, "a normal account needs `mobile`"));
+            }
+            if let Some(e) = &p.email {
+                if !e.contains('@') || e.contains(char::is_whitespace) {
+                    return Err(cx.err(at.key("email"), format!("`{e}` is not an email address")));
+                }
+            }
+            if let Some(u) = &p.avatar_url {
+                if !is_http_url(u) {
+                    return Err(cx.err(at.key("avatar_url"), format!("`{u}` is not an absolute http(s) URL")));
+                }
+            }
+            let password = match (&p.password, &p.password_hash) {
+                (Some(pw), None) if !pw.is_empty() => Some(SecretInput::Plain(pw.clone())),
+                (Some(_), None) => return Err(cx.err(at.key("password"), "must not be empty")),
+                (None, Some(h)) if secret::is_valid_hash(h) => Some(SecretInput::Hash(h.clone())),
+                (None, Some(_)) => return Err(cx.err(at.key("password_hash"), "is not an Argon2 PHC string")),
+                (Some(_), Some(_)) => {
+                    return Err(cx.err(at.key("password_hash"), "give `password` or `password_hash`, not both"));
+                }
+                (None, None) => None,
+            };
+
+            let mut member_corps: Vec<(CorpId, Option<UserId>)> = Vec::new();
+            for (j, m) in p.memberships.iter().enumerate() {
+                let mat = at.key("memberships").index(j);
+                let corp = corp_ref(&m.corp, mat.key("corp"))?;
+                if member_corps.iter().any(|(c, _)| *c == corp) {
+                    return Err(cx.err(mat.key("corp"), format!("the person is already a member of {corp}")));
+                }
+                if exclusive_of.as_ref().is_some_and(|owner| *owner != corp) {
+                    return Err(cx.err(
+                        mat.key("corp"),
+                        "an exclusive account can only be a member of the corp that owns it",
+                    ));
+                }
+                let userid = match &m.userid {
+                    Some(u) if is_id(u, b"_.@-", 64) => Some(UserId(u.clone())),
+                    Some(_) => {
+                        return Err(cx.err(
+                            mat.key("userid"),
+                            "must be 1 to 64 letters, digits, `_`, `.`, `@` or `-`",
+                        ));
+                    }
+                    None => None,
+                };
+                if m.name.as_deref().is_some_and(|n| !non_empty(n)) {
+                    return Err(cx.err(mat.key("name"), "must not be empty"));
+                }
+                member_corps.push((corp, userid));
+            }
+
+            let id =
+                match (&p.id, &exclusive_of, &mobile) {
+                    (Some(id), _, _) if is_id(id, b"_-", 64) => PersonId(id.clone()),
+                    (Some(_), _, _) => return Err(cx.err(at.key("id"), "must be 1 to 64 letters, digits, `_` or `-`")),
+                    (None, None, Some(m)) => person_id_for(&["mobile", &m.to_string()]),
+                    (None, Some(owner), _) => match member_corps.iter().find(|(c, _)| c == owner) {
+                        Some((_, Some(u))) => person_id_for(&["exclusive", &owner.0, &u.0]),
+                        _ => return Err(cx.err(
+                            at,
+                            "an exclusive account without `id` needs a membership with a `userid` in its owning corp",
+                        )),
+                    },
+                    (None, None, None) => return Err(cx.err(at, "a normal account needs `mobile`")),
+                };
+            if let Some(first) = person_lines.insert(id.clone(), locator.find(&at).line) {
+                return Err(cx.err(at.key("id"), format!("duplicate person {id} (first at line {first})")));
+            }
+            if let (None, Some(m)) = (&exclusive_of, &mobile) {
+                if let Some(first) = mobile_lines.insert(m.clone(), locator.find(&at.key("mobile")).line) {
+                    return Err(cx.err(
+                        at.key("mobile"),
+                        format!("mobile {m} is already a normal account's (line {first})"),
+                    ));
+                }
+            }
+
+            let mut memberships = Vec::new();
+            for (j, (corp, userid)) in member_corps.into_iter().enumerate() {
+                let mat = at.key("memberships").index(j);
+                let userid = userid.unwrap_or_else(|| userid_for(&corp, &id));
+                let key = (corp.clone(), userid.clone());
+                if let Some(first) = userid_lines.insert(key, locator.find(&mat).line) {
+                    return Err(cx.err(
+                        mat.key("userid"),
+                        format!("duplicate userid {userid} in corp {corp} (first at line {first})"),
+                    ));
+                }
+                let seed = &p.memberships[j];
+                memberships.push((
+                    Membership {
+                        corp_id: corp,
+                        userid,
+                        person_id: id.clone(),
+                        name: seed.name.clone(),
+                        status: seed.status,
+                    },
+                    cx.place(mat.key("userid")),
+                ));
+            }
+            memberships.sort_by(|a, b| a.0.corp_id.cmp(&b.0.corp_id));
+
+            people.push(PlannedPerson {
+                person: Person {
+                    number: person_number(&id),
+                    id,
+                    nick: p.nick.clone(),
+                    mobile,
+                    email: p.email.clone(),
+                    avatar_url: p.avatar_url.clone(),
+                    password_hash: None,
+                    exclusive_of,
+                },
+                password,
+                place: cx.place(at.clone()),
+                mobile_place: cx.place(at.key("mobile")),
+                memberships,
+            });
+        }
+
+        Ok(Self {
+            file: file.to_owned(),
+            corps,
+            apps,
+            people,
+            corp_refs,
+        })
+    }
+
+    /// How many corps, apps, people and memberships the seed names.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let memberships = self.people.iter().map(|p| p.memberships.len()).sum();
+        (self.corps.len(), self.apps.len(), self.people.len(), memberships)
+    }
+
+    fn err_at(&self, place: &Place, message: String) -> SeedError {
+        SeedError {
+            file: self.file.clone(),
+            at: place.at,
+            field: place.field.to_string(),
+            message,
+        }
+    }
+
+    /// Checks the rules that involve what is already stored.
+    pub(super) async fn check_against(&self, store: &dyn Store) -> Result<(), super::ApplyError> {
+        let mut checked: HashSet<&CorpId> = HashSet::new();
+        for (corp, place) in &self.corp_refs {
+            if checked.insert(corp) && store.corp(corp).await?.is_none() {
+                return Err(self
+                    .err_at(place, format!("unknown corp {corp}: not in this file nor in the store"))
+                    .into());
+            }
+        }
+        let named: HashSet<&PersonId> = self.people.iter().map(|p| &p.person.id).collect();
+        for p in &self.people {
+            if let (None, Some(m)) = (&p.person.exclusive_of, &p.person.mobile) {
+                if let Some(other) = store.person_by_mobile(m).await? {
+                    if other.id != p.person.id && !named.contains(&other.id) {
+                        return Err(self
+                            .err_at(
+                                &p.mobile_place,
+                                format!("mobile {m} already belongs to person {}", other.id),
+                            )
+                            .into());
+                    }
+                }
+            }
+            for (m, place) in &p.memberships {
+                if let Some(other) = store.membership(&m.corp_id, &m.userid).await? {
+                    if other.person_id != p.person.id && !named.contains(&other.person_id) {
+                        return Err(self
+                            .err_at(
+                                place,
+                                format!(
+                                    "userid {} in corp {} already belongs to person {}",
+                                    m.userid, m.corp_id, other.person_id
+                                ),
+                            )
+                            .into());
+                    }
+                }
+            }
+            if let Some(stored) = store.person(&p.person.id).await? {
+                if stored.exclusive_of != p.person.exclusive_of {
+                    return Err(self
+                        .err_at(
+                            &p.place,
+                            format!(
+                                "person {} cannot switch between a normal and an exclusive account",
+                                p.person.id
+                            ),
+                        )
+                        .into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns the plan into directory entries, hashing plain secrets unless the stored hash matches.
+    pub(super) async fn resolve(&self, store: &dyn Store) -> Result<Directory, super::ApplyError> {
+        let mut apps = Vec::with_capacity(self.apps.len());
+        for planned in &self.apps {
+            let stored = match &planned.secret {
+                SecretInput::Plain(_) => store.app(&planned.app.key).await?.map(|a| a.secret_hash),
+                SecretInput::Hash(_) => None,
+            };
+            let mut app = planned.app.clone();
+            app.secret_hash = resolve_secret(&planned.secret, stored.as_deref())?;
+            apps.push(app);
+        }
+        let mut people = Vec::with_capacity(self.people.len());
+        let mut cache: BTreeMap<&PersonId, Option<String>> = BTreeMap::new();
+        for planned in &self.people {
+            let mut person = planned.person.clone();
+            if let Some(input) = &planned.password {
+                let stored = match input {
+                    SecretInput::Plain(_) => store.person(&person.id).await?.and_then(|p| p.password_hash),
+                    SecretInput::Hash(_) => None,
+                };
+                person.password_hash = Some(resolve_secret(input, stored.as_deref())?);
+            }
+            cache.insert(&planned.person.id, person.password_hash.clone());
+            people.push((person, planned.memberships.iter().map(|(m, _)| m.clone()).collect()));
+        }
+        Ok(Directory {
+            corps: self.corps.clone(),
+            apps,
+            people,
+        })
+    }
+}
+
+fn resolve_secret(input: &SecretInput, stored: Option<&str>) -> Result<String, SecretError> {
+    match input {
+        SecretInput::Hash(h) => Ok(h.clone()),
+        SecretInput::Plain(p) => match stored {
+            Some(h) if secret::verify(p, h) => Ok(h.to_owned()),
+            _ => secret::hash(p),
+        },
+    }
+}

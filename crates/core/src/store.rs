@@ -1,0 +1,52 @@
+//! The storage port. Implementations live in `dingdir-store`; SQL stays there.
+
+use crate::StoreError;
+use crate::ident::IdSecret;
+use crate::mobile::Mobile;
+use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
+
+/// Where the directory lives. Every write is one transaction; reads see committed data only.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the store can serve reads (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The store's id secret: stored on first call with `proposed`, returned as stored afterwards.
+    async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError>;
+
+    /// Creates or updates everything `directory` names, in one transaction. A person's
+    /// memberships and an app's scopes, redirect URIs and authorised corps are replaced.
+    async fn apply(&self, directory: &Directory) -> Result<(), StoreError>;
+
+    /// The whole directory, ordered by id (corps, apps by key, people, memberships by corp).
+    async fn directory(&self) -> Result<Directory, StoreError>;
+
+    /// Deletes every corp, app, person and token; keeps the id secret.
+    async fn reset(&self) -> Result<(), StoreError>;
+
+    /// A corp by id.
+    async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError>;
+
+    /// An app by key.
+    async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError>;
+
+    /// A person by dingdir id.
+    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError>;
+
+    /// A person by the number behind their unionIds and openIds.
+    async fn person_by_number(&self, number: u64) -> Result<Option<Person>, StoreError>;
+
+    /// The normal account (not an exclusive one) with this mobile.
+    async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError>;
+
+    /// The membership holding `userid` in `corp`, whatever its status.
+    async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError>;
+
+    /// Every membership of a person, by corp.
+    async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError>;
+
+    /// Every member of `corp` whose person has this mobile (normal and exclusive accounts, any
+    /// status), with the person.
+    async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError>;
+}

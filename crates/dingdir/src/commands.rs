@@ -1,0 +1,246 @@
+//! One function per subcommand.
+#![allow(clippy::print_stdout, reason = "the CLI's output is its interface")]
+
+use crate::cli::{Cli, Command, ServeArgs};
+use crate::config::{self, Config};
+use anyhow::{Context, bail};
+use dingdir_core::ident::IdSecret;
+use dingdir_core::seed::{self, SeedDoc};
+use dingdir_core::{MovableClock, Store, secret};
+use dingdir_server::{AppState, Mode, Settings};
+use dingdir_store::{SqliteStore, SqliteTarget};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The demo directory `dingdir dev` starts with.
+const DEMO_SEED: &str = include_str!("../../../examples/demo.yaml");
+const DEMO_SEED_NAME: &str = "examples/demo.yaml (built in)";
+/// `dev`'s fixed id secret, so the demo's unionIds and openIds are the same on every run.
+const DEV_ID_SECRET: &str = "dingdir-dev";
+
+/// Runs the parsed command line.
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env = config::dingdir_env();
+    let config_flag = cli.config.as_deref();
+    match cli.command {
+        Command::Dev(args) => {
+            let config = config::resolve(config_flag, &args.store, Some(&args), &env, "sqlite::memory:")?;
+            serve(Mode::Dev, &args, config).await
+        }
+        Command::Serve(args) => {
+            let config = config::resolve(config_flag, &args.store, Some(&args), &env, "sqlite:dingdir.sqlite")?;
+            serve(Mode::Serve, &args, config).await
+        }
+        Command::Apply { file, store } => {
+            let config = config::resolve(config_flag, &store, None, &env, "sqlite:dingdir.sqlite")?;
+            init_logging(&config.log, &config.warnings);
+            apply(&file, &config).await
+        }
+        Command::Export { output, store } => {
+            let config = config::resolve(config_flag, &store, None, &env, "sqlite:dingdir.sqlite")?;
+            init_logging(&config.log, &config.warnings);
+            export(output.as_deref(), &config).await
+        }
+        Command::Schema => {
+            print!("{}", seed::json_schema());
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(filter: &str, warnings: &[String]) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr: stdout carries the CLI's own output (the listen line, exports).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+}
+
+async fn open_store(target: &SqliteTarget) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(target).await.with_context(|| match target {
+        SqliteTarget::File(p) => format!("opening the SQLite store {}", p.display()),
+        SqliteTarget::Memory => "opening the in-memory store".to_owned(),
+    })
+}
+
+async fn id_secret(store: &dyn Store, mode: Mode, configured: Option<&str>) -> anyhow::Result<IdSecret> {
+    let proposed = match (configured, mode) {
+        (Some(p), _) => IdSecret::from_passphrase(p),
+        (None, Mode::Dev) => IdSecret::from_passphrase(DEV_ID_SECRET),
+        (None, Mode::Serve) => IdSecret::random().map_err(|e| anyhow::anyhow!("random source: {e}"))?,
+    };
+    let stored = store
+        .id_secret(&proposed)
+        .await
+        .context("reading the store's id secret")?;
+    if configured.is_some() && stored != proposed {
+        bail!("id_secret differs from the one this store was created with; unionIds and openIds would change");
+    }
+    Ok(stored)
+}
+
+fn read_seed(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading seed file {}", path.display()))
+}
+
+async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<()> {
+    init_logging(&config.log, &config.warnings);
+    let db = if mode == Mode::Dev {
+        SqliteTarget::Memory
+    } else {
+        config.db.clone()
+    };
+    if mode == Mode::Dev && args.store.db.is_some() {
+        tracing::warn!("`dingdir dev` always runs in memory; --db is ignored (use `dingdir serve`)");
+    }
+    let store = open_store(&db).await?;
+    let ids = id_secret(&store, mode, config.id_secret.as_deref()).await?;
+
+    let seed = match (&config.seed, mode) {
+        (Some(path), _) => Some((path.display().to_string(), read_seed(path)?)),
+        (None, Mode::Dev) => Some((DEMO_SEED_NAME.to_owned(), DEMO_SEED.to_owned())),
+        (None, Mode::Serve) => None,
+    };
+    if let Some((name, text)) = &seed {
+        seed::apply_text(&store, name, text)
+            .await
+            .with_context(|| format!("applying seed {name}"))?;
+        tracing::info!(seed = %name, "seed applied");
+    }
+
+    let generated = config.admin_token.is_none();
+    let admin_token = match &config.admin_token {
+        Some(t) => t.clone(),
+        None => secret::random_hex(16).map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let settings = Settings {
+        mode,
+        admin_token: admin_token.clone(),
+        body_limit: config.body_limit,
+        max_in_flight: config.max_in_flight,
+        store_timeout: config.store_timeout,
+        reset_seed: if mode == Mode::Dev { seed.clone() } else { None },
+        ..Settings::default()
+    };
+    let clock = Arc::new(MovableClock::new());
+    let state = AppState::new(Arc::new(store), ids, settings, Some(clock));
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr().context("reading the listen address")?;
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "dingdir listening on http://{addr}")?;
+    if generated {
+        writeln!(
+            out,
+            "admin token: {admin_token}  (send `Authorization: Bearer <token>` to /_dingdir/...)"
+        )?;
+    }
+    if mode == Mode::Dev {
+        if let Some((name, text)) = &seed {
+            write!(out, "{}", dev_banner(&addr.to_string(), name, text))?;
+        }
+    }
+    out.flush()?;
+    drop(out);
+
+    axum::serve(listener, dingdir_server::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// What `dingdir dev` prints: the credentials of the seed's apps and calls to try.
+fn dev_banner(addr: &str, seed_name: &str, seed_text: &str) -> String {
+    let Ok((doc, _)) = seed::parse(seed_name, seed_text) else {
+        return String::new();
+    };
+    let doc: SeedDoc = doc;
+    let mut s = format!("in memory; seed: {seed_name}\n\napps (appKey / appSecret):\n");
+    for app in &doc.apps {
+        if let (Some(key), Some(secret)) = (&app.key, &app.secret) {
+            s.push_str(&format!(
+                "  {key:<20} {secret:<24} {} ({})\n",
+                app.name,
+                app.kind.as_str()
+            ));
+        }
+    }
+    let internal = doc
+        .apps
+        .iter()
+        .find(|a| a.kind == dingdir_core::model::AppKind::Internal && a.secret.is_some() && a.key.is_some());
+    if let Some(app) = internal {
+        let (key, secret) = (
+            app.key.as_deref().unwrap_or_default(),
+            app.secret.as_deref().unwrap_or_default(),
+        );
+        s.push_str(&format!(
+            "\ntry it:\n  curl 'http://{addr}/gettoken?appkey={key}&appsecret={secret}'\n\n\
+             or with the official Python SDK (pip install alibabacloud-dingtalk):\n\
+             python3 - <<'PY'\n\
+             from alibabacloud_tea_openapi import models as open_api_models\n\
+             from alibabacloud_dingtalk.oauth2_1_0 import client as oauth_client, models as oauth_models\n\
+             config = open_api_models.Config(protocol=\"http\", region_id=\"central\", endpoint=\"{addr}\")\n\
+             tok = oauth_client.Client(config).get_access_token(\n    oauth_models.GetAccessTokenRequest(app_key=\"{key}\", app_secret=\"{secret}\"))\n\
+             print(tok.body.access_token, tok.body.expire_in)\n\
+             PY\n"
+        ));
+    }
+    s
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
+    let text = read_seed(file)?;
+    let store = open_store(&config.db).await?;
+    id_secret(&store, Mode::Serve, config.id_secret.as_deref()).await?;
+    let plan = seed::apply_text(&store, &file.display().to_string(), &text).await?;
+    let (corps, apps, people, memberships) = plan.counts();
+    println!(
+        "applied {}: {corps} corps, {apps} apps, {people} people, {memberships} memberships",
+        file.display()
+    );
+    Ok(())
+}
+
+async fn export(output: Option<&Path>, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(&config.db).await?;
+    let directory = store.directory().await.context("reading the directory")?;
+    let yaml = seed::to_yaml(&seed::export(&directory)).map_err(|e| anyhow::anyhow!("writing YAML: {e}"))?;
+    match output {
+        Some(path) => std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{yaml}"),
+    }
+    Ok(())
+}

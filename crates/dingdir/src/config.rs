@@ -1,0 +1,320 @@
+//! Configuration: flags, then `DINGDIR_*` environment, then a TOML file, in that order of
+//! precedence. Secrets may come from files (`..._FILE`). Unknown TOML keys are errors; unknown
+//! `DINGDIR_*` variables are warnings (a typo should not stop a server, but should be seen).
+
+use crate::cli::{ServeArgs, StoreArgs};
+use anyhow::{Context, bail};
+use dingdir_store::SqliteTarget;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const KNOWN_ENV: &[&str] = &[
+    "CONFIG",
+    "LISTEN",
+    "DB",
+    "SEED",
+    "ADMIN_TOKEN",
+    "ADMIN_TOKEN_FILE",
+    "ID_SECRET",
+    "ID_SECRET_FILE",
+    "MAX_IN_FLIGHT",
+    "STORE_TIMEOUT_MS",
+    "BODY_LIMIT",
+    "LOG",
+];
+
+/// The TOML file's keys; each is documented in the README.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    db: Option<String>,
+    seed: Option<PathBuf>,
+    admin_token: Option<String>,
+    admin_token_file: Option<PathBuf>,
+    id_secret: Option<String>,
+    id_secret_file: Option<PathBuf>,
+    max_in_flight: Option<usize>,
+    store_timeout_ms: Option<u64>,
+    body_limit: Option<usize>,
+    log: Option<String>,
+}
+
+/// The resolved configuration.
+pub(crate) struct Config {
+    pub(crate) listen: String,
+    pub(crate) db: SqliteTarget,
+    pub(crate) seed: Option<PathBuf>,
+    pub(crate) admin_token: Option<String>,
+    pub(crate) id_secret: Option<String>,
+    pub(crate) max_in_flight: usize,
+    pub(crate) store_timeout: Duration,
+    pub(crate) body_limit: usize,
+    pub(crate) log: String,
+    /// Warnings to log once logging is up.
+    pub(crate) warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("db", &self.db)
+            .field("seed", &self.seed)
+            .field("admin_token", &redact(&self.admin_token))
+            .field("id_secret", &redact(&self.id_secret))
+            .field("max_in_flight", &self.max_in_flight)
+            .field("store_timeout", &self.store_timeout)
+            .field("body_limit", &self.body_limit)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// The process environment's `DINGDIR_*` variables, without the prefix.
+pub(crate) fn dingdir_env() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter_map(|(k, v)| k.strip_prefix("DINGDIR_").map(|k| (k.to_owned(), v)))
+        .collect()
+}
+
+/// Parses a store URL: `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`.
+pub(crate) fn parse_db(url: &str) -> anyhow::Result<SqliteTarget> {
+    if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+        return Ok(SqliteTarget::Memory);
+    }
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if path.is_empty() {
+            bail!("--db {url}: the SQLite path is empty");
+        }
+        return Ok(SqliteTarget::File(PathBuf::from(path)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        bail!("--db {url}: this build has no PostgreSQL backend yet; use sqlite:PATH");
+    }
+    bail!("--db {url}: expected sqlite:PATH or sqlite::memory:")
+}
+
+fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {what} from {}", path.display()))?;
+    let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+    if secret.is_empty() {
+        bail!("{what} file {} is empty", path.display());
+    }
+    Ok(secret)
+}
+
+fn parse_num<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T> {
+    value
+        .parse()
+        .map_err(|_| anyhow::anyhow!("DINGDIR_{name}={value:?} is not a valid number"))
+}
+
+struct Layers<'a> {
+    env: &'a BTreeMap<String, String>,
+    file: FileConfig,
+}
+
+impl Layers<'_> {
+    fn string(&self, flag: Option<&String>, key: &str, file: Option<&String>) -> Option<String> {
+        flag.cloned()
+            .or_else(|| self.env.get(key).cloned())
+            .or_else(|| file.cloned())
+    }
+
+    fn number<T: std::str::FromStr + Copy>(
+        &self,
+        flag: Option<T>,
+        key: &str,
+        file: Option<T>,
+    ) -> anyhow::Result<Option<T>> {
+        if flag.is_some() {
+            return Ok(flag);
+        }
+        if let Some(v) = self.env.get(key) {
+            return parse_num(key, v).map(Some);
+        }
+        Ok(file)
+    }
+
+    /// A secret from a flag, `DINGDIR_<KEY>`, `DINGDIR_<KEY>_FILE`, or the TOML file's `key`/`key_file`.
+    fn secret(
+        &self,
+        flag: Option<&String>,
+        key: &str,
+        file_value: Option<&String>,
+        file_path: Option<&PathBuf>,
+    ) -> anyhow::Result<Option<String>> {
+        let what = key.to_lowercase().replace('_', " ");
+        if let Some(v) = flag.or_else(|| self.env.get(key)) {
+            return Ok(Some(v.clone()));
+        }
+        if let Some(p) = self.env.get(&format!("{key}_FILE")) {
+            return read_secret_file(Path::new(p), &what).map(Some);
+        }
+        if let Some(v) = file_value {
+            return Ok(Some(v.clone()));
+        }
+        file_path.map(|p| read_secret_file(p, &what)).transpose()
+    }
+}
+
+/// Resolves the configuration of any subcommand.
+pub(crate) fn resolve(
+    config_flag: Option<&Path>,
+    store: &StoreArgs,
+    serve: Option<&ServeArgs>,
+    env: &BTreeMap<String, String>,
+    default_db: &str,
+) -> anyhow::Result<Config> {
+    let mut warnings = Vec::new();
+    for key in env.keys() {
+        if !KNOWN_ENV.contains(&key.as_str()) {
+            warnings.push(format!("ignoring unknown environment variable DINGDIR_{key}"));
+        }
+    }
+    let config_path = config_flag
+        .map(Path::to_path_buf)
+        .or_else(|| env.get("CONFIG").map(PathBuf::from));
+    let file = match &config_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
+            toml::from_str::<FileConfig>(&text).with_context(|| format!("config file {}", p.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let layers = Layers { env, file };
+    let f = &layers.file;
+    let empty = ServeArgs::default();
+    let s = serve.unwrap_or(&empty);
+
+    let db = layers
+        .string(store.db.as_ref(), "DB", f.db.as_ref())
+        .unwrap_or_else(|| default_db.to_owned());
+    let seed = s
+        .seed
+        .clone()
+        .or_else(|| env.get("SEED").map(PathBuf::from))
+        .or_else(|| f.seed.clone());
+    let max_in_flight = layers
+        .number(s.max_in_flight, "MAX_IN_FLIGHT", f.max_in_flight)?
+        .unwrap_or(512);
+    if max_in_flight == 0 {
+        bail!("max_in_flight must be at least 1");
+    }
+    Ok(Config {
+        listen: layers
+            .string(s.listen.as_ref(), "LISTEN", f.listen.as_ref())
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+        db: parse_db(&db)?,
+        seed,
+        admin_token: layers.secret(
+            s.admin_token.as_ref(),
+            "ADMIN_TOKEN",
+            f.admin_token.as_ref(),
+            f.admin_token_file.as_ref(),
+        )?,
+        id_secret: layers.secret(None, "ID_SECRET", f.id_secret.as_ref(), f.id_secret_file.as_ref())?,
+        max_in_flight,
+        store_timeout: Duration::from_millis(
+            layers
+                .number(s.store_timeout_ms, "STORE_TIMEOUT_MS", f.store_timeout_ms)?
+                .unwrap_or(5000),
+        ),
+        body_limit: layers
+            .number(s.body_limit, "BODY_LIMIT", f.body_limit)?
+            .unwrap_or(64 * 1024),
+        log: layers
+            .string(s.log.as_ref(), "LOG", f.log.as_ref())
+            .unwrap_or_else(|| "info".to_owned()),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("dingdir.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1\"\ndb = \"sqlite:from-file.db\"\nmax_in_flight = 7\nlog = \"warn\"\n",
+        )
+        .unwrap();
+        let e = env(&[("LISTEN", "127.0.0.1:2"), ("MAX_IN_FLIGHT", "9")]);
+        let args = ServeArgs {
+            listen: Some("127.0.0.1:3".into()),
+            ..ServeArgs::default()
+        };
+        let c = resolve(Some(&file), &StoreArgs::default(), Some(&args), &e, "sqlite:default.db").unwrap();
+        assert_eq!(c.listen, "127.0.0.1:3", "flag wins");
+        assert_eq!(c.max_in_flight, 9, "env beats file");
+        assert_eq!(c.log, "warn", "file beats default");
+        assert_eq!(c.db, SqliteTarget::File("from-file.db".into()));
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("token");
+        std::fs::write(&secret, "s3cret\n").unwrap();
+        let e = env(&[("ADMIN_TOKEN_FILE", secret.to_str().unwrap())]);
+        let c = resolve(None, &StoreArgs::default(), None, &e, "sqlite::memory:").unwrap();
+        assert_eq!(c.admin_token.as_deref(), Some("s3cret"));
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn unknown_file_keys_fail_and_unknown_env_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let err = resolve(
+            Some(&file),
+            &StoreArgs::default(),
+            None,
+            &BTreeMap::new(),
+            "sqlite::memory:",
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+        let c = resolve(
+            None,
+            &StoreArgs::default(),
+            None,
+            &env(&[("LISTN", "x")]),
+            "sqlite::memory:",
+        )
+        .unwrap();
+        assert_eq!(
+            c.warnings,
+            vec!["ignoring unknown environment variable DINGDIR_LISTN".to_owned()]
+        );
+    }
+
+    #[test]
+    fn db_urls() {
+        assert_eq!(parse_db("sqlite::memory:").unwrap(), SqliteTarget::Memory);
+        assert_eq!(
+            parse_db("sqlite:/tmp/x.db").unwrap(),
+            SqliteTarget::File("/tmp/x.db".into())
+        );
+        assert_eq!(
+            parse_db("sqlite:///tmp/x.db").unwrap(),
+            SqliteTarget::File("/tmp/x.db".into())
+        );
+        assert!(parse_db("mysql://x").is_err());
+        assert!(parse_db("sqlite:").is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! dingdir's own admin API under `/_dingdir/`, behind an admin token (`Authorization: Bearer`).
+//! Ours, versioned by us: fields are added, never renamed.
+
+use serde::{Deserialize, Serialize};
+
+/// Paths of the admin API.
+pub mod path {
+    /// `GET`: liveness and readiness together (no token needed).
+    pub const HEALTH: &str = "/_dingdir/health";
+    /// `GET`: the process answers (no token needed).
+    pub const HEALTH_LIVE: &str = "/_dingdir/health/live";
+    /// `GET`: the store answers (no token needed).
+    pub const HEALTH_READY: &str = "/_dingdir/health/ready";
+    /// `POST` a YAML seed: apply it.
+    pub const SEED: &str = "/_dingdir/seed";
+    /// `GET`: the whole directory as a YAML seed.
+    pub const EXPORT: &str = "/_dingdir/export";
+    /// `POST`: empty the store and re-apply the startup seed (`dev` only).
+    pub const RESET: &str = "/_dingdir/reset";
+    /// `POST`: mint a user access token for an (app, person) pair, without the browser.
+    pub const USER_TOKENS: &str = "/_dingdir/tokens/user";
+    /// Every admin path starts with this.
+    pub const PREFIX: &str = "/_dingdir/";
+}
+
+/// Answer of the health endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `"ok"` or `"unavailable"`.
+    pub status: String,
+    /// Whether the store answered (absent on `live`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    /// The server's version.
+    pub version: String,
+}
+
+/// Error body of the admin API: the new gateway's shape, so one parser reads both.
+pub type AdminError = crate::api::ApiError;
+
+/// Answer of applying a seed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplySummary {
+    /// Corps in the seed.
+    pub corps: u64,
+    /// Apps in the seed.
+    pub apps: u64,
+    /// People in the seed.
+    pub people: u64,
+    /// Memberships in the seed.
+    pub memberships: u64,
+}
+
+/// Request to mint a user token: the app, and the person by membership or mobile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintUserTokenRequest {
+    /// The app's key.
+    pub app_key: String,
+    /// The corp of `userid`, and the corp reported as `corpId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
+    /// The person's userid in `corp_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userid: Option<String>,
+    /// The person's mobile, as national digits or `+CC-NNNN` (normal accounts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+}

@@ -1,0 +1,8 @@
+//! Permission (scope) names as DingTalk spells them.
+
+/// API permission to read a user's contact profile (GetUser). Seed 000.
+pub const CONTACT_USER_READ: &str = "Contact.User.Read";
+/// Field permission that lets GetUser return `mobile` and `stateCode`. WIRE.md §D2.
+pub const CONTACT_USER_MOBILE: &str = "Contact.User.mobile";
+/// Permission to look a member up by mobile (getbymobile). Seed 003.
+pub const QYAPI_GET_MEMBER_BY_MOBILE: &str = "qyapi_get_member_by_mobile";

@@ -1,0 +1,58 @@
+//! Every admin operation, and the facts about it.
+
+use axum::http::Method;
+use dingdir_proto::admin::path;
+
+/// One admin operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `GET /_dingdir/health`: live and ready.
+    Health,
+    /// `GET /_dingdir/health/live`.
+    HealthLive,
+    /// `GET /_dingdir/health/ready`.
+    HealthReady,
+    /// `POST /_dingdir/seed`: apply a YAML seed.
+    ApplySeed,
+    /// `GET /_dingdir/export`: the directory as a YAML seed.
+    Export,
+    /// `POST /_dingdir/reset`: back to the startup seed (`dev` only).
+    Reset,
+}
+
+impl Endpoint {
+    /// Every endpoint, for route and documentation checks.
+    pub(crate) const ALL: &[Self] = &[
+        Self::Health,
+        Self::HealthLive,
+        Self::HealthReady,
+        Self::ApplySeed,
+        Self::Export,
+        Self::Reset,
+    ];
+
+    /// The route path.
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Self::Health => path::HEALTH,
+            Self::HealthLive => path::HEALTH_LIVE,
+            Self::HealthReady => path::HEALTH_READY,
+            Self::ApplySeed => path::SEED,
+            Self::Export => path::EXPORT,
+            Self::Reset => path::RESET,
+        }
+    }
+
+    /// The HTTP method.
+    pub(crate) fn method(self) -> Method {
+        match self {
+            Self::Health | Self::HealthLive | Self::HealthReady | Self::Export => Method::GET,
+            Self::ApplySeed | Self::Reset => Method::POST,
+        }
+    }
+
+    /// Whether the admin token is required.
+    pub(crate) fn needs_admin_token(self) -> bool {
+        !matches!(self, Self::Health | Self::HealthLive | Self::HealthReady)
+    }
+}

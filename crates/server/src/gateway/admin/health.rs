@@ -1,0 +1,45 @@
+//! Liveness and readiness.
+
+use super::Error;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use dingdir_proto::admin::Health;
+
+fn health_body(status: &str, store: Option<&str>) -> Health {
+    Health {
+        status: status.to_owned(),
+        store: store.map(str::to_owned),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+/// `GET /_dingdir/health/live`: the process answers.
+pub(super) async fn live() -> Response {
+    crate::gateway::api::json_response(StatusCode::OK, &health_body("ok", None))
+}
+
+/// `GET /_dingdir/health/ready` and `/_dingdir/health`: the store answers too.
+pub(super) async fn ready(State(state): State<AppState>) -> Result<Response, Error> {
+    let ok = tokio::time::timeout(state.settings.store_timeout, state.store.ping()).await;
+    Ok(match ok {
+        Ok(Ok(())) => crate::gateway::api::json_response(StatusCode::OK, &health_body("ok", Some("ok"))),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "store not ready");
+            crate::gateway::api::json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &health_body("unavailable", Some("unavailable")),
+            )
+        }
+        Err(_) => crate::gateway::api::json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &health_body("unavailable", Some("timeout")),
+        ),
+    })
+}
+
+/// `GET /_dingdir/health`.
+pub(super) async fn health(state: State<AppState>) -> Result<Response, Error> {
+    ready(state).await
+}

@@ -1,0 +1,74 @@
+//! Seeds in and out.
+
+use super::Error;
+use super::extract::Admin;
+use crate::body::{self, BodyError};
+use crate::state::{AppState, Mode};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dingdir_core::seed;
+use dingdir_proto::admin::ApplySummary;
+use serde::Deserialize;
+
+/// Query of `POST /_dingdir/seed`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ApplyQuery {
+    /// The name errors give the seed (default `request`).
+    file: Option<String>,
+}
+
+fn summary(plan: &seed::Plan) -> ApplySummary {
+    let (corps, apps, people, memberships) = plan.counts();
+    let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
+    ApplySummary {
+        corps: n(corps),
+        apps: n(apps),
+        people: n(people),
+        memberships: n(memberships),
+    }
+}
+
+/// `POST /_dingdir/seed`: applies the YAML body; a bad seed changes nothing.
+pub(super) async fn apply(
+    _: Admin,
+    State(state): State<AppState>,
+    query: Query<ApplyQuery>,
+    req: Request,
+) -> Result<Response, Error> {
+    let bytes = body::read(req.into_body(), state.settings.seed_body_limit)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => Error::BodyTooLarge,
+            BodyError::Read(why) => Error::BadRequest(why),
+        })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::BadRequest("the seed is not UTF-8".to_owned()))?;
+    let file = query.0.file.unwrap_or_else(|| "request".to_owned());
+    let plan = seed::apply_text(state.store.as_ref(), &file, text).await?;
+    Ok(crate::gateway::api::json_response(StatusCode::OK, &summary(&plan)))
+}
+
+/// `GET /_dingdir/export`: the directory as YAML that `apply` takes back.
+pub(super) async fn export(_: Admin, State(state): State<AppState>) -> Result<Response, Error> {
+    let directory = state.store.directory().await?;
+    let yaml = seed::to_yaml(&seed::export(&directory)).map_err(Error::BadRequest)?;
+    let mut response = (StatusCode::OK, yaml).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/yaml; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+/// `POST /_dingdir/reset`: empties the store and re-applies the startup seed (`dev` only).
+pub(super) async fn reset(_: Admin, State(state): State<AppState>) -> Result<Response, Error> {
+    if state.settings.mode != Mode::Dev {
+        return Err(Error::DevOnly("reset"));
+    }
+    state.store.reset().await?;
+    let summary = match &state.settings.reset_seed {
+        Some((file, text)) => summary(&seed::apply_text(state.store.as_ref(), file, text).await?),
+        None => ApplySummary::default(),
+    };
+    Ok(crate::gateway::api::json_response(StatusCode::OK, &summary))
+}

@@ -1,0 +1,148 @@
+//! The one place the new gateway's errors take their wire form.
+
+use crate::context::request_id;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dingdir_core::{Error as Domain, StoreError};
+use dingdir_proto::api::{AccessDeniedDetail, ApiError, CONTENT_TYPE, code};
+
+/// A new-gateway failure: a domain error, or one of the HTTP edge's own.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    /// What the domain refused.
+    #[error(transparent)]
+    Domain(#[from] Domain),
+    /// No route has this path and method.
+    #[error("unknown route")]
+    UnknownRoute,
+    /// A JSON body was required and none came.
+    #[error("missing body")]
+    MissingBody,
+    /// The body is not the JSON the endpoint takes.
+    #[error("bad body: {0}")]
+    BadBody(String),
+    /// The body is over the size limit.
+    #[error("body too large")]
+    BodyTooLarge,
+    /// A handler panicked.
+    #[error("handler panicked")]
+    Panicked,
+    /// Over the in-flight limit.
+    #[error("busy")]
+    Busy,
+}
+
+fn denied(scope: &str) -> (StatusCode, &'static str, String, Option<AccessDeniedDetail>) {
+    (
+        StatusCode::FORBIDDEN,
+        code::ACCESS_DENIED,
+        format!(
+            "没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp/add-api-permission ({scope})"
+        ),
+        Some(AccessDeniedDetail {
+            required_scopes: vec![scope.to_owned()],
+        }),
+    )
+}
+
+impl Error {
+    #[deny(clippy::wildcard_enum_match_arm)]
+    fn parts(&self) -> (StatusCode, &'static str, String, Option<AccessDeniedDetail>) {
+        use StatusCode as S;
+        let plain = |status, code: &'static str, msg: &str| (status, code, msg.to_owned(), None);
+        match self {
+            // WIRE.md §A2, seed 000.
+            Self::Domain(Domain::UserNotFound) => plain(S::NOT_FOUND, code::USER_NOT_FOUND, "找不到该用户"),
+            Self::Domain(Domain::MobileMissing) => plain(S::BAD_REQUEST, code::MISSING_PARAMETER, "缺少参数：mobile"),
+            Self::Domain(Domain::MobileMalformed) => plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "无效的手机号"),
+            Self::Domain(Domain::InvalidParameter { name }) => (
+                S::BAD_REQUEST,
+                code::INVALID_PARAMETER,
+                format!("参数错误：{name}"),
+                None,
+            ),
+            // WIRE.md §A2, probe P7/P10.
+            Self::Domain(Domain::TokenMissing) => plain(
+                S::BAD_REQUEST,
+                code::MISSING_TOKEN,
+                "缺少参数：x-acs-dingtalk-access-token",
+            ),
+            // WIRE.md §A2, probe P6; expired tokens answer the same.
+            Self::Domain(Domain::TokenInvalid | Domain::TokenExpired) => {
+                plain(S::BAD_REQUEST, code::INVALID_AUTHENTICATION, "不合法的access_token")
+            }
+            // WIRE.md §A2 (casdoor PR #4469): missing scope, or the wrong kind of token.
+            Self::Domain(
+                Domain::ScopeMissing { scope } | Domain::WrongTokenKind { scope } | Domain::WrongAppType { scope },
+            ) => denied(scope),
+            // WIRE.md §C2, probe P3.
+            Self::Domain(Domain::BadAppSecret | Domain::AppCredentialsMissing) => {
+                plain(S::BAD_REQUEST, code::INVALID_CLIENT, "无效的clientId或者clientSecret")
+            }
+            // WIRE.md §C4.
+            Self::Domain(Domain::BadSuiteKey) => {
+                plain(S::BAD_REQUEST, code::INVALID_SUITE_KEY, "无效的suiteKey或suiteSecret")
+            }
+            Self::Domain(Domain::BadSuiteTicket) => {
+                plain(S::BAD_REQUEST, code::INVALID_SUITE_TICKET, "无效的suiteTicket")
+            }
+            Self::Domain(Domain::NotAuthorised) => plain(S::BAD_REQUEST, code::INVALID_AUTH_INFO, "企业未授权该应用"),
+            // WIRE.md §C3 (global table: invalidCode 无效的授权码).
+            Self::Domain(Domain::CodeInvalid) => plain(S::BAD_REQUEST, code::INVALID_CODE, "无效的授权码"),
+            // Ours: DingTalk documents no code for a bad refresh token.
+            Self::Domain(Domain::RefreshTokenInvalid) => {
+                plain(S::BAD_REQUEST, code::INVALID_REFRESH_TOKEN, "无效的refreshToken")
+            }
+            // WIRE.md §A2: system.busy.
+            Self::Domain(Domain::Overloaded | Domain::Store(StoreError::Unavailable(_))) | Self::Busy => {
+                plain(S::SERVICE_UNAVAILABLE, code::SYSTEM_BUSY, "系统繁忙")
+            }
+            // WIRE.md §A2, probe P4.
+            Self::Domain(Domain::Store(StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_)))
+            | Self::Panicked => plain(S::INTERNAL_SERVER_ERROR, code::UNKNOWN_ERROR, "未知错误"),
+            // WIRE.md §A2 (zhayujie/CowAgent#2490).
+            Self::UnknownRoute => plain(
+                S::NOT_FOUND,
+                code::NOT_FOUND,
+                "specified api is not found, please check your url and method.",
+            ),
+            // WIRE.md §A2 (aliyun/alibabacloud-php-sdk#36).
+            Self::MissingBody => plain(S::BAD_REQUEST, code::MISSING_BODY, "body is mandatory for this action."),
+            Self::BadBody(why) => (
+                S::BAD_REQUEST,
+                code::INVALID_PARAMETER,
+                format!("请求体不是合法的JSON：{why}"),
+                None,
+            ),
+            Self::BodyTooLarge => plain(S::PAYLOAD_TOO_LARGE, code::BODY_TOO_LARGE, "请求体过大"),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code, message, accessdenieddetail) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "new gateway answered {status}");
+        } else {
+            tracing::info!(error = %self, "new gateway refused the request");
+        }
+        let body = ApiError {
+            code: code.to_owned(),
+            message,
+            requestid: request_id(),
+            accessdenieddetail,
+        };
+        json_response(status, &body)
+    }
+}
+
+/// A JSON answer with the new gateway's content type.
+pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+}

@@ -1,0 +1,29 @@
+//! Extractors that reject in the new gateway's wire form.
+
+use super::Error;
+use crate::body::{self, BodyError};
+use crate::state::AppState;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+/// A JSON body read under the size limit; any content type is read as JSON, as DingTalk does.
+pub(crate) struct Json<T>(pub(crate) T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
+        let bytes = body::read(req.into_body(), state.settings.body_limit)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge => Error::BodyTooLarge,
+                BodyError::Read(why) => Error::BadBody(why),
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::MissingBody);
+        }
+        serde_json::from_slice(&bytes)
+            .map(Json)
+            .map_err(|e| Error::BadBody(e.to_string()))
+    }
+}

@@ -1,0 +1,175 @@
+//! The one place the legacy gateway's errors take their wire form.
+
+use crate::context::{self, request_id};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dingdir_core::{Error as Domain, StoreError};
+use dingdir_proto::oapi::{CONTENT_TYPE, OapiError, TOPAPI_CONTENT_TYPE, errcode, path};
+
+/// A legacy-gateway failure: a domain error, or one of the HTTP edge's own.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    /// What the domain refused.
+    #[error(transparent)]
+    Domain(#[from] Domain),
+    /// No route has this path; `api_name` is the TOP method name it would have been.
+    #[error("unknown route {api_name}")]
+    UnknownRoute {
+        /// `dingtalk.oapi.v2.user.notexist` for `/topapi/v2/user/notexist`.
+        api_name: String,
+    },
+    /// The route takes POST only.
+    #[error("needs POST")]
+    NeedsPost,
+    /// The route takes GET only.
+    #[error("needs GET")]
+    NeedsGet,
+    /// The body could not be read as the endpoint's parameters.
+    #[error("bad body: {0}")]
+    BadBody(String),
+    /// The body is over the size limit.
+    #[error("body too large")]
+    BodyTooLarge,
+    /// A handler panicked.
+    #[error("handler panicked")]
+    Panicked,
+    /// Over the in-flight limit.
+    #[error("busy")]
+    Busy,
+}
+
+/// An errcode, its message, and whether `/topapi/*` wraps it as `88` + `sub_code`.
+struct Parts {
+    errcode: i64,
+    errmsg: String,
+    wrapped: bool,
+}
+
+fn direct(errcode: i64, errmsg: impl Into<String>) -> Parts {
+    Parts {
+        errcode,
+        errmsg: errmsg.into(),
+        wrapped: false,
+    }
+}
+
+fn wrapped(errcode: i64, errmsg: impl Into<String>) -> Parts {
+    Parts {
+        errcode,
+        errmsg: errmsg.into(),
+        wrapped: true,
+    }
+}
+
+impl Error {
+    pub(crate) fn unknown_route(p: &str) -> Self {
+        let api_name = format!(
+            "dingtalk.oapi.{}",
+            p.trim_start_matches(path::TOPAPI_PREFIX)
+                .trim_matches('/')
+                .replace('/', ".")
+        );
+        Self::UnknownRoute { api_name }
+    }
+
+    pub(crate) fn method_not_allowed(_path: &str, method: &Method) -> Self {
+        if method == Method::GET {
+            Self::NeedsPost
+        } else {
+            Self::NeedsGet
+        }
+    }
+
+    #[deny(clippy::wildcard_enum_match_arm)]
+    fn parts(&self, topapi: bool) -> Parts {
+        match self {
+            // WIRE.md §B2, probe P9 ("access_token is blank"); documented 41001 off topapi.
+            Self::Domain(Domain::TokenMissing) if topapi => wrapped(errcode::TOKEN_MISSING, "access_token is blank"),
+            Self::Domain(Domain::TokenMissing) => direct(41001, "缺少access_token参数"),
+            // WIRE.md §B1-B2, probe P8/P11; expired tokens answer as invalid ones.
+            Self::Domain(Domain::TokenInvalid | Domain::TokenExpired) => {
+                wrapped(errcode::TOKEN_INVALID, "不合法的access_token")
+            }
+            // WIRE.md §B2: 88 + "60011" with the missing permission named.
+            Self::Domain(
+                Domain::ScopeMissing { scope } | Domain::WrongAppType { scope } | Domain::WrongTokenKind { scope },
+            ) => wrapped(errcode::NO_PERMISSION, format!("应用尚未开通所需的权限：[{scope}]")),
+            // Seed 003.
+            Self::Domain(Domain::UserNotFound) => direct(errcode::USER_NOT_FOUND, "找不到该用户"),
+            Self::Domain(Domain::MobileMissing) => direct(errcode::INVALID_PARAMETER, "无效的参数：mobile"),
+            Self::Domain(Domain::InvalidParameter { name }) => {
+                direct(errcode::INVALID_PARAMETER, format!("无效的参数：{name}"))
+            }
+            Self::Domain(Domain::MobileMalformed) => direct(errcode::BAD_MOBILE, "企业中无效的手机号"),
+            // WIRE.md §C1, probe P1 and P2.
+            Self::Domain(Domain::BadAppSecret) => direct(errcode::BAD_APP_CREDENTIALS, "不合法的appKey或appSecret"),
+            Self::Domain(Domain::AppCredentialsMissing) => {
+                direct(errcode::MISSING_PARAMETER, "缺少参数 corpid or appkey")
+            }
+            // Not served on this gateway today; the documented codes of the global table.
+            Self::Domain(Domain::BadSuiteKey | Domain::BadSuiteTicket) => direct(40089, "不合法的corpId或corpSecret"),
+            Self::Domain(Domain::NotAuthorised) => direct(50002, "不在授权范围"),
+            Self::Domain(Domain::CodeInvalid | Domain::RefreshTokenInvalid) => direct(40078, "不存在的临时授权码"),
+            // Seed 003: -1 系统繁忙, for overload and for anything the server cannot do now.
+            Self::Domain(Domain::Overloaded | Domain::Store(_)) | Self::Busy | Self::Panicked => {
+                direct(errcode::SYSTEM_BUSY, "系统繁忙")
+            }
+            // WIRE.md §B1, probe P14 (topapi); §C4, probe P12 (other paths).
+            Self::UnknownRoute { api_name } if topapi => direct(
+                errcode::UNKNOWN_API,
+                format!("Invalid method[submsg=不合法ApiName，ApiName = {api_name}]"),
+            ),
+            Self::UnknownRoute { .. } => direct(errcode::URI_NOT_FOUND, "请求的URI地址不存在"),
+            // WIRE.md §B2.
+            Self::NeedsPost => direct(errcode::NEEDS_POST, "需要POST请求"),
+            Self::NeedsGet => direct(errcode::NEEDS_GET, "需要GET请求"),
+            Self::BadBody(why) => direct(errcode::INVALID_PARAMETER, format!("无效的参数：{why}")),
+            Self::BodyTooLarge => direct(errcode::INVALID_PARAMETER, "无效的参数：请求体过大"),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let topapi = context::is_topapi();
+        let Parts {
+            errcode,
+            errmsg,
+            wrapped,
+        } = self.parts(topapi);
+        if errcode == errcode::SYSTEM_BUSY {
+            tracing::error!(error = %self, "legacy gateway answered system busy");
+        } else {
+            tracing::info!(error = %self, errcode, "legacy gateway refused the request");
+        }
+        let body = if wrapped && topapi {
+            OapiError {
+                errcode: errcode::TOP_WRAPPED,
+                errmsg: format!("ding talk error[subcode={errcode},submsg={errmsg}]"),
+                sub_code: Some(errcode.to_string()),
+                sub_msg: Some(errmsg),
+                request_id: Some(request_id()),
+            }
+        } else {
+            OapiError {
+                errcode,
+                errmsg,
+                sub_code: None,
+                sub_msg: None,
+                request_id: topapi.then(request_id),
+            }
+        };
+        json_response(topapi, &body)
+    }
+}
+
+/// An HTTP 200 JSON answer with the content type the legacy gateway uses for the path.
+pub(crate) fn json_response<T: serde::Serialize>(topapi: bool, body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let ct = if topapi { TOPAPI_CONTENT_TYPE } else { CONTENT_TYPE };
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    response
+}

@@ -1,0 +1,19 @@
+//! DingTalk's legacy gateway (`oapi.dingtalk.com`). See `shared/spec/WIRE.md` §B.
+//!
+//! - Bodies are snake_case; `/topapi/*` takes JSON or form bodies, GETs take the query.
+//! - The token comes from `?access_token=`, or an `access_token` field of a form body.
+//! - Always HTTP 200 with a numeric `errcode` and `errmsg`; `/topapi/*` answers carry
+//!   `request_id` and wrap token and permission failures as `errcode 88` + string `sub_code`.
+//! - Other legacy paths (`/gettoken`) answer codes directly and carry no `request_id`.
+
+mod error;
+
+pub(crate) use error::Error;
+
+use crate::state::AppState;
+use axum::Router;
+
+/// The legacy gateway's routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,101 @@
+//! Shared state: cheap to clone, read with `State<AppState>`.
+
+use dingdir_core::ident::IdSecret;
+use dingdir_core::{Clock, MovableClock, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the server was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `dingdir dev`: in memory, demo seed; `reset` is allowed.
+    Dev,
+    /// `dingdir serve`: persistent.
+    Serve,
+}
+
+/// Server settings fixed at start.
+#[derive(Clone)]
+pub struct Settings {
+    /// Dev or serve.
+    pub mode: Mode,
+    /// The bearer token of the admin API.
+    pub admin_token: String,
+    /// Largest request body the DingTalk gateways read, in bytes.
+    pub body_limit: usize,
+    /// Largest seed the admin API reads, in bytes.
+    pub seed_body_limit: usize,
+    /// Gateway requests allowed in flight at once; more are answered "system busy".
+    pub max_in_flight: usize,
+    /// How long a request may wait on the store before it is answered "system busy".
+    pub store_timeout: Duration,
+    /// The seed re-applied by `reset` (`dev`), with its file name.
+    pub reset_seed: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("mode", &self.mode)
+            .field("admin_token", &"<redacted>")
+            .field("body_limit", &self.body_limit)
+            .field("seed_body_limit", &self.seed_body_limit)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("store_timeout", &self.store_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Serve,
+            admin_token: String::new(),
+            body_limit: 64 * 1024,
+            seed_body_limit: 16 * 1024 * 1024,
+            max_in_flight: 512,
+            store_timeout: Duration::from_secs(5),
+            reset_seed: None,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The directory.
+    pub store: Arc<dyn Store>,
+    /// "Now".
+    pub clock: Arc<dyn Clock>,
+    /// The clock the admin API may move, when tests asked for one.
+    pub movable_clock: Option<Arc<MovableClock>>,
+    /// The secret behind unionIds and openIds.
+    pub ids: Arc<IdSecret>,
+    /// Fixed settings.
+    pub settings: Arc<Settings>,
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    /// Builds the state; `movable_clock`, when given, is also the clock.
+    pub fn new(
+        store: Arc<dyn Store>,
+        ids: IdSecret,
+        settings: Settings,
+        movable_clock: Option<Arc<MovableClock>>,
+    ) -> Self {
+        let clock: Arc<dyn Clock> = match &movable_clock {
+            Some(c) => c.clone(),
+            None => Arc::new(dingdir_core::SystemClock),
+        };
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight));
+        Self {
+            store,
+            clock,
+            movable_clock,
+            ids: Arc::new(ids),
+            settings: Arc::new(settings),
+            in_flight,
+        }
+    }
+}

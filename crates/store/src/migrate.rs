@@ -1,0 +1,40 @@
+//! Embedded, numbered migrations. Each backend has its own folder with the same file names.
+
+/// One migration: its number, name and SQL.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) name: &'static str,
+    pub(crate) sql: &'static str,
+}
+
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_directory",
+    sql: include_str!("../migrations/sqlite/0001_directory.sql"),
+}];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_migrations_are_numbered_in_order_and_named_after_their_files() {
+        let files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".sql")
+                    .to_owned()
+            })
+            .collect();
+        let mut files = files;
+        files.sort();
+        let names: Vec<&str> = super::SQLITE.iter().map(|m| m.name).collect();
+        assert_eq!(files, names);
+        for (i, m) in super::SQLITE.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1);
+            assert!(m.name.starts_with(&format!("{:04}_", m.version)));
+        }
+    }
+}
