@@ -1,0 +1,180 @@
+//! Starting and stopping the real binary: `--listen 127.0.0.1:0`, the address read from its
+//! first line of output, every wait bounded, the child killed and reaped on drop.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+/// The binary under test.
+pub(crate) fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_dingdir"))
+}
+
+/// A command for the binary with a clean `DINGDIR_*` environment.
+pub(crate) fn command() -> Command {
+    let mut cmd = Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("DINGDIR_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("DINGDIR_LOG", "info");
+    cmd
+}
+
+/// Runs a one-shot subcommand (`apply`, `export`, `schema`) to completion, bounded in time.
+pub(crate) fn run(args: &[&str]) -> Output {
+    let child = command()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dingdir");
+    let (tx, rx) = mpsc::channel();
+    let pid = child.id();
+    std::thread::spawn(move || {
+        if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            // Still running after a minute: kill it so the test fails instead of hanging.
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        }
+    });
+    let out = child.wait_with_output().expect("wait for dingdir");
+    let _ = tx.send(());
+    out
+}
+
+/// A running server.
+pub(crate) struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub(crate) base: String,
+    /// The admin token it was started with.
+    pub(crate) admin_token: String,
+    /// Where its stderr (the log) goes.
+    pub(crate) log: PathBuf,
+    printed: Arc<Mutex<String>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The admin token test servers are started with.
+pub(crate) const ADMIN_TOKEN: &str = "test-admin-token";
+
+impl Server {
+    /// `dingdir dev` with the demo directory.
+    pub(crate) fn dev(extra: &[&str]) -> Self {
+        let mut args = vec!["dev"];
+        args.extend_from_slice(extra);
+        Self::start(&args, None)
+    }
+
+    /// `dingdir serve` on the given SQLite file.
+    pub(crate) fn serve(db: &Path, extra: &[&str]) -> Self {
+        let db = format!("sqlite:{}", db.display());
+        let mut args = vec!["serve", "--db", &db];
+        args.extend_from_slice(extra);
+        Self::start(&args, None)
+    }
+
+    /// Starts the binary with `args` plus a free port, and waits (bounded) for its listen line.
+    pub(crate) fn start(args: &[&str], env: Option<&[(&str, &str)]>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("server.log");
+        let mut cmd = command();
+        cmd.args(args)
+            .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"));
+        for (k, v) in env.unwrap_or_default() {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn dingdir");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        let printed = Arc::new(Mutex::new(String::new()));
+        let sink = printed.clone();
+        std::thread::spawn(move || {
+            // Reads every line, so the child never blocks on a full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("dingdir listening on ") {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+                if let Ok(mut s) = sink.lock() {
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "dingdir did not start within 30 s; log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+        };
+        Self {
+            child,
+            base,
+            admin_token: ADMIN_TOKEN.to_owned(),
+            log,
+            printed,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A URL on this server.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// What the server printed on stdout so far.
+    pub(crate) fn printed(&self) -> String {
+        self.printed.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The server's log so far.
+    pub(crate) fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit; returns whether it exited cleanly.
+    pub(crate) fn stop(mut self) -> bool {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::park_timeout(Duration::from_millis(100));
+        }
+        false
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- dingdir log ({}) ---\n{}", self.base, self.log_text());
+        }
+    }
+}
+
+/// An HTTP client that never uses a proxy and never waits long.
+pub(crate) fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client")
+}

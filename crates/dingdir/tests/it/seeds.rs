@@ -1,0 +1,134 @@
+//! Seed files through the CLI: idempotent apply, byte-stable export, and refusals that name the
+//! file, line and field and leave the store unchanged.
+
+use crate::harness::run;
+use std::path::{Path, PathBuf};
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml");
+
+fn db_arg(db: &Path) -> String {
+    format!("sqlite:{}", db.display())
+}
+
+fn apply(db: &Path, file: &Path) -> std::process::Output {
+    run(&["apply", file.to_str().unwrap(), "--db", &db_arg(db)])
+}
+
+fn export(db: &Path) -> String {
+    let out = run(&["export", "--db", &db_arg(db)]);
+    assert!(
+        out.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn seeded_db(dir: &Path) -> PathBuf {
+    let db = dir.join("store.sqlite");
+    let out = apply(&db, Path::new(DEMO));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    db
+}
+
+#[test]
+fn applying_the_demo_twice_gives_byte_identical_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let first = export(&db);
+    let out = apply(&db, Path::new(DEMO));
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("applied {DEMO}: 2 corps, 5 apps, 8 people, 9 memberships\n")
+    );
+    assert_eq!(export(&db), first);
+    assert!(
+        first.contains("secret_hash: $argon2id$"),
+        "secrets are exported hashed:\n{first}"
+    );
+    assert!(!first.contains("demo-internal-secret"));
+}
+
+#[test]
+fn an_export_applied_to_an_empty_store_exports_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let exported = export(&db);
+    let file = dir.path().join("exported.yaml");
+    std::fs::write(&file, &exported).unwrap();
+    let fresh = dir.path().join("fresh.sqlite");
+    let out = apply(&fresh, &file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(export(&fresh), exported);
+}
+
+#[test]
+fn an_edited_seed_updates_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let edited = std::fs::read_to_string(DEMO)
+        .unwrap()
+        .replace("name: Demo Co", "name: Demo Company");
+    let file = dir.path().join("edited.yaml");
+    std::fs::write(&file, edited).unwrap();
+    assert!(apply(&db, &file).status.success());
+    let after = export(&db);
+    assert!(after.contains("name: Demo Company"));
+    assert_eq!(after.matches("- id: ding").count(), 2, "no corp was added:\n{after}");
+}
+
+const BASE: &str = "corps:\n  - id: dingdemo\n    name: Demo\n";
+
+/// Each row: a seed (appended to BASE), and what the error must say: `file:line:col: field: message`.
+const BAD_SEEDS: &[(&str, &str, &str)] = &[
+    ("bad_yaml", "people:\n  - nick: [unclosed\n", ":5:"),
+    (
+        "unknown_field",
+        "people:\n  - nick: x\n    mobile: \"15000000001\"\n    colour: red\n",
+        ":7:5: people[0].colour: unknown field `colour`",
+    ),
+    (
+        "duplicate_userid",
+        "people:\n  - nick: a\n    mobile: \"15000000001\"\n    memberships: [{corp: dingdemo, userid: same}]\n  - nick: b\n    mobile: \"15000000002\"\n    memberships: [{corp: dingdemo, userid: same}]\n",
+        ":10:",
+    ),
+    (
+        "unknown_corp",
+        "people:\n  - nick: a\n    mobile: \"15000000001\"\n    memberships:\n      - corp: dingnowhere\n",
+        ":8:15: people[0].memberships[0].corp: unknown corp dingnowhere",
+    ),
+    (
+        "malformed_mobile",
+        "people:\n  - nick: a\n    mobile: \"1500000\"\n",
+        ":6:13: people[0].mobile: `1500000`",
+    ),
+];
+
+#[test]
+fn malformed_seeds_are_refused_whole_with_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let before = export(&db);
+    for (name, body, want) in BAD_SEEDS {
+        let file = dir.path().join(format!("{name}.yaml"));
+        // A valid corp first, so a refused file that wrote anything would show in the export.
+        std::fs::write(&file, format!("{BASE}{body}")).unwrap();
+        let out = apply(&db, &file);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}: accepted");
+        let line = stderr.lines().find(|l| l.starts_with("dingdir: ")).unwrap_or_default();
+        assert!(
+            line.starts_with(&format!("dingdir: {}:", file.display())),
+            "{name}: {stderr}"
+        );
+        assert!(line.contains(want), "{name}: want {want:?} in {line:?}");
+        assert_eq!(export(&db), before, "{name}: the store changed");
+    }
+    let dup = std::fs::read_to_string(dir.path().join("duplicate_userid.yaml")).unwrap();
+    assert_eq!(
+        dup.lines().nth(9),
+        Some("    memberships: [{corp: dingdemo, userid: same}]"),
+        "line 10 is the second claim"
+    );
+}
