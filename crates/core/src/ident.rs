@@ -68,6 +68,15 @@ impl IdSecret {
         <HmacSha256 as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!())
     }
 
+    /// An HMAC-SHA256 tag of `data` under a key derived for `label`: signs the sign-in forms,
+    /// so any node sharing the store can check a form another node served.
+    pub fn tag(&self, label: &str, data: &[u8]) -> [u8; 32] {
+        let key = self.namespace(&format!("tag|{label}"));
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&key.0).unwrap_or_else(|_| unreachable!());
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
     /// The unionId of a person under a developer account.
     pub fn union_id(&self, developer: &Developer, person_number: u64) -> UnionId {
         UnionId(self.namespace(&format!("union|{developer}")).encode(person_number))
@@ -152,7 +161,8 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+/// Bytes from lower- or upper-case hex; `None` if malformed.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }

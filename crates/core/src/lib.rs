@@ -11,8 +11,12 @@ pub mod mobile;
 pub mod model;
 pub mod secret;
 pub mod seed;
+pub mod service;
+pub mod signin;
 pub mod store;
+pub mod token;
 
 pub use clock::{Clock, MovableClock, SystemClock};
 pub use error::{Error, StoreError};
+pub use service::{Caller, Policy, Service, Visibility};
 pub use store::Store;

@@ -35,6 +35,11 @@ pub fn verify(secret: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 
+/// Compares two byte strings without an early exit, so timing does not reveal where they differ.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `n` random bytes as lower-case hex: `random_hex(16)` is a DingTalk-shaped token. WIRE.md §C5.
 pub fn random_hex(n: usize) -> Result<String, SecretError> {
     let mut bytes = vec![0u8; n];

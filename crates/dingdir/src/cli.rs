@@ -71,6 +71,13 @@ pub(crate) struct ServeArgs {
     /// Largest gateway request body in bytes (env: DINGDIR_BODY_LIMIT; default 65536).
     #[arg(long, value_name = "BYTES")]
     pub(crate) body_limit: Option<usize>,
+    /// Access-token lifetime in seconds (env: DINGDIR_TOKEN_TTL; default 7200).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) token_ttl: Option<u64>,
+    /// Let the admin API move the clock, for expiry tests (env: DINGDIR_TEST_CLOCK; default: on
+    /// in `dev`, off in `serve`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) test_clock: Option<bool>,
     /// Log filter, e.g. `info` or `dingdir_server=debug` (env: DINGDIR_LOG; default info).
     #[arg(long, value_name = "FILTER")]
     pub(crate) log: Option<String>,

@@ -6,7 +6,7 @@ use crate::config::{self, Config};
 use anyhow::{Context, bail};
 use dingdir_core::ident::IdSecret;
 use dingdir_core::seed::{self, SeedDoc};
-use dingdir_core::{MovableClock, Store, secret};
+use dingdir_core::{MovableClock, Policy, Service, Store, secret};
 use dingdir_server::{AppState, Mode, Settings};
 use dingdir_store::{SqliteStore, SqliteTarget};
 use std::io::Write;
@@ -126,10 +126,16 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         max_in_flight: config.max_in_flight,
         store_timeout: config.store_timeout,
         reset_seed: if mode == Mode::Dev { seed.clone() } else { None },
+        test_clock: config.test_clock.unwrap_or(mode == Mode::Dev),
         ..Settings::default()
     };
     let clock = Arc::new(MovableClock::new());
-    let state = AppState::new(Arc::new(store), ids, settings, Some(clock));
+    let policy = Policy {
+        token_ttl_secs: config.token_ttl_secs,
+        ..Policy::default()
+    };
+    let service = Service::new(Arc::new(store), clock.clone(), ids, policy);
+    let state = AppState::new(service, settings, Some(clock));
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

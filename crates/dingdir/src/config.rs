@@ -23,6 +23,8 @@ const KNOWN_ENV: &[&str] = &[
     "STORE_TIMEOUT_MS",
     "BODY_LIMIT",
     "LOG",
+    "TOKEN_TTL",
+    "TEST_CLOCK",
 ];
 
 /// The TOML file's keys; each is documented in the README.
@@ -40,6 +42,8 @@ struct FileConfig {
     store_timeout_ms: Option<u64>,
     body_limit: Option<usize>,
     log: Option<String>,
+    token_ttl: Option<u64>,
+    test_clock: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -53,6 +57,9 @@ pub(crate) struct Config {
     pub(crate) store_timeout: Duration,
     pub(crate) body_limit: usize,
     pub(crate) log: String,
+    pub(crate) token_ttl_secs: u64,
+    /// `None` means the mode's default (on in `dev`, off in `serve`).
+    pub(crate) test_clock: Option<bool>,
     /// Warnings to log once logging is up.
     pub(crate) warnings: Vec<String>,
 }
@@ -70,6 +77,8 @@ impl std::fmt::Debug for Config {
             .field("store_timeout", &self.store_timeout)
             .field("body_limit", &self.body_limit)
             .field("log", &self.log)
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("test_clock", &self.test_clock)
             .finish()
     }
 }
@@ -205,6 +214,15 @@ pub(crate) fn resolve(
     if max_in_flight == 0 {
         bail!("max_in_flight must be at least 1");
     }
+    let token_ttl_secs = layers.number(s.token_ttl, "TOKEN_TTL", f.token_ttl)?.unwrap_or(7200);
+    if token_ttl_secs == 0 {
+        bail!("token_ttl must be at least 1 second");
+    }
+    let test_clock = match (s.test_clock, env.get("TEST_CLOCK")) {
+        (Some(b), _) => Some(b),
+        (None, Some(v)) => Some(matches!(v.as_str(), "1" | "true" | "yes" | "on")),
+        (None, None) => f.test_clock,
+    };
     Ok(Config {
         listen: layers
             .string(s.listen.as_ref(), "LISTEN", f.listen.as_ref())
@@ -230,6 +248,8 @@ pub(crate) fn resolve(
         log: layers
             .string(s.log.as_ref(), "LOG", f.log.as_ref())
             .unwrap_or_else(|| "info".to_owned()),
+        token_ttl_secs,
+        test_clock,
         warnings,
     })
 }

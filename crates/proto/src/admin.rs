@@ -19,6 +19,10 @@ pub mod path {
     pub const RESET: &str = "/_dingdir/reset";
     /// `POST`: mint a user access token for an (app, person) pair, without the browser.
     pub const USER_TOKENS: &str = "/_dingdir/tokens/user";
+    /// `POST`: move the server's clock forward (only when started with `--test-clock`, or in `dev`).
+    pub const CLOCK: &str = "/_dingdir/clock";
+    /// `PUT`: set the suite ticket a third-party enterprise app must present for corp tokens.
+    pub const SUITE_TICKET: &str = "/_dingdir/apps/{appKey}/suite-ticket";
     /// Every admin path starts with this.
     pub const PREFIX: &str = "/_dingdir/";
 }
@@ -65,4 +69,30 @@ pub struct MintUserTokenRequest {
     /// The person's mobile, as national digits or `+CC-NNNN` (normal accounts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
+    /// The OAuth scope: `openid` or `openid corpid` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// Request to move the clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvanceClock {
+    /// Seconds to move forward.
+    pub advance_secs: u64,
+}
+
+/// The clock after a move.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockState {
+    /// How far the clock is ahead of the system clock, in seconds.
+    pub offset_secs: i64,
+    /// The clock's time, in milliseconds since the epoch.
+    pub now_ms: i64,
+}
+
+/// A suite ticket.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteTicket {
+    /// The ticket the suite must send as `suiteTicket`.
+    pub suite_ticket: String,
 }

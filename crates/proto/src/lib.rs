@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod browser;
 pub mod ids;
 pub mod oapi;
 pub mod scope;

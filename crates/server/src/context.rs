@@ -57,7 +57,7 @@ pub fn new_request_id(gateway: Gateway) -> String {
                 .map(|b| char::from(ALNUM[usize::from(*b) % 36]))
                 .collect()
         }
-        Gateway::Api | Gateway::Admin => {
+        Gateway::Api | Gateway::Admin | Gateway::Browser => {
             let h = dingdir_core::ident::hex(&random_bytes::<16>()).to_uppercase();
             format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
         }
@@ -74,7 +74,13 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         topapi,
     };
     let trace_id = dingdir_core::ident::hex(&random_bytes::<16>());
-    let span = tracing::info_span!("request", id = %ctx.id, method = %req.method(), path = %req.uri().path());
+    let span = tracing::info_span!(
+        "request",
+        id = %ctx.id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        endpoint = tracing::field::Empty
+    );
     let id = ctx.id.clone();
     let response = CURRENT
         .scope(ctx, async move {
@@ -90,7 +96,24 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
                     }
                 }
             };
-            match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+            // A gateway request that waits longer than this on the store is answered "system
+            // busy" at once instead of queueing without bound; the admin API may take longer.
+            let limit = match gateway {
+                Gateway::Admin => None,
+                Gateway::Api | Gateway::Oapi | Gateway::Browser => Some(state.settings.store_timeout),
+            };
+            let run = AssertUnwindSafe(next.run(req)).catch_unwind();
+            let outcome = match limit {
+                Some(limit) => match tokio::time::timeout(limit, run).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        tracing::warn!(?limit, "request timed out waiting on the store; answering system busy");
+                        return gateway.busy();
+                    }
+                },
+                None => run.await,
+            };
+            match outcome {
                 Ok(r) => r,
                 Err(panic) => {
                     let what = panic

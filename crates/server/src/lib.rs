@@ -28,7 +28,8 @@ pub fn app_with_extra_routes(state: AppState, extra: Router<AppState>) -> Router
     let routes = Router::new()
         .merge(gateway::api::routes())
         .merge(gateway::oapi::routes())
-        .merge(gateway::admin::routes())
+        .merge(gateway::admin::routes(&state))
+        .merge(gateway::browser::routes())
         .merge(extra)
         .fallback(gateway::fallback)
         .method_not_allowed_fallback(gateway::method_not_allowed);

@@ -1,7 +1,6 @@
 //! Shared state: cheap to clone, read with `State<AppState>`.
 
-use dingdir_core::ident::IdSecret;
-use dingdir_core::{Clock, MovableClock, Store};
+use dingdir_core::{MovableClock, Service};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +30,8 @@ pub struct Settings {
     pub store_timeout: Duration,
     /// The seed re-applied by `reset` (`dev`), with its file name.
     pub reset_seed: Option<(String, String)>,
+    /// Whether the admin API may move the clock (`POST /_dingdir/clock`), for tests.
+    pub test_clock: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -42,6 +43,7 @@ impl std::fmt::Debug for Settings {
             .field("seed_body_limit", &self.seed_body_limit)
             .field("max_in_flight", &self.max_in_flight)
             .field("store_timeout", &self.store_timeout)
+            .field("test_clock", &self.test_clock)
             .finish_non_exhaustive()
     }
 }
@@ -56,6 +58,7 @@ impl Default for Settings {
             max_in_flight: 512,
             store_timeout: Duration::from_secs(5),
             reset_seed: None,
+            test_clock: false,
         }
     }
 }
@@ -63,37 +66,22 @@ impl Default for Settings {
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The directory.
-    pub store: Arc<dyn Store>,
-    /// "Now".
-    pub clock: Arc<dyn Clock>,
-    /// The clock the admin API may move, when tests asked for one.
+    /// The domain.
+    pub service: Arc<Service>,
+    /// The clock the admin API moves when `settings.test_clock` is on; it must be the service's clock.
     pub movable_clock: Option<Arc<MovableClock>>,
-    /// The secret behind unionIds and openIds.
-    pub ids: Arc<IdSecret>,
     /// Fixed settings.
     pub settings: Arc<Settings>,
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
-    /// Builds the state; `movable_clock`, when given, is also the clock.
-    pub fn new(
-        store: Arc<dyn Store>,
-        ids: IdSecret,
-        settings: Settings,
-        movable_clock: Option<Arc<MovableClock>>,
-    ) -> Self {
-        let clock: Arc<dyn Clock> = match &movable_clock {
-            Some(c) => c.clone(),
-            None => Arc::new(dingdir_core::SystemClock),
-        };
+    /// Builds the state.
+    pub fn new(service: Service, settings: Settings, movable_clock: Option<Arc<MovableClock>>) -> Self {
         let in_flight = Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight));
         Self {
-            store,
-            clock,
+            service: Arc::new(service),
             movable_clock,
-            ids: Arc::new(ids),
             settings: Arc::new(settings),
             in_flight,
         }

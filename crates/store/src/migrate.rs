@@ -8,11 +8,18 @@ pub(crate) struct Migration {
 }
 
 #[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_directory",
-    sql: include_str!("../migrations/sqlite/0001_directory.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_directory",
+        sql: include_str!("../migrations/sqlite/0001_directory.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_tokens",
+        sql: include_str!("../migrations/sqlite/0002_tokens.sql"),
+    },
+];
 
 #[cfg(test)]
 mod tests {

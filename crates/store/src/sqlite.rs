@@ -3,9 +3,11 @@
 use crate::error::map;
 use crate::migrate::{Migration, SQLITE};
 use async_trait::async_trait;
+use dingdir_core::clock::Millis;
 use dingdir_core::ident::IdSecret;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{App, AppKind, Corp, Directory, MemberStatus, Membership, Person, PersonId};
+use dingdir_core::token::{CodeRecord, Grant, RefreshRecord, TokenKind, TokenRecord};
 use dingdir_core::{Store, StoreError};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -500,4 +502,181 @@ impl Store for SqliteStore {
             .map(|r| Ok((membership_from(r)?, person_from(r)?)))
             .collect()
     }
+
+    async fn issue_app_token(
+        &self,
+        app: &AppKey,
+        corp: Option<&CorpId>,
+        candidate: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<String, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at) \
+             VALUES ($1, 'app', $2, $3, NULL, $4) \
+             ON CONFLICT (app_key) WHERE kind = 'app' DO UPDATE SET \
+             token = CASE WHEN tokens.expires_at > $5 THEN tokens.token ELSE excluded.token END, \
+             corp_id = excluded.corp_id, expires_at = excluded.expires_at \
+             RETURNING token",
+        )
+        .bind(candidate)
+        .bind(&app.0)
+        .bind(corp.map(|c| &c.0))
+        .bind(expires_at)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map)
+    }
+
+    async fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.token)
+        .bind(t.kind.as_str())
+        .bind(&t.app_key.0)
+        .bind(t.corp_id.as_ref().map(|c| &c.0))
+        .bind(t.person_id.as_ref().map(|p| &p.0))
+        .bind(t.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+
+    async fn token(&self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let Some(row) =
+            sqlx::query("SELECT token, kind, app_key, corp_id, person_id, expires_at FROM tokens WHERE token = $1")
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map)?
+        else {
+            return Ok(None);
+        };
+        let kind: String = row.try_get("kind").map_err(map)?;
+        Ok(Some(TokenRecord {
+            token: row.try_get("token").map_err(map)?,
+            kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
+            app_key: AppKey(row.try_get("app_key").map_err(map)?),
+            corp_id: row.try_get::<Option<String>, _>("corp_id").map_err(map)?.map(CorpId),
+            person_id: row
+                .try_get::<Option<String>, _>("person_id")
+                .map_err(map)?
+                .map(PersonId),
+            expires_at: row.try_get("expires_at").map_err(map)?,
+        }))
+    }
+
+    async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
+        insert_grant(&self.pool, "auth_codes", "code", &c.code, &c.grant, c.expires_at).await
+    }
+
+    async fn redeem_code(&self, code: &str, app: &AppKey, now: Millis) -> Result<Option<CodeRecord>, StoreError> {
+        Ok(redeem_grant(&self.pool, "auth_codes", "code", code, app, now)
+            .await?
+            .map(|(grant, expires_at)| CodeRecord {
+                code: code.to_owned(),
+                grant,
+                expires_at,
+            }))
+    }
+
+    async fn insert_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError> {
+        insert_grant(&self.pool, "refresh_tokens", "token", &r.token, &r.grant, r.expires_at).await
+    }
+
+    async fn redeem_refresh(
+        &self,
+        token: &str,
+        app: &AppKey,
+        now: Millis,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        Ok(redeem_grant(&self.pool, "refresh_tokens", "token", token, app, now)
+            .await?
+            .map(|(grant, expires_at)| RefreshRecord {
+                token: token.to_owned(),
+                grant,
+                expires_at,
+            }))
+    }
+
+    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE apps SET suite_ticket = $1 WHERE app_key = $2 AND kind = 'third_party_enterprise'")
+                .bind(ticket)
+                .bind(&app.0)
+                .execute(&self.pool)
+                .await
+                .map_err(map)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let mut n = 0;
+        for table in ["tokens", "auth_codes", "refresh_tokens"] {
+            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
+                .bind(before)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(map)?;
+        Ok(n)
+    }
+}
+
+async fn insert_grant(
+    pool: &SqlitePool,
+    table: &str,
+    key_column: &str,
+    key: &str,
+    g: &Grant,
+    expires_at: Millis,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({key_column}, app_key, person_id, corp_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .bind(key)
+    .bind(&g.app_key.0)
+    .bind(&g.person_id.0)
+    .bind(g.corp_id.as_ref().map(|c| &c.0))
+    .bind(&g.scope)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map_err(map)?;
+    Ok(())
+}
+
+/// Marks a code or refresh token used in one statement, so two redeemers cannot both win.
+async fn redeem_grant(
+    pool: &SqlitePool,
+    table: &str,
+    key_column: &str,
+    key: &str,
+    app: &AppKey,
+    now: Millis,
+) -> Result<Option<(Grant, Millis)>, StoreError> {
+    let row = sqlx::query(&format!(
+        "UPDATE {table} SET used_at = $1 WHERE {key_column} = $2 AND app_key = $3 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING app_key, person_id, corp_id, scope, expires_at"
+    ))
+    .bind(now)
+    .bind(key)
+    .bind(&app.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(map)?;
+    let Some(row) = row else { return Ok(None) };
+    let grant = Grant {
+        app_key: AppKey(row.try_get("app_key").map_err(map)?),
+        person_id: PersonId(row.try_get("person_id").map_err(map)?),
+        corp_id: row.try_get::<Option<String>, _>("corp_id").map_err(map)?.map(CorpId),
+        scope: row.try_get("scope").map_err(map)?,
+    };
+    Ok(Some((grant, row.try_get("expires_at").map_err(map)?)))
 }

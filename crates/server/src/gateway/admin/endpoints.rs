@@ -18,6 +18,12 @@ pub(crate) enum Endpoint {
     Export,
     /// `POST /_dingdir/reset`: back to the startup seed (`dev` only).
     Reset,
+    /// `POST /_dingdir/tokens/user`: a user token for an (app, person) pair, without the browser.
+    MintUserToken,
+    /// `POST /_dingdir/clock`: move the clock forward (test clock only).
+    AdvanceClock,
+    /// `PUT /_dingdir/apps/{appKey}/suite-ticket`: set a suite's ticket.
+    SetSuiteTicket,
 }
 
 impl Endpoint {
@@ -29,7 +35,25 @@ impl Endpoint {
         Self::ApplySeed,
         Self::Export,
         Self::Reset,
+        Self::MintUserToken,
+        Self::AdvanceClock,
+        Self::SetSuiteTicket,
     ];
+
+    /// A name for logs and docs.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Health => "Health",
+            Self::HealthLive => "HealthLive",
+            Self::HealthReady => "HealthReady",
+            Self::ApplySeed => "ApplySeed",
+            Self::Export => "Export",
+            Self::Reset => "Reset",
+            Self::MintUserToken => "MintUserToken",
+            Self::AdvanceClock => "AdvanceClock",
+            Self::SetSuiteTicket => "SetSuiteTicket",
+        }
+    }
 
     /// The route path.
     pub(crate) fn path(self) -> &'static str {
@@ -40,6 +64,9 @@ impl Endpoint {
             Self::ApplySeed => path::SEED,
             Self::Export => path::EXPORT,
             Self::Reset => path::RESET,
+            Self::MintUserToken => path::USER_TOKENS,
+            Self::AdvanceClock => path::CLOCK,
+            Self::SetSuiteTicket => path::SUITE_TICKET,
         }
     }
 
@@ -47,7 +74,8 @@ impl Endpoint {
     pub(crate) fn method(self) -> Method {
         match self {
             Self::Health | Self::HealthLive | Self::HealthReady | Self::Export => Method::GET,
-            Self::ApplySeed | Self::Reset => Method::POST,
+            Self::ApplySeed | Self::Reset | Self::MintUserToken | Self::AdvanceClock => Method::POST,
+            Self::SetSuiteTicket => Method::PUT,
         }
     }
 

@@ -25,8 +25,14 @@ pub(crate) enum Error {
     /// The body is over the size limit.
     #[error("body too large")]
     BodyTooLarge,
-    /// The operation exists only in `dingdir dev`.
-    #[error("{0} is only available in `dingdir dev`")]
+    /// A named thing does not exist.
+    #[error("{0}")]
+    Missing(String),
+    /// The request conflicts with the directory (e.g. the person is not a member).
+    #[error("{0}")]
+    Refused(String),
+    /// The operation exists only in `dingdir dev` (or with `--test-clock`).
+    #[error("{0}")]
     DevOnly(&'static str),
     /// Applying a seed failed.
     #[error(transparent)]
@@ -50,6 +56,15 @@ fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
     }
 }
 
+impl From<dingdir_core::Error> for Error {
+    fn from(e: dingdir_core::Error) -> Self {
+        match e {
+            dingdir_core::Error::Store(s) => Self::Store(s),
+            other => Self::Refused(other.to_string()),
+        }
+    }
+}
+
 impl Error {
     #[deny(clippy::wildcard_enum_match_arm)]
     fn parts(&self) -> (StatusCode, &'static str, String) {
@@ -65,6 +80,8 @@ impl Error {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "BadRequest", msg),
             Self::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "BodyTooLarge", msg),
             Self::DevOnly(_) => (StatusCode::CONFLICT, "DevOnly", msg),
+            Self::Missing(_) => (StatusCode::NOT_FOUND, "NotFound", msg),
+            Self::Refused(_) => (StatusCode::CONFLICT, "Refused", msg),
             Self::Seed(ApplyError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "SeedInvalid", msg),
             Self::Seed(ApplyError::Secret(_)) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -22,7 +22,7 @@ pub(super) async fn live() -> Response {
 
 /// `GET /_dingdir/health/ready` and `/_dingdir/health`: the store answers too.
 pub(super) async fn ready(State(state): State<AppState>) -> Result<Response, Error> {
-    let ok = tokio::time::timeout(state.settings.store_timeout, state.store.ping()).await;
+    let ok = tokio::time::timeout(state.settings.store_timeout, state.service.store().ping()).await;
     Ok(match ok {
         Ok(Ok(())) => crate::gateway::api::json_response(StatusCode::OK, &health_body("ok", Some("ok"))),
         Ok(Err(e)) => {

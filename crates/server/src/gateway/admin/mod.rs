@@ -1,4 +1,4 @@
-//! dingdir's admin API under `/_dingdir/`: health, seeds, export, reset.
+//! dingdir's admin API under `/_dingdir/`: health, seeds, export, reset, test tokens and clock.
 //!
 //! - Health endpoints are open; everything else needs `Authorization: Bearer <admin token>`.
 //! - Errors use the new gateway's shape `{"code","message","requestid"}` with real statuses.
@@ -9,22 +9,45 @@ mod error;
 mod extract;
 mod health;
 mod seed;
+mod tokens;
 
 pub(crate) use endpoints::Endpoint;
 pub(crate) use error::Error;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{get, post};
-use dingdir_proto::admin::path;
+use axum::routing::MethodRouter;
 
-/// The admin API's routes: the only place its paths meet handlers.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(path::HEALTH, get(health::health))
-        .route(path::HEALTH_LIVE, get(health::live))
-        .route(path::HEALTH_READY, get(health::ready))
-        .route(path::SEED, post(seed::apply))
-        .route(path::EXPORT, get(seed::export))
-        .route(path::RESET, post(seed::reset))
+impl Endpoint {
+    /// The only place an endpoint meets its handler; endpoints that need the admin token get
+    /// the check as a layer, so no handler can forget it.
+    fn route(self, state: &AppState) -> MethodRouter<AppState> {
+        let (name, method) = (self.name(), self.method());
+        let route = match self {
+            Self::Health => super::endpoint(name, &method, health::health),
+            Self::HealthLive => super::endpoint(name, &method, health::live),
+            Self::HealthReady => super::endpoint(name, &method, health::ready),
+            Self::ApplySeed => super::endpoint(name, &method, seed::apply),
+            Self::Export => super::endpoint(name, &method, seed::export),
+            Self::Reset => super::endpoint(name, &method, seed::reset),
+            Self::MintUserToken => super::endpoint(name, &method, tokens::mint_user_token),
+            Self::AdvanceClock => super::endpoint(name, &method, tokens::advance_clock),
+            Self::SetSuiteTicket => super::endpoint(name, &method, tokens::set_suite_ticket),
+        };
+        if self.needs_admin_token() {
+            route.route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                extract::require_admin,
+            ))
+        } else {
+            route
+        }
+    }
+}
+
+/// The admin API's routes, one per [`Endpoint`].
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    Endpoint::ALL
+        .iter()
+        .fold(Router::new(), |r, e| r.route(e.path(), e.route(state)))
 }

@@ -1,7 +1,6 @@
 //! Seeds in and out.
 
 use super::Error;
-use super::extract::Admin;
 use crate::body::{self, BodyError};
 use crate::state::{AppState, Mode};
 use axum::extract::{Query, Request, State};
@@ -31,7 +30,6 @@ fn summary(plan: &seed::Plan) -> ApplySummary {
 
 /// `POST /_dingdir/seed`: applies the YAML body; a bad seed changes nothing.
 pub(super) async fn apply(
-    _: Admin,
     State(state): State<AppState>,
     query: Query<ApplyQuery>,
     req: Request,
@@ -44,13 +42,13 @@ pub(super) async fn apply(
         })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::BadRequest("the seed is not UTF-8".to_owned()))?;
     let file = query.0.file.unwrap_or_else(|| "request".to_owned());
-    let plan = seed::apply_text(state.store.as_ref(), &file, text).await?;
+    let plan = seed::apply_text(state.service.store().as_ref(), &file, text).await?;
     Ok(crate::gateway::api::json_response(StatusCode::OK, &summary(&plan)))
 }
 
 /// `GET /_dingdir/export`: the directory as YAML that `apply` takes back.
-pub(super) async fn export(_: Admin, State(state): State<AppState>) -> Result<Response, Error> {
-    let directory = state.store.directory().await?;
+pub(super) async fn export(State(state): State<AppState>) -> Result<Response, Error> {
+    let directory = state.service.store().directory().await?;
     let yaml = seed::to_yaml(&seed::export(&directory)).map_err(Error::BadRequest)?;
     let mut response = (StatusCode::OK, yaml).into_response();
     response.headers_mut().insert(
@@ -61,13 +59,13 @@ pub(super) async fn export(_: Admin, State(state): State<AppState>) -> Result<Re
 }
 
 /// `POST /_dingdir/reset`: empties the store and re-applies the startup seed (`dev` only).
-pub(super) async fn reset(_: Admin, State(state): State<AppState>) -> Result<Response, Error> {
+pub(super) async fn reset(State(state): State<AppState>) -> Result<Response, Error> {
     if state.settings.mode != Mode::Dev {
-        return Err(Error::DevOnly("reset"));
+        return Err(Error::DevOnly("reset is only available in `dingdir dev`"));
     }
-    state.store.reset().await?;
+    state.service.store().reset().await?;
     let summary = match &state.settings.reset_seed {
-        Some((file, text)) => summary(&seed::apply_text(state.store.as_ref(), file, text).await?),
+        Some((file, text)) => summary(&seed::apply_text(state.service.store().as_ref(), file, text).await?),
         None => ApplySummary::default(),
     };
     Ok(crate::gateway::api::json_response(StatusCode::OK, &summary))

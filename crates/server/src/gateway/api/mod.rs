@@ -5,15 +5,33 @@
 //! - Errors use real HTTP statuses (400, 403, 404, 503) with `{"code","message","requestid"}`.
 //! - Every answer is `application/json;charset=utf-8`.
 
+mod endpoints;
 mod error;
 mod extract;
+mod oauth2;
 
+pub(crate) use endpoints::Endpoint;
 pub(crate) use error::{Error, json_response};
 
 use crate::state::AppState;
 use axum::Router;
+use axum::routing::MethodRouter;
 
-/// The new gateway's routes.
+impl Endpoint {
+    /// The only place an endpoint meets its handler.
+    fn route(self) -> MethodRouter<AppState> {
+        let (name, method) = (self.name(), self.method());
+        match self {
+            Self::GetAccessToken => super::endpoint(name, &method, oauth2::get_access_token),
+            Self::GetUserToken => super::endpoint(name, &method, oauth2::get_user_token),
+            Self::GetCorpAccessToken => super::endpoint(name, &method, oauth2::get_corp_access_token),
+        }
+    }
+}
+
+/// The new gateway's routes, one per [`Endpoint`].
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    Endpoint::ALL
+        .iter()
+        .fold(Router::new(), |r, e| r.route(e.path(), e.route()))
 }

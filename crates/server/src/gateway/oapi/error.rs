@@ -3,7 +3,7 @@
 use crate::context::{self, request_id};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dingdir_core::{Error as Domain, StoreError};
+use dingdir_core::Error as Domain;
 use dingdir_proto::oapi::{CONTENT_TYPE, OapiError, TOPAPI_CONTENT_TYPE, errcode, path};
 
 /// A legacy-gateway failure: a domain error, or one of the HTTP edge's own.
@@ -72,11 +72,10 @@ impl Error {
         Self::UnknownRoute { api_name }
     }
 
-    pub(crate) fn method_not_allowed(_path: &str, method: &Method) -> Self {
-        if method == Method::GET {
-            Self::NeedsPost
-        } else {
-            Self::NeedsGet
+    pub(crate) fn method_not_allowed(path: &str) -> Self {
+        match super::Endpoint::at(path).map(super::Endpoint::method) {
+            Some(m) if m == Method::GET => Self::NeedsGet,
+            _ => Self::NeedsPost,
         }
     }
 

@@ -6,14 +6,31 @@
 //!   `request_id` and wrap token and permission failures as `errcode 88` + string `sub_code`.
 //! - Other legacy paths (`/gettoken`) answer codes directly and carry no `request_id`.
 
+mod endpoints;
 mod error;
+mod extract;
+mod token;
 
+pub(crate) use endpoints::Endpoint;
 pub(crate) use error::Error;
 
 use crate::state::AppState;
 use axum::Router;
+use axum::routing::MethodRouter;
 
-/// The legacy gateway's routes.
+impl Endpoint {
+    /// The only place an endpoint meets its handler.
+    fn route(self) -> MethodRouter<AppState> {
+        let (name, method) = (self.name(), self.method());
+        match self {
+            Self::GetToken => super::endpoint(name, &method, token::get_token),
+        }
+    }
+}
+
+/// The legacy gateway's routes, one per [`Endpoint`].
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    Endpoint::ALL
+        .iter()
+        .fold(Router::new(), |r, e| r.route(e.path(), e.route()))
 }

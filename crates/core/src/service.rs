@@ -1,0 +1,356 @@
+//! The domain's entry points: each gateway handler calls one function here. A [`Service`] holds
+//! the store, the clock, the id secret and the policy; nothing in it knows HTTP.
+
+use crate::clock::{Clock, Millis};
+use crate::error::Error;
+use crate::ident::IdSecret;
+use crate::model::{App, AppKind, MemberStatus, PersonId};
+use crate::secret;
+use crate::store::Store;
+use crate::token::{
+    CODE_TTL_MS, CodeRecord, DEFAULT_TOKEN_TTL_SECS, Grant, REFRESH_TTL_MS, RefreshRecord, TokenKind, TokenRecord,
+};
+use dingdir_proto::ids::{AppKey, CorpId};
+use std::sync::Arc;
+
+/// Whom GetUser shows besides the caller. PRODUCT.md "Decisions".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Visibility {
+    /// Active co-members of corps the caller is an active member of and the app is installed in.
+    #[default]
+    Corp,
+    /// Only the token's own user.
+    SelfOnly,
+}
+
+/// Rules that are settings, because users may want the other choice.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Access-token lifetime in seconds (default 7200).
+    pub token_ttl_secs: u64,
+    /// GetUser visibility.
+    pub visibility: Visibility,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
+            visibility: Visibility::default(),
+        }
+    }
+}
+
+/// A freshly issued access token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// 32 lower-case hex.
+    pub token: String,
+    /// Seconds until expiry.
+    pub expires_in: u64,
+}
+
+/// A user token with its refresh token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserToken {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token (single use, 30 days).
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The corp, when the scope included `corpid`.
+    pub corp_id: Option<CorpId>,
+}
+
+/// Who is calling: what a valid access token stands for.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// App, corp or user token.
+    pub kind: TokenKind,
+    /// The app the token was issued to.
+    pub app: App,
+    /// The corp the token acts in.
+    pub corp_id: Option<CorpId>,
+    /// The person a user token acts for.
+    pub person_id: Option<PersonId>,
+}
+
+/// The domain's facade.
+pub struct Service {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ids: IdSecret,
+    policy: Policy,
+    pub(crate) throttle: crate::signin::Throttle,
+}
+
+/// A real Argon2id hash, verified against when the app key is unknown, so an unknown key costs
+/// as much time as a wrong secret.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| secret::hash("dingdir decoy").unwrap_or_default())
+}
+
+impl Service {
+    /// Builds the facade.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: IdSecret, policy: Policy) -> Self {
+        Self {
+            store,
+            clock,
+            ids,
+            policy,
+            throttle: crate::signin::Throttle::default(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The id secret.
+    pub fn ids(&self) -> &IdSecret {
+        &self.ids
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Now, by the injected clock.
+    pub fn now(&self) -> Millis {
+        self.clock.now_ms()
+    }
+
+    fn ttl_ms(&self) -> Millis {
+        i64::try_from(self.policy.token_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
+    /// Checks an app key and secret; unknown key and wrong secret are the same error.
+    pub async fn verify_client(&self, key: Option<&str>, secret: Option<&str>) -> Result<App, Error> {
+        let (Some(key), Some(secret)) = (key.filter(|k| !k.is_empty()), secret.filter(|s| !s.is_empty())) else {
+            return Err(Error::AppCredentialsMissing);
+        };
+        match self.store.app(&AppKey(key.to_owned())).await? {
+            Some(app) if secret::verify(secret, &app.secret_hash) => Ok(app),
+            Some(_) => Err(Error::BadAppSecret),
+            None => {
+                let _ = secret::verify(secret, decoy_hash());
+                Err(Error::BadAppSecret)
+            }
+        }
+    }
+
+    /// An app token for `GET /gettoken` and `POST /v1.0/oauth2/accessToken`: the same string
+    /// while it is valid, its expiry renewed. WIRE.md §C1-C2.
+    pub async fn app_token(&self, key: Option<&str>, secret: Option<&str>) -> Result<IssuedToken, Error> {
+        let app = self.verify_client(key, secret).await?;
+        let now = self.now();
+        let candidate = new_token()?;
+        let corp = match app.kind {
+            AppKind::Internal => app.corp_id.clone(),
+            AppKind::ThirdPartyEnterprise | AppKind::ThirdPartyPersonal => None,
+        };
+        let token = self
+            .store
+            .issue_app_token(
+                &app.key,
+                corp.as_ref(),
+                &candidate,
+                now,
+                now.saturating_add(self.ttl_ms()),
+            )
+            .await?;
+        Ok(IssuedToken {
+            token,
+            expires_in: self.policy.token_ttl_secs,
+        })
+    }
+
+    /// A third-party enterprise app's token for a corp that authorised it: new on every call.
+    /// A suite with no stored ticket takes any non-empty ticket. WIRE.md §C4.
+    pub async fn corp_token(
+        &self,
+        suite_key: Option<&str>,
+        suite_secret: Option<&str>,
+        auth_corp_id: Option<&str>,
+        suite_ticket: Option<&str>,
+    ) -> Result<IssuedToken, Error> {
+        let app = match self.verify_client(suite_key, suite_secret).await {
+            Ok(app) if app.kind == AppKind::ThirdPartyEnterprise => app,
+            Ok(_) | Err(Error::BadAppSecret | Error::AppCredentialsMissing) => return Err(Error::BadSuiteKey),
+            Err(e) => return Err(e),
+        };
+        let ticket = suite_ticket.unwrap_or_default();
+        let ticket_ok = match &app.suite_ticket {
+            Some(want) => secret::same(ticket.as_bytes(), want.as_bytes()),
+            None => !ticket.is_empty(),
+        };
+        if !ticket_ok {
+            return Err(Error::BadSuiteTicket);
+        }
+        let corp = auth_corp_id.map(|c| CorpId(c.to_owned()));
+        let corp = match corp {
+            Some(c) if app.authorized_corps.contains(&c) => c,
+            _ => return Err(Error::NotAuthorised),
+        };
+        let record = TokenRecord {
+            token: new_token()?,
+            kind: TokenKind::Corp,
+            app_key: app.key.clone(),
+            corp_id: Some(corp),
+            person_id: None,
+            expires_at: self.now().saturating_add(self.ttl_ms()),
+        };
+        self.store.insert_token(&record).await?;
+        Ok(IssuedToken {
+            token: record.token,
+            expires_in: self.policy.token_ttl_secs,
+        })
+    }
+
+    /// Stores an authorisation code for a signed-in person and returns it.
+    pub async fn issue_code(&self, grant: Grant) -> Result<String, Error> {
+        let record = CodeRecord {
+            code: new_token()?,
+            grant,
+            expires_at: self.now().saturating_add(CODE_TTL_MS),
+        };
+        self.store.insert_code(&record).await?;
+        Ok(record.code)
+    }
+
+    async fn issue_user_token(&self, grant: Grant) -> Result<UserToken, Error> {
+        let now = self.now();
+        let access = TokenRecord {
+            token: new_token()?,
+            kind: TokenKind::User,
+            app_key: grant.app_key.clone(),
+            corp_id: grant.corp_id.clone(),
+            person_id: Some(grant.person_id.clone()),
+            expires_at: now.saturating_add(self.ttl_ms()),
+        };
+        self.store.insert_token(&access).await?;
+        let with_corp = scope_has_corpid(&grant.scope);
+        let corp_id = grant.corp_id.clone().filter(|_| with_corp);
+        let refresh = RefreshRecord {
+            token: new_token()?,
+            grant,
+            expires_at: now.saturating_add(REFRESH_TTL_MS),
+        };
+        self.store.insert_refresh(&refresh).await?;
+        Ok(UserToken {
+            access_token: access.token,
+            refresh_token: refresh.token,
+            expires_in: self.policy.token_ttl_secs,
+            corp_id,
+        })
+    }
+
+    /// `grantType=authorization_code`: a single-use, five-minute code for a user token.
+    pub async fn user_token_from_code(
+        &self,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<UserToken, Error> {
+        let app = self.verify_client(client_id, client_secret).await?;
+        let code = code.filter(|c| !c.is_empty()).ok_or(Error::CodeInvalid)?;
+        let record = self
+            .store
+            .redeem_code(code, &app.key, self.now())
+            .await?
+            .ok_or(Error::CodeInvalid)?;
+        self.issue_user_token(record.grant).await
+    }
+
+    /// `grantType=refresh_token`: a new user token and a new refresh token; the old one is spent.
+    pub async fn user_token_from_refresh(
+        &self,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        refresh: Option<&str>,
+    ) -> Result<UserToken, Error> {
+        let app = self.verify_client(client_id, client_secret).await?;
+        let refresh = refresh.filter(|r| !r.is_empty()).ok_or(Error::RefreshTokenInvalid)?;
+        let record = self
+            .store
+            .redeem_refresh(refresh, &app.key, self.now())
+            .await?
+            .ok_or(Error::RefreshTokenInvalid)?;
+        self.issue_user_token(record.grant).await
+    }
+
+    /// A user token without the browser (admin API): the sign-in flow's own path, a code issued
+    /// and redeemed at once.
+    pub async fn mint_user_token(
+        &self,
+        app: &App,
+        person: &PersonId,
+        corp_id: Option<CorpId>,
+        scope: &str,
+    ) -> Result<UserToken, Error> {
+        let grant = Grant {
+            app_key: app.key.clone(),
+            person_id: person.clone(),
+            corp_id,
+            scope: scope.to_owned(),
+        };
+        let code = self.issue_code(grant).await?;
+        let record = self
+            .store
+            .redeem_code(&code, &app.key, self.now())
+            .await?
+            .ok_or(Error::CodeInvalid)?;
+        self.issue_user_token(record.grant).await
+    }
+
+    /// What an access token stands for; missing, unknown and expired tokens are errors.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, Error> {
+        let token = token
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Error::TokenMissing)?;
+        // DingTalk never issues anything else; refusing early keeps junk away from the store.
+        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::TokenInvalid);
+        }
+        let record = self.store.token(token).await?.ok_or(Error::TokenInvalid)?;
+        if record.expires_at <= self.now() {
+            return Err(Error::TokenExpired);
+        }
+        let app = self.store.app(&record.app_key).await?.ok_or(Error::TokenInvalid)?;
+        Ok(Caller {
+            kind: record.kind,
+            app,
+            corp_id: record.corp_id,
+            person_id: record.person_id,
+        })
+    }
+
+    /// The corp a sign-in to `app` is for: the owner of an internal app, otherwise the first
+    /// corp (by id) where the person is an active member and the app is installed.
+    pub async fn sign_in_corp(&self, app: &App, person: &PersonId) -> Result<Option<CorpId>, Error> {
+        let installed = app.installed_in();
+        let memberships = self.store.memberships_of(person).await?;
+        let active = memberships.iter().filter(|m| m.status == MemberStatus::Active);
+        Ok(match app.kind {
+            AppKind::Internal | AppKind::ThirdPartyEnterprise => active
+                .filter(|m| installed.contains(&m.corp_id))
+                .map(|m| m.corp_id.clone())
+                .min(),
+            AppKind::ThirdPartyPersonal => active.map(|m| m.corp_id.clone()).min(),
+        })
+    }
+}
+
+/// Whether an OAuth scope string asks for the corp (`openid corpid`).
+pub fn scope_has_corpid(scope: &str) -> bool {
+    scope.split([' ', '+', ',']).any(|s| s == "corpid")
+}
+
+fn new_token() -> Result<String, Error> {
+    secret::random_hex(16).map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))
+}

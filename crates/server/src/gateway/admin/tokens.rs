@@ -1,0 +1,138 @@
+//! Test helpers: user tokens without the browser, the movable clock, suite tickets.
+
+use super::Error;
+use crate::body::{self, BodyError};
+use crate::state::AppState;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use dingdir_core::mobile::Mobile;
+use dingdir_proto::admin::{AdvanceClock, ClockState, MintUserTokenRequest, SuiteTicket};
+use dingdir_proto::api::UserTokenResponse;
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
+use serde::de::DeserializeOwned;
+
+/// A JSON body for the admin API, rejected in its own error form.
+pub(super) struct Json<T>(T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
+        let bytes = body::read(req.into_body(), state.settings.body_limit)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge => Error::BodyTooLarge,
+                BodyError::Read(why) => Error::BadRequest(why),
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(Json)
+            .map_err(|e| Error::BadRequest(format!("bad JSON body: {e}")))
+    }
+}
+
+fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    crate::gateway::api::json_response(status, body)
+}
+
+/// `POST /_dingdir/tokens/user`: signs the person in to the app without a browser (the same rules
+/// and code path as the sign-in page: a code is issued and redeemed) and answers like
+/// `userAccessToken`.
+pub(super) async fn mint_user_token(
+    State(state): State<AppState>,
+    Json(req): Json<MintUserTokenRequest>,
+) -> Result<Response, Error> {
+    let service = &state.service;
+    let store = service.store();
+    let app = store
+        .app(&AppKey(req.app_key.clone()))
+        .await?
+        .ok_or_else(|| Error::Missing(format!("no app {}", req.app_key)))?;
+    let person = match (&req.corp_id, &req.userid, &req.mobile) {
+        (Some(corp), Some(userid), _) => {
+            let m = store
+                .membership(&CorpId(corp.clone()), &UserId(userid.clone()))
+                .await?
+                .ok_or_else(|| Error::Missing(format!("no userid {userid} in corp {corp}")))?;
+            store.person(&m.person_id).await?
+        }
+        (_, None, Some(mobile)) => {
+            let m = Mobile::parse(mobile).map_err(|e| Error::BadRequest(format!("mobile {mobile:?}: {e}")))?;
+            store.person_by_mobile(&m).await?
+        }
+        _ => {
+            return Err(Error::BadRequest(
+                "name the person by `corp_id` + `userid`, or by `mobile`".to_owned(),
+            ));
+        }
+    }
+    .ok_or_else(|| Error::Missing("no such person".to_owned()))?;
+    let person = service.sign_in_as(&app, &person.id).await.map_err(|e| match e {
+        dingdir_core::signin::SignInError::Domain(d) => Error::from(d),
+        other => Error::Refused(format!("{} cannot sign in to {}: {other}", person.id, app.key)),
+    })?;
+    let scope = req.scope.unwrap_or_else(|| "openid corpid".to_owned());
+    if !matches!(scope.as_str(), "openid" | "openid corpid") {
+        return Err(Error::BadRequest(
+            "scope must be `openid` or `openid corpid`".to_owned(),
+        ));
+    }
+    let corp = match req.corp_id {
+        Some(c) => Some(CorpId(c)),
+        None => service.sign_in_corp(&app, &person.id).await?,
+    };
+    let t = service.mint_user_token(&app, &person.id, corp, &scope).await?;
+    Ok(json(
+        StatusCode::OK,
+        &UserTokenResponse {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            expire_in: t.expires_in,
+            corp_id: t.corp_id.map(|c| c.0),
+        },
+    ))
+}
+
+/// `POST /_dingdir/clock`: moves the clock forward, for expiry tests.
+pub(super) async fn advance_clock(
+    State(state): State<AppState>,
+    Json(req): Json<AdvanceClock>,
+) -> Result<Response, Error> {
+    let clock = match (&state.movable_clock, state.settings.test_clock) {
+        (Some(c), true) => c,
+        _ => {
+            return Err(Error::DevOnly(
+                "the clock moves only in `dingdir dev` or with `--test-clock`",
+            ));
+        }
+    };
+    let ms = i64::try_from(req.advance_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    clock.advance_ms(ms);
+    Ok(json(
+        StatusCode::OK,
+        &ClockState {
+            offset_secs: clock.offset_ms() / 1000,
+            now_ms: state.service.now(),
+        },
+    ))
+}
+
+/// `PUT /_dingdir/apps/{appKey}/suite-ticket`.
+pub(super) async fn set_suite_ticket(
+    State(state): State<AppState>,
+    Path(app_key): Path<String>,
+    Json(req): Json<SuiteTicket>,
+) -> Result<Response, Error> {
+    if req.suite_ticket.trim().is_empty() {
+        return Err(Error::BadRequest("suite_ticket must not be empty".to_owned()));
+    }
+    if !state
+        .service
+        .store()
+        .set_suite_ticket(&AppKey(app_key.clone()), &req.suite_ticket)
+        .await?
+    {
+        return Err(Error::Missing(format!("no third_party_enterprise app {app_key}")));
+    }
+    Ok(json(StatusCode::OK, &req))
+}

@@ -1,0 +1,42 @@
+//! Every legacy-gateway operation, named after its path, and the facts about it.
+
+use axum::http::Method;
+use dingdir_proto::oapi::path;
+
+/// One legacy operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `GET /gettoken`: an app token.
+    GetToken,
+}
+
+impl Endpoint {
+    /// Every operation, for route and documentation checks.
+    pub(crate) const ALL: &[Self] = &[Self::GetToken];
+
+    /// A name for logs and docs.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::GetToken => "GetToken",
+        }
+    }
+
+    /// The route path.
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Self::GetToken => path::GET_TOKEN,
+        }
+    }
+
+    /// The HTTP method.
+    pub(crate) fn method(self) -> Method {
+        match self {
+            Self::GetToken => Method::GET,
+        }
+    }
+
+    /// The operation served at `path`, if any.
+    pub(crate) fn at(path: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|e| e.path() == path)
+    }
+}
