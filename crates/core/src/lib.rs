@@ -4,7 +4,9 @@
 //! This crate knows nothing of HTTP or SQL: it never uses axum, sqlx or reqwest. Gateways shape
 //! responses from what it returns; the `dingdir-store` crate implements [`Store`].
 
+pub mod by_mobile;
 pub mod clock;
+pub mod contact;
 pub mod error;
 pub mod ident;
 pub mod mobile;

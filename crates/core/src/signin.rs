@@ -119,7 +119,7 @@ impl Service {
             _ => return Err(AuthorizeError::UnknownClient),
         };
         let redirect_uri = req.redirect_uri.clone().unwrap_or_default();
-        if !app.redirect_uris.iter().any(|u| *u == redirect_uri) {
+        if !app.redirect_uris.contains(&redirect_uri) {
             return Err(AuthorizeError::BadRedirectUri);
         }
         if req.response_type.as_deref() != Some("code") {

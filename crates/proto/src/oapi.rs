@@ -97,13 +97,14 @@ pub struct GetByMobileResponse {
     pub request_id: String,
 }
 
-/// The `result` of getbymobile.
+/// The `result` of getbymobile, keys in the order of a real answer. WIRE.md §D3.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetByMobileResult {
+    /// Exclusive accounts of the caller's corp with that mobile; always a JSON array, `[]` when
+    /// not asked for. WIRE.md §D3.
+    #[serde(default)]
+    pub exclusive_account_userid_list: Vec<String>,
     /// The active normal-account member with that mobile; absent when only exclusive accounts match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
-    /// Exclusive accounts of the caller's corp with that mobile; always a JSON array. WIRE.md §D3.
-    #[serde(default)]
-    pub exclusive_account_userid_list: Vec<String>,
 }

@@ -108,16 +108,13 @@ impl Server {
                 }
             }
         });
-        let base = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(base) => base,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "dingdir did not start within 30 s; log:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
+        let Ok(base) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "dingdir did not start within 30 s; log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
         };
         Self {
             child,

@@ -98,13 +98,10 @@ pub(super) async fn advance_clock(
     State(state): State<AppState>,
     Json(req): Json<AdvanceClock>,
 ) -> Result<Response, Error> {
-    let clock = match (&state.movable_clock, state.settings.test_clock) {
-        (Some(c), true) => c,
-        _ => {
-            return Err(Error::DevOnly(
-                "the clock moves only in `dingdir dev` or with `--test-clock`",
-            ));
-        }
+    let (Some(clock), true) = (&state.movable_clock, state.settings.test_clock) else {
+        return Err(Error::DevOnly(
+            "the clock moves only in `dingdir dev` or with `--test-clock`",
+        ));
     };
     let ms = i64::try_from(req.advance_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     clock.advance_ms(ms);

@@ -4,6 +4,7 @@ use axum::http::Method;
 use dingdir_proto::api::path;
 
 /// One new-gateway operation.
+#[expect(clippy::enum_variant_names, reason = "the official SDKs' operation names")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     /// `POST /v1.0/oauth2/accessToken` (oauth2_1_0 `GetAccessToken`).
@@ -12,11 +13,18 @@ pub(crate) enum Endpoint {
     GetUserToken,
     /// `POST /v1.0/oauth2/corpAccessToken` (oauth2_1_0 `GetCorpAccessToken`).
     GetCorpAccessToken,
+    /// `GET /v1.0/contact/users/{unionId}` (contact_1_0 `GetUser`), seed 000.
+    GetUser,
 }
 
 impl Endpoint {
     /// Every operation, for route and documentation checks.
-    pub(crate) const ALL: &[Self] = &[Self::GetAccessToken, Self::GetUserToken, Self::GetCorpAccessToken];
+    pub(crate) const ALL: &[Self] = &[
+        Self::GetAccessToken,
+        Self::GetUserToken,
+        Self::GetCorpAccessToken,
+        Self::GetUser,
+    ];
 
     /// The SDK's operation name, for logs and docs.
     pub(crate) fn name(self) -> &'static str {
@@ -24,6 +32,7 @@ impl Endpoint {
             Self::GetAccessToken => "GetAccessToken",
             Self::GetUserToken => "GetUserToken",
             Self::GetCorpAccessToken => "GetCorpAccessToken",
+            Self::GetUser => "GetUser",
         }
     }
 
@@ -33,6 +42,7 @@ impl Endpoint {
             Self::GetAccessToken => path::ACCESS_TOKEN,
             Self::GetUserToken => path::USER_ACCESS_TOKEN,
             Self::GetCorpAccessToken => path::CORP_ACCESS_TOKEN,
+            Self::GetUser => path::GET_USER,
         }
     }
 
@@ -40,6 +50,7 @@ impl Endpoint {
     pub(crate) fn method(self) -> Method {
         match self {
             Self::GetAccessToken | Self::GetUserToken | Self::GetCorpAccessToken => Method::POST,
+            Self::GetUser => Method::GET,
         }
     }
 }

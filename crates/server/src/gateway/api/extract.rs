@@ -3,7 +3,10 @@
 use super::Error;
 use crate::body::{self, BodyError};
 use crate::state::AppState;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use dingdir_core::Caller;
+use dingdir_proto::api::ACCESS_TOKEN_HEADER;
 use serde::de::DeserializeOwned;
 
 /// A JSON body read under the size limit; any content type is read as JSON, as DingTalk does.
@@ -25,5 +28,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
         serde_json::from_slice(&bytes)
             .map(Json)
             .map_err(|e| Error::BadBody(e.to_string()))
+    }
+}
+
+/// The caller behind `x-acs-dingtalk-access-token`. A token anywhere else (query string,
+/// `Authorization: Bearer`) counts as missing, as on DingTalk. WIRE.md §A2.
+pub(crate) struct Token(pub(crate) Caller);
+
+impl FromRequestParts<AppState> for Token {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let header = parts
+            .headers
+            .get(ACCESS_TOKEN_HEADER)
+            .map(|v| v.to_str().unwrap_or("\u{0}"));
+        Ok(Self(state.service.authenticate(header).await?))
     }
 }

@@ -5,6 +5,7 @@
 //! - Errors use real HTTP statuses (400, 403, 404, 503) with `{"code","message","requestid"}`.
 //! - Every answer is `application/json;charset=utf-8`.
 
+mod contact;
 mod endpoints;
 mod error;
 mod extract;
@@ -25,6 +26,7 @@ impl Endpoint {
             Self::GetAccessToken => super::endpoint(name, &method, oauth2::get_access_token),
             Self::GetUserToken => super::endpoint(name, &method, oauth2::get_user_token),
             Self::GetCorpAccessToken => super::endpoint(name, &method, oauth2::get_corp_access_token),
+            Self::GetUser => super::endpoint(name, &method, contact::get_user),
         }
     }
 }

@@ -8,16 +8,19 @@ use dingdir_proto::oapi::path;
 pub(crate) enum Endpoint {
     /// `GET /gettoken`: an app token.
     GetToken,
+    /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
+    V2UserGetByMobile,
 }
 
 impl Endpoint {
     /// Every operation, for route and documentation checks.
-    pub(crate) const ALL: &[Self] = &[Self::GetToken];
+    pub(crate) const ALL: &[Self] = &[Self::GetToken, Self::V2UserGetByMobile];
 
     /// A name for logs and docs.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::GetToken => "GetToken",
+            Self::V2UserGetByMobile => "V2UserGetByMobile",
         }
     }
 
@@ -25,6 +28,7 @@ impl Endpoint {
     pub(crate) fn path(self) -> &'static str {
         match self {
             Self::GetToken => path::GET_TOKEN,
+            Self::V2UserGetByMobile => path::V2_USER_GET_BY_MOBILE,
         }
     }
 
@@ -32,6 +36,7 @@ impl Endpoint {
     pub(crate) fn method(self) -> Method {
         match self {
             Self::GetToken => Method::GET,
+            Self::V2UserGetByMobile => Method::POST,
         }
     }
 

@@ -1,9 +1,13 @@
 //! Extractors that reject in the legacy gateway's wire form.
 
 use super::Error;
+use crate::body::{self, BodyError};
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use dingdir_core::{Caller, Error as Domain, Service};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// The query string's parameters; a malformed query is a bad parameter, never a rejection page.
@@ -23,5 +27,104 @@ impl QueryParams {
     /// A parameter, treating an empty value as absent.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
+/// A `/topapi/*` request: the token from `?access_token=` or a form body's `access_token`, and
+/// the parameters from the query and the body (form or JSON, any charset, chunked or not; body
+/// fields win). A body that cannot be read is reported after the token check, as DingTalk's
+/// gateway authenticates first. WIRE.md §B3.
+pub(crate) struct TopRequest {
+    token: Option<String>,
+    params: Map<String, Value>,
+    body_error: Option<Error>,
+}
+
+impl FromRequest<AppState> for TopRequest {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
+        let mut params = Map::new();
+        let mut token = None;
+        let mut body_error = None;
+        match axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri()) {
+            Ok(q) => {
+                for (k, v) in q.0 {
+                    if k == "access_token" {
+                        token = Some(v);
+                    } else {
+                        params.insert(k, Value::String(v));
+                    }
+                }
+            }
+            Err(e) => body_error = Some(Error::BadBody(e.body_text())),
+        }
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match body::read(req.into_body(), state.settings.body_limit).await {
+            Err(BodyError::TooLarge) => body_error = Some(Error::BodyTooLarge),
+            Err(BodyError::Read(why)) => body_error = Some(Error::BadBody(why)),
+            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {}
+            Ok(bytes) => {
+                let json = content_type.contains("json")
+                    || (!content_type.contains("form") && bytes.trim_ascii_start().starts_with(b"{"));
+                if json {
+                    match serde_json::from_slice::<Map<String, Value>>(&bytes) {
+                        Ok(fields) => params.extend(fields),
+                        Err(e) => body_error = Some(Error::BadBody(format!("body is not a JSON object: {e}"))),
+                    }
+                } else {
+                    for (k, v) in form_urlencoded::parse(&bytes) {
+                        if k == "access_token" {
+                            token.get_or_insert_with(|| v.into_owned());
+                        } else {
+                            params.insert(k.into_owned(), Value::String(v.into_owned()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            token,
+            params,
+            body_error,
+        })
+    }
+}
+
+impl TopRequest {
+    /// Who is calling; missing, unknown and expired tokens are errors.
+    pub(crate) async fn caller(&self, service: &Service) -> Result<Caller, Error> {
+        Ok(service.authenticate(self.token.as_deref()).await?)
+    }
+
+    /// The body's own error, if it could not be read.
+    pub(crate) fn body_ok(&mut self) -> Result<(), Error> {
+        self.body_error.take().map_or(Ok(()), Err)
+    }
+
+    /// A string parameter; numbers are taken as their digits, other JSON types as their text.
+    pub(crate) fn string(&self, name: &str) -> Option<String> {
+        match self.params.get(name)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// A boolean parameter: `true`, `false`, `"true"`, `"false"`, or absent (false). The Java
+    /// TOP SDK sends every value as a string. WIRE.md §B3.
+    pub(crate) fn flag(&self, name: &'static str) -> Result<bool, Error> {
+        match self.params.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) if s == "true" => Ok(true),
+            Some(Value::String(s)) if s == "false" => Ok(false),
+            Some(_) => Err(Domain::InvalidParameter { name }.into()),
+        }
     }
 }

@@ -10,6 +10,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod token;
+mod user;
 
 pub(crate) use endpoints::Endpoint;
 pub(crate) use error::Error;
@@ -24,6 +25,7 @@ impl Endpoint {
         let (name, method) = (self.name(), self.method());
         match self {
             Self::GetToken => super::endpoint(name, &method, token::get_token),
+            Self::V2UserGetByMobile => super::endpoint(name, &method, user::get_by_mobile),
         }
     }
 }

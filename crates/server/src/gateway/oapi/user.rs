@@ -1,0 +1,35 @@
+//! Users on the legacy gateway: getbymobile (seed 003).
+
+use super::Error;
+use super::error::json_response;
+use super::extract::TopRequest;
+use crate::context::request_id;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use dingdir_core::Service;
+use dingdir_proto::oapi::{GetByMobileResponse, GetByMobileResult, errcode};
+
+/// `POST /topapi/v2/user/getbymobile`: token, then permission, then parameters.
+pub(super) async fn get_by_mobile(State(state): State<AppState>, mut req: TopRequest) -> Result<Response, Error> {
+    let caller = req.caller(&state.service).await?;
+    Service::may_get_by_mobile(&caller)?;
+    req.body_ok()?;
+    let with_exclusive = req.flag("support_exclusive_account_search")?;
+    let found = state
+        .service
+        .get_by_mobile(&caller, req.string("mobile").as_deref(), with_exclusive)
+        .await?;
+    Ok(json_response(
+        true,
+        &GetByMobileResponse {
+            errcode: errcode::OK,
+            errmsg: "ok".to_owned(),
+            result: GetByMobileResult {
+                exclusive_account_userid_list: found.exclusive_userids,
+                userid: found.userid,
+            },
+            request_id: request_id(),
+        },
+    ))
+}
