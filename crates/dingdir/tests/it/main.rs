@@ -11,3 +11,5 @@
 mod harness;
 mod seeds;
 mod serve;
+mod signin;
+mod tokens;
