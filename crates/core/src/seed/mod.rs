@@ -312,3 +312,23 @@ pub fn json_schema() -> String {
     out.push('\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_json_schema_is_current() {
+        let committed = include_str!("../../../../schema/seed.schema.json");
+        assert!(
+            committed == super::json_schema(),
+            "schema/seed.schema.json is stale: run `cargo run -p dingdir -- schema > schema/seed.schema.json`"
+        );
+    }
+
+    #[test]
+    fn the_demo_seed_parses_and_validates() {
+        let text = include_str!("../../../../examples/demo.yaml");
+        let (doc, locator) = super::parse("demo.yaml", text).unwrap();
+        let plan = super::Plan::build("demo.yaml", &doc, &locator).unwrap();
+        assert_eq!(plan.counts(), (2, 5, 8, 9));
+    }
+}
