@@ -42,9 +42,13 @@ pub(crate) enum Command {
 /// Where the store is.
 #[derive(Debug, Default, Args)]
 pub(crate) struct StoreArgs {
-    /// The store: `sqlite:PATH` or `sqlite::memory:` (env: DINGDIR_DB; default sqlite:dingdir.sqlite).
+    /// The store: `sqlite:PATH`, `sqlite::memory:` or `postgres://USER@HOST:PORT/DB`
+    /// (env: DINGDIR_DB; default sqlite:dingdir.sqlite).
     #[arg(long, value_name = "URL")]
     pub(crate) db: Option<String>,
+    /// Connections per node to PostgreSQL (env: DINGDIR_DB_POOL; default 16).
+    #[arg(long, value_name = "N")]
+    pub(crate) db_pool: Option<u32>,
 }
 
 /// Options of `dev` and `serve`.

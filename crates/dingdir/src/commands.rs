@@ -2,13 +2,13 @@
 #![allow(clippy::print_stdout, reason = "the CLI's output is its interface")]
 
 use crate::cli::{Cli, Command, ServeArgs};
-use crate::config::{self, Config};
+use crate::config::{self, Config, DbTarget};
 use anyhow::{Context, bail};
 use dingdir_core::ident::IdSecret;
 use dingdir_core::seed::{self, SeedDoc};
 use dingdir_core::{MovableClock, Policy, Service, Store, secret};
 use dingdir_server::{AppState, Mode, Settings};
-use dingdir_store::{SqliteStore, SqliteTarget};
+use dingdir_store::{PgStore, SqliteStore, SqliteTarget};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -62,10 +62,17 @@ fn init_logging(filter: &str, warnings: &[String]) {
     }
 }
 
-async fn open_store(target: &SqliteTarget) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(target).await.with_context(|| match target {
-        SqliteTarget::File(p) => format!("opening the SQLite store {}", p.display()),
-        SqliteTarget::Memory => "opening the in-memory store".to_owned(),
+async fn open_store(target: &DbTarget, pool: u32) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match target {
+        DbTarget::Sqlite(t) => Arc::new(SqliteStore::open(t).await.with_context(|| match t {
+            SqliteTarget::File(p) => format!("opening the SQLite store {}", p.display()),
+            SqliteTarget::Memory => "opening the in-memory store".to_owned(),
+        })?),
+        DbTarget::Postgres(url) => Arc::new(
+            PgStore::open(url, pool)
+                .await
+                .with_context(|| format!("opening the PostgreSQL store {target:?}"))?,
+        ),
     })
 }
 
@@ -92,15 +99,15 @@ fn read_seed(path: &Path) -> anyhow::Result<String> {
 async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<()> {
     init_logging(&config.log, &config.warnings);
     let db = if mode == Mode::Dev {
-        SqliteTarget::Memory
+        DbTarget::Sqlite(SqliteTarget::Memory)
     } else {
         config.db.clone()
     };
     if mode == Mode::Dev && args.store.db.is_some() {
         tracing::warn!("`dingdir dev` always runs in memory; --db is ignored (use `dingdir serve`)");
     }
-    let store = open_store(&db).await?;
-    let ids = id_secret(&store, mode, config.id_secret.as_deref()).await?;
+    let store = open_store(&db, config.db_pool).await?;
+    let ids = id_secret(store.as_ref(), mode, config.id_secret.as_deref()).await?;
 
     let seed = match (&config.seed, mode) {
         (Some(path), _) => Some((path.display().to_string(), read_seed(path)?)),
@@ -108,7 +115,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         (None, Mode::Serve) => None,
     };
     if let Some((name, text)) = &seed {
-        seed::apply_text(&store, name, text)
+        seed::apply_text(store.as_ref(), name, text)
             .await
             .with_context(|| format!("applying seed {name}"))?;
         tracing::info!(seed = %name, "seed applied");
@@ -134,7 +141,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         token_ttl_secs: config.token_ttl_secs,
         ..Policy::default()
     };
-    let service = Service::new(Arc::new(store), clock.clone(), ids, policy);
+    let service = Service::new(store, clock.clone(), ids, policy);
     let state = AppState::new(service, settings, Some(clock));
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -229,9 +236,9 @@ async fn shutdown_signal() {
 
 async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
     let text = read_seed(file)?;
-    let store = open_store(&config.db).await?;
-    id_secret(&store, Mode::Serve, config.id_secret.as_deref()).await?;
-    let plan = seed::apply_text(&store, &file.display().to_string(), &text).await?;
+    let store = open_store(&config.db, config.db_pool).await?;
+    id_secret(store.as_ref(), Mode::Serve, config.id_secret.as_deref()).await?;
+    let plan = seed::apply_text(store.as_ref(), &file.display().to_string(), &text).await?;
     let (corps, apps, people, memberships) = plan.counts();
     println!(
         "applied {}: {corps} corps, {apps} apps, {people} people, {memberships} memberships",
@@ -241,7 +248,7 @@ async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
 }
 
 async fn export(output: Option<&Path>, config: &Config) -> anyhow::Result<()> {
-    let store = open_store(&config.db).await?;
+    let store = open_store(&config.db, config.db_pool).await?;
     let directory = store.directory().await.context("reading the directory")?;
     let yaml = seed::to_yaml(&seed::export(&directory)).map_err(|e| anyhow::anyhow!("writing YAML: {e}"))?;
     match output {

@@ -25,6 +25,7 @@ const KNOWN_ENV: &[&str] = &[
     "LOG",
     "TOKEN_TTL",
     "TEST_CLOCK",
+    "DB_POOL",
 ];
 
 /// The TOML file's keys; each is documented in the README.
@@ -44,12 +45,15 @@ struct FileConfig {
     log: Option<String>,
     token_ttl: Option<u64>,
     test_clock: Option<bool>,
+    db_pool: Option<u32>,
 }
 
 /// The resolved configuration.
 pub(crate) struct Config {
     pub(crate) listen: String,
-    pub(crate) db: SqliteTarget,
+    pub(crate) db: DbTarget,
+    /// PostgreSQL pool size per node.
+    pub(crate) db_pool: u32,
     pub(crate) seed: Option<PathBuf>,
     pub(crate) admin_token: Option<String>,
     pub(crate) id_secret: Option<String>,
@@ -70,6 +74,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("db", &self.db)
+            .field("db_pool", &self.db_pool)
             .field("seed", &self.seed)
             .field("admin_token", &redact(&self.admin_token))
             .field("id_secret", &redact(&self.id_secret))
@@ -90,21 +95,42 @@ pub(crate) fn dingdir_env() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Parses a store URL: `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`.
-pub(crate) fn parse_db(url: &str) -> anyhow::Result<SqliteTarget> {
+/// Where the store is.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum DbTarget {
+    /// SQLite, a file or memory.
+    Sqlite(SqliteTarget),
+    /// PostgreSQL, by connection URL (may hold a password: redacted in `Debug`).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DbTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(t) => write!(f, "Sqlite({t:?})"),
+            Self::Postgres(url) => {
+                let host = url.rsplit('@').next().unwrap_or_default();
+                write!(f, "Postgres(postgres://<redacted>@{host})")
+            }
+        }
+    }
+}
+
+/// Parses a store URL: `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:` or `postgres://...`.
+pub(crate) fn parse_db(url: &str) -> anyhow::Result<DbTarget> {
     if url == "sqlite::memory:" || url == "sqlite://:memory:" {
-        return Ok(SqliteTarget::Memory);
+        return Ok(DbTarget::Sqlite(SqliteTarget::Memory));
     }
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         if path.is_empty() {
             bail!("--db {url}: the SQLite path is empty");
         }
-        return Ok(SqliteTarget::File(PathBuf::from(path)));
+        return Ok(DbTarget::Sqlite(SqliteTarget::File(PathBuf::from(path))));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("--db {url}: this build has no PostgreSQL backend yet; use sqlite:PATH");
+        return Ok(DbTarget::Postgres(url.to_owned()));
     }
-    bail!("--db {url}: expected sqlite:PATH or sqlite::memory:")
+    bail!("--db: expected sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB")
 }
 
 fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<String> {
@@ -223,11 +249,13 @@ pub(crate) fn resolve(
         (None, Some(v)) => Some(matches!(v.as_str(), "1" | "true" | "yes" | "on")),
         (None, None) => f.test_clock,
     };
+    let db_pool = layers.number(store.db_pool, "DB_POOL", f.db_pool)?.unwrap_or(16);
     Ok(Config {
         listen: layers
             .string(s.listen.as_ref(), "LISTEN", f.listen.as_ref())
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
         db: parse_db(&db)?,
+        db_pool,
         seed,
         admin_token: layers.secret(
             s.admin_token.as_ref(),
@@ -280,7 +308,7 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:3", "flag wins");
         assert_eq!(c.max_in_flight, 9, "env beats file");
         assert_eq!(c.log, "warn", "file beats default");
-        assert_eq!(c.db, SqliteTarget::File("from-file.db".into()));
+        assert_eq!(c.db, DbTarget::Sqlite(SqliteTarget::File("from-file.db".into())));
         assert!(c.warnings.is_empty());
     }
 

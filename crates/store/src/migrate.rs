@@ -21,6 +21,20 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
 ];
 
+#[cfg(feature = "postgres")]
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_directory",
+        sql: include_str!("../migrations/postgres/0001_directory.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_tokens",
+        sql: include_str!("../migrations/postgres/0002_tokens.sql"),
+    },
+];
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -243,8 +243,25 @@ pub async fn apply_plan(store: &dyn Store, plan: &Plan) -> Result<(), ApplyError
     Ok(())
 }
 
-/// The store's whole directory as a seed document, every id written out, in a stable order.
+/// The store's whole directory as a seed document, every id written out, in a stable order
+/// (sorted here, byte-wise, so every backend's collation gives the same file).
 pub fn export(directory: &Directory) -> SeedDoc {
+    let mut doc = unsorted_export(directory);
+    doc.corps.sort_by(|a, b| a.id.cmp(&b.id));
+    doc.apps.sort_by(|a, b| a.key.cmp(&b.key));
+    for app in &mut doc.apps {
+        app.scopes.sort();
+        app.redirect_uris.sort();
+        app.authorized_corps.sort();
+    }
+    doc.people.sort_by(|a, b| a.id.cmp(&b.id));
+    for person in &mut doc.people {
+        person.memberships.sort_by(|a, b| a.corp.cmp(&b.corp));
+    }
+    doc
+}
+
+fn unsorted_export(directory: &Directory) -> SeedDoc {
     SeedDoc {
         corps: directory
             .corps

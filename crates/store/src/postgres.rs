@@ -1,0 +1,49 @@
+//! The PostgreSQL store: several stateless dingdir nodes on one database.
+
+use crate::error::map;
+use crate::migrate::POSTGRES;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Transaction};
+use std::time::Duration;
+
+/// The advisory lock that serialises migrations and seed applies across nodes.
+const WRITERS_LOCK: i64 = 0x6469_6e67_6469_72;
+
+/// [`Store`](dingdir_core::Store) on PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects with a pool of `max_connections` and applies pending migrations (serialised
+    /// across nodes by an advisory lock).
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, dingdir_core::StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(map)?;
+        let store = Self { pool };
+        store.migrate(POSTGRES).await?;
+        Ok(store)
+    }
+
+    async fn write(&self) -> Result<Transaction<'static, Postgres>, dingdir_core::StoreError> {
+        self.pool.begin().await.map_err(map)
+    }
+
+    /// Row locks and unique indexes keep single statements safe; a seed apply or a migration
+    /// spans many, so two nodes doing one at once take turns on an advisory lock.
+    async fn serialize_writers(tx: &mut Transaction<'static, Postgres>) -> Result<(), dingdir_core::StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITERS_LOCK)
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
+        Ok(())
+    }
+}
+
+crate::sql::store_impl!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);

@@ -1,0 +1,634 @@
+//! The `Store` implementation shared by every SQL backend: one set of queries, `$N`
+//! placeholders, and SQL that SQLite and PostgreSQL both take. `store_impl!` instantiates it for
+//! a backend's pool type; each backend supplies `write()` (a write transaction) and
+//! `serialize_writers()` (what keeps two applies from interleaving).
+
+macro_rules! store_impl {
+    ($store:ident, $db:ty, $row:ty) => {
+        use dingdir_core::clock::Millis;
+        use dingdir_core::ident::IdSecret;
+        use dingdir_core::mobile::Mobile;
+        use dingdir_core::model::{App, AppKind, Corp, Directory, MemberStatus, Membership, Person, PersonId};
+        use dingdir_core::token::{CodeRecord, Grant, RefreshRecord, TokenKind, TokenRecord};
+        use dingdir_core::{Store, StoreError};
+        use dingdir_proto::ids::{AppKey, CorpId, UserId};
+        use sqlx::Row;
+
+
+        const PERSON_COLUMNS: &str =
+            "p.person_id, p.number, p.nick, p.state_code, p.mobile, p.email, p.avatar_url, p.password_hash, p.exclusive_of";
+        const MEMBER_COLUMNS: &str = "m.corp_id, m.userid, m.person_id AS member_person_id, m.name, m.status";
+
+        impl $store {
+            /// Applies pending migrations, each in its own transaction, recorded in
+            /// `schema_migrations`; concurrent starters are serialised by `serialize_writers`.
+            async fn migrate(&self, migrations: &[$crate::migrate::Migration]) -> Result<(), StoreError> {
+                sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map)?;
+                for m in migrations {
+                    let mut tx = self.write().await?;
+                    Self::serialize_writers(&mut tx).await?;
+                    let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(m.version)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(map)?;
+                    if done.is_some() {
+                        continue;
+                    }
+                    tracing::info!(migration = m.name, "applying migration");
+                    sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(map)?;
+                    sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                        .bind(m.version)
+                        .bind(m.name)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map)?;
+                    tx.commit().await.map_err(map)?;
+                }
+                Ok(())
+            }
+
+        async fn app_children(&self, key: &str, app: &mut App) -> Result<(), StoreError> {
+            app.scopes = sqlx::query_scalar("SELECT scope FROM app_scopes WHERE app_key = $1 ORDER BY scope")
+                .bind(key)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map)?;
+            app.redirect_uris = sqlx::query_scalar("SELECT uri FROM app_redirect_uris WHERE app_key = $1 ORDER BY uri")
+                .bind(key)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map)?;
+            let corps: Vec<String> =
+                sqlx::query_scalar("SELECT corp_id FROM app_corps WHERE app_key = $1 ORDER BY corp_id")
+                    .bind(key)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map)?;
+            app.authorized_corps = corps.into_iter().map(CorpId).collect();
+            Ok(())
+        }        }
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn person_from(row: &$row) -> Result<Person, StoreError> {
+    let state_code: Option<String> = row.try_get("state_code").map_err(map)?;
+    let national: Option<String> = row.try_get("mobile").map_err(map)?;
+    let mobile = match (state_code, national) {
+        (Some(sc), Some(n)) => Some(Mobile::from_parts(&sc, &n).map_err(|_| corrupt("mobile", &n))?),
+        _ => None,
+    };
+    let number: i64 = row.try_get("number").map_err(map)?;
+    Ok(Person {
+        id: PersonId(row.try_get("person_id").map_err(map)?),
+        number: u64::try_from(number).map_err(|_| corrupt("person number", &number.to_string()))?,
+        nick: row.try_get("nick").map_err(map)?,
+        mobile,
+        email: row.try_get("email").map_err(map)?,
+        avatar_url: row.try_get("avatar_url").map_err(map)?,
+        password_hash: row.try_get("password_hash").map_err(map)?,
+        exclusive_of: row
+            .try_get::<Option<String>, _>("exclusive_of")
+            .map_err(map)?
+            .map(CorpId),
+    })
+}
+
+fn membership_from(row: &$row) -> Result<Membership, StoreError> {
+    let status: String = row.try_get("status").map_err(map)?;
+    Ok(Membership {
+        corp_id: CorpId(row.try_get("corp_id").map_err(map)?),
+        userid: UserId(row.try_get("userid").map_err(map)?),
+        person_id: PersonId(row.try_get("member_person_id").map_err(map)?),
+        name: row.try_get("name").map_err(map)?,
+        status: MemberStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+    })
+}
+
+fn app_from(row: &$row) -> Result<App, StoreError> {
+    let kind: String = row.try_get("kind").map_err(map)?;
+    Ok(App {
+        key: AppKey(row.try_get("app_key").map_err(map)?),
+        name: row.try_get("name").map_err(map)?,
+        secret_hash: row.try_get("secret_hash").map_err(map)?,
+        kind: AppKind::parse(&kind).ok_or_else(|| corrupt("app kind", &kind))?,
+        corp_id: row.try_get::<Option<String>, _>("corp_id").map_err(map)?.map(CorpId),
+        isv: row.try_get("isv").map_err(map)?,
+        scopes: Vec::new(),
+        redirect_uris: Vec::new(),
+        authorized_corps: Vec::new(),
+        suite_ticket: row.try_get("suite_ticket").map_err(map)?,
+    })
+}
+
+fn number_column(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("person number {n} exceeds 63 bits")))
+}
+
+#[async_trait::async_trait]
+impl Store for $store {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map)?;
+        Ok(())
+    }
+
+    async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('id_secret', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(proposed.to_hex())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        let stored: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'id_secret'")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        IdSecret::from_hex(&stored).ok_or_else(|| corrupt("id secret", "<redacted>"))
+    }
+
+    async fn apply(&self, dir: &Directory) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        Self::serialize_writers(&mut tx).await?;
+        for c in &dir.corps {
+            sqlx::query("INSERT INTO corps (corp_id, name) VALUES ($1, $2) ON CONFLICT (corp_id) DO UPDATE SET name = excluded.name")
+                .bind(&c.id.0)
+                .bind(&c.name)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
+        for a in &dir.apps {
+            sqlx::query(
+                "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_key) DO UPDATE SET \
+                 name = excluded.name, secret_hash = excluded.secret_hash, kind = excluded.kind, \
+                 corp_id = excluded.corp_id, isv = excluded.isv, suite_ticket = excluded.suite_ticket",
+            )
+            .bind(&a.key.0)
+            .bind(&a.name)
+            .bind(&a.secret_hash)
+            .bind(a.kind.as_str())
+            .bind(a.corp_id.as_ref().map(|c| &c.0))
+            .bind(&a.isv)
+            .bind(&a.suite_ticket)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+            for table in ["app_scopes", "app_redirect_uris", "app_corps"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE app_key = $1"))
+                    .bind(&a.key.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map)?;
+            }
+            for s in &a.scopes {
+                sqlx::query("INSERT INTO app_scopes (app_key, scope) VALUES ($1, $2)")
+                    .bind(&a.key.0)
+                    .bind(s)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map)?;
+            }
+            for u in &a.redirect_uris {
+                sqlx::query("INSERT INTO app_redirect_uris (app_key, uri) VALUES ($1, $2)")
+                    .bind(&a.key.0)
+                    .bind(u)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map)?;
+            }
+            for c in &a.authorized_corps {
+                sqlx::query("INSERT INTO app_corps (app_key, corp_id) VALUES ($1, $2)")
+                    .bind(&a.key.0)
+                    .bind(&c.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map)?;
+            }
+        }
+        // Memberships go first so that userids and mobiles can move between people in one apply.
+        for (p, _) in &dir.people {
+            sqlx::query("DELETE FROM memberships WHERE person_id = $1")
+                .bind(&p.id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+            sqlx::query("UPDATE people SET mobile = NULL, state_code = NULL WHERE person_id = $1")
+                .bind(&p.id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
+        for (p, _) in &dir.people {
+            sqlx::query(
+                "INSERT INTO people (person_id, number, nick, state_code, mobile, email, avatar_url, password_hash, exclusive_of) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (person_id) DO UPDATE SET \
+                 nick = excluded.nick, state_code = excluded.state_code, mobile = excluded.mobile, \
+                 email = excluded.email, avatar_url = excluded.avatar_url, \
+                 password_hash = excluded.password_hash, exclusive_of = excluded.exclusive_of",
+            )
+            .bind(&p.id.0)
+            .bind(number_column(p.number)?)
+            .bind(&p.nick)
+            .bind(p.mobile.as_ref().map(Mobile::state_code))
+            .bind(p.mobile.as_ref().map(Mobile::national))
+            .bind(&p.email)
+            .bind(&p.avatar_url)
+            .bind(&p.password_hash)
+            .bind(p.exclusive_of.as_ref().map(|c| &c.0))
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        }
+        for (_, ms) in &dir.people {
+            for m in ms {
+                sqlx::query(
+                    "INSERT INTO memberships (corp_id, userid, person_id, name, status) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&m.corp_id.0)
+                .bind(&m.userid.0)
+                .bind(&m.person_id.0)
+                .bind(&m.name)
+                .bind(m.status.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+            }
+        }
+        tx.commit().await.map_err(map)
+    }
+
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        let corps = sqlx::query("SELECT corp_id, name FROM corps ORDER BY corp_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|r| {
+                Ok(Corp {
+                    id: CorpId(r.try_get("corp_id").map_err(map)?),
+                    name: r.try_get("name").map_err(map)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = sqlx::query("SELECT * FROM apps ORDER BY app_key")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let mut apps = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut app = app_from(row)?;
+            let key = app.key.0.clone();
+            self.app_children(&key, &mut app).await?;
+            apps.push(app);
+        }
+        let people_rows = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p ORDER BY p.person_id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let member_rows = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM memberships m ORDER BY m.person_id, m.corp_id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        let mut members = member_rows.iter().map(membership_from).peekable();
+        let mut people = Vec::with_capacity(people_rows.len());
+        for row in &people_rows {
+            let person = person_from(row)?;
+            let mut ms = Vec::new();
+            while let Some(Ok(m)) = members.peek() {
+                if m.person_id != person.id {
+                    break;
+                }
+                if let Some(Ok(m)) = members.next() {
+                    ms.push(m);
+                }
+            }
+            if let Some(Err(_)) = members.peek() {
+                if let Some(Err(e)) = members.next() {
+                    return Err(e);
+                }
+            }
+            people.push((person, ms));
+        }
+        Ok(Directory { corps, apps, people })
+    }
+
+    async fn reset(&self) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for table in [
+            "memberships",
+            "app_scopes",
+            "app_redirect_uris",
+            "app_corps",
+            "apps",
+            "people",
+            "corps",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
+        tx.commit().await.map_err(map)
+    }
+
+    async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
+        let row = sqlx::query("SELECT corp_id, name FROM corps WHERE corp_id = $1")
+            .bind(&id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        row.map(|r| {
+            Ok(Corp {
+                id: CorpId(r.try_get("corp_id").map_err(map)?),
+                name: r.try_get("name").map_err(map)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError> {
+        let Some(row) = sqlx::query("SELECT * FROM apps WHERE app_key = $1")
+            .bind(&key.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?
+        else {
+            return Ok(None);
+        };
+        let mut app = app_from(&row)?;
+        self.app_children(&key.0, &mut app).await?;
+        Ok(Some(app))
+    }
+
+    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.person_id = $1"))
+            .bind(&id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?
+            .as_ref()
+            .map(person_from)
+            .transpose()
+    }
+
+    async fn person_by_number(&self, number: u64) -> Result<Option<Person>, StoreError> {
+        let Ok(n) = i64::try_from(number) else {
+            return Ok(None);
+        };
+        sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.number = $1"))
+            .bind(n)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?
+            .as_ref()
+            .map(person_from)
+            .transpose()
+    }
+
+    async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {PERSON_COLUMNS} FROM people p WHERE p.mobile = $1 AND p.state_code = $2 AND p.exclusive_of IS NULL"
+        ))
+        .bind(mobile.national())
+        .bind(mobile.state_code())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?
+        .as_ref()
+        .map(person_from)
+        .transpose()
+    }
+
+    async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.corp_id = $1 AND m.userid = $2"
+        ))
+        .bind(&corp.0)
+        .bind(&userid.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?
+        .as_ref()
+        .map(membership_from)
+        .transpose()
+    }
+
+    async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.person_id = $1 ORDER BY m.corp_id"
+        ))
+        .bind(&person.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(membership_from)
+        .collect()
+    }
+
+    async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS}, {PERSON_COLUMNS} FROM people p JOIN memberships m ON m.person_id = p.person_id \
+             WHERE p.mobile = $1 AND p.state_code = $2 AND m.corp_id = $3 ORDER BY m.userid"
+        ))
+        .bind(mobile.national())
+        .bind(mobile.state_code())
+        .bind(&corp.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|r| Ok((membership_from(r)?, person_from(r)?)))
+            .collect()
+    }
+
+    async fn issue_app_token(
+        &self,
+        app: &AppKey,
+        corp: Option<&CorpId>,
+        candidate: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<String, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at) \
+             VALUES ($1, 'app', $2, $3, NULL, $4) \
+             ON CONFLICT (app_key) WHERE kind = 'app' DO UPDATE SET \
+             token = CASE WHEN tokens.expires_at > $5 THEN tokens.token ELSE excluded.token END, \
+             corp_id = excluded.corp_id, expires_at = excluded.expires_at \
+             RETURNING token",
+        )
+        .bind(candidate)
+        .bind(&app.0)
+        .bind(corp.map(|c| &c.0))
+        .bind(expires_at)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map)
+    }
+
+    async fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.token)
+        .bind(t.kind.as_str())
+        .bind(&t.app_key.0)
+        .bind(t.corp_id.as_ref().map(|c| &c.0))
+        .bind(t.person_id.as_ref().map(|p| &p.0))
+        .bind(t.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+
+    async fn token(&self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let Some(row) =
+            sqlx::query("SELECT token, kind, app_key, corp_id, person_id, expires_at FROM tokens WHERE token = $1")
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map)?
+        else {
+            return Ok(None);
+        };
+        let kind: String = row.try_get("kind").map_err(map)?;
+        Ok(Some(TokenRecord {
+            token: row.try_get("token").map_err(map)?,
+            kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
+            app_key: AppKey(row.try_get("app_key").map_err(map)?),
+            corp_id: row.try_get::<Option<String>, _>("corp_id").map_err(map)?.map(CorpId),
+            person_id: row
+                .try_get::<Option<String>, _>("person_id")
+                .map_err(map)?
+                .map(PersonId),
+            expires_at: row.try_get("expires_at").map_err(map)?,
+        }))
+    }
+
+    async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
+        insert_grant(&self.pool, "auth_codes", "code", &c.code, &c.grant, c.expires_at).await
+    }
+
+    async fn redeem_code(&self, code: &str, app: &AppKey, now: Millis) -> Result<Option<CodeRecord>, StoreError> {
+        Ok(redeem_grant(&self.pool, "auth_codes", "code", code, app, now)
+            .await?
+            .map(|(grant, expires_at)| CodeRecord {
+                code: code.to_owned(),
+                grant,
+                expires_at,
+            }))
+    }
+
+    async fn insert_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError> {
+        insert_grant(&self.pool, "refresh_tokens", "token", &r.token, &r.grant, r.expires_at).await
+    }
+
+    async fn redeem_refresh(
+        &self,
+        token: &str,
+        app: &AppKey,
+        now: Millis,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        Ok(redeem_grant(&self.pool, "refresh_tokens", "token", token, app, now)
+            .await?
+            .map(|(grant, expires_at)| RefreshRecord {
+                token: token.to_owned(),
+                grant,
+                expires_at,
+            }))
+    }
+
+    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE apps SET suite_ticket = $1 WHERE app_key = $2 AND kind = 'third_party_enterprise'")
+                .bind(ticket)
+                .bind(&app.0)
+                .execute(&self.pool)
+                .await
+                .map_err(map)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let mut n = 0;
+        for table in ["tokens", "auth_codes", "refresh_tokens"] {
+            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
+                .bind(before)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(map)?;
+        Ok(n)
+    }
+}
+
+async fn insert_grant(
+    pool: &sqlx::Pool<$db>,
+    table: &str,
+    key_column: &str,
+    key: &str,
+    g: &Grant,
+    expires_at: Millis,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({key_column}, app_key, person_id, corp_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .bind(key)
+    .bind(&g.app_key.0)
+    .bind(&g.person_id.0)
+    .bind(g.corp_id.as_ref().map(|c| &c.0))
+    .bind(&g.scope)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map_err(map)?;
+    Ok(())
+}
+
+/// Marks a code or refresh token used in one statement, so two redeemers cannot both win.
+async fn redeem_grant(
+    pool: &sqlx::Pool<$db>,
+    table: &str,
+    key_column: &str,
+    key: &str,
+    app: &AppKey,
+    now: Millis,
+) -> Result<Option<(Grant, Millis)>, StoreError> {
+    let row = sqlx::query(&format!(
+        "UPDATE {table} SET used_at = $1 WHERE {key_column} = $2 AND app_key = $3 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING app_key, person_id, corp_id, scope, expires_at"
+    ))
+    .bind(now)
+    .bind(key)
+    .bind(&app.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(map)?;
+    let Some(row) = row else { return Ok(None) };
+    let grant = Grant {
+        app_key: AppKey(row.try_get("app_key").map_err(map)?),
+        person_id: PersonId(row.try_get("person_id").map_err(map)?),
+        corp_id: row.try_get::<Option<String>, _>("corp_id").map_err(map)?.map(CorpId),
+        scope: row.try_get("scope").map_err(map)?,
+    };
+    Ok(Some((grant, row.try_get("expires_at").map_err(map)?)))
+}
+    };
+}
+
+pub(crate) use store_impl;
