@@ -20,16 +20,16 @@ macro_rules! store_impl {
         const MEMBER_COLUMNS: &str = "m.corp_id, m.userid, m.person_id AS member_person_id, m.name, m.status";
 
         impl $store {
-            /// Applies pending migrations, each in its own transaction, recorded in
-            /// `schema_migrations`; concurrent starters are serialised by `serialize_writers`.
+            /// Applies pending migrations in one transaction, recorded in `schema_migrations`;
+            /// nodes starting at once take turns (`serialize_writers`), so each applies once.
             async fn migrate(&self, migrations: &[$crate::migrate::Migration]) -> Result<(), StoreError> {
+                let mut tx = self.write().await?;
+                Self::serialize_writers(&mut tx).await?;
                 sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(map)?;
                 for m in migrations {
-                    let mut tx = self.write().await?;
-                    Self::serialize_writers(&mut tx).await?;
                     let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                         .bind(m.version)
                         .fetch_optional(&mut *tx)
@@ -46,9 +46,8 @@ macro_rules! store_impl {
                         .execute(&mut *tx)
                         .await
                         .map_err(map)?;
-                    tx.commit().await.map_err(map)?;
                 }
-                Ok(())
+                tx.commit().await.map_err(map)
             }
 
         async fn app_children(&self, key: &str, app: &mut App) -> Result<(), StoreError> {

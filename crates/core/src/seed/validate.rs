@@ -355,7 +355,7 @@ impl Plan {
                 if let Some(first) = mobile_lines.insert(m.clone(), locator.find(&at.key("mobile")).line) {
                     return Err(cx.err(
                         at.key("mobile"),
-                        format!("mobile {m} is already a normal account's (line {first})"),
+                        format!("mobile {} is already a normal account's (line {first})", m.seed_form()),
                     ));
                 }
             }
@@ -445,7 +445,7 @@ impl Plan {
                         return Err(self
                             .err_at(
                                 &p.mobile_place,
-                                format!("mobile {m} already belongs to person {}", other.id),
+                                format!("mobile {} already belongs to person {}", m.seed_form(), other.id),
                             )
                             .into());
                     }

@@ -78,6 +78,19 @@ impl Server {
         Self::start(&args, None)
     }
 
+    /// `dingdir serve` on a PostgreSQL database.
+    pub(crate) fn serve_url(db: &str, extra: &[&str]) -> Self {
+        let mut args = vec!["serve", "--db", db];
+        args.extend_from_slice(extra);
+        Self::start(&args, None)
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub(crate) fn kill_now(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Starts the binary with `args` plus a free port, and waits (bounded) for its listen line.
     pub(crate) fn start(args: &[&str], env: Option<&[(&str, &str)]>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");

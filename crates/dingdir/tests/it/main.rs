@@ -11,5 +11,6 @@
 mod harness;
 mod seeds;
 mod serve;
+mod multinode;
 mod signin;
 mod tokens;

@@ -7,11 +7,11 @@ use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
 const DEMO_CORP: &str = "ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4";
-const REDIRECT: &str = "http://127.0.0.1:3000/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:3000/callback";
 
 /// A browser-like client that does not follow redirects (the redirect URI is the app's, and
 /// nothing serves it here).
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .redirect(Policy::none())
@@ -19,7 +19,13 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-fn authorize_url(server: &Server, client_id: &str, redirect: &str, response_type: &str, scope: &str) -> String {
+pub(crate) fn authorize_url(
+    server: &Server,
+    client_id: &str,
+    redirect: &str,
+    response_type: &str,
+    scope: &str,
+) -> String {
     let q: Vec<String> = [
         ("redirect_uri", redirect),
         ("response_type", response_type),
@@ -47,7 +53,7 @@ fn encode(s: &str) -> String {
 }
 
 /// The value of a hidden field on a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -57,12 +63,12 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 /// What one sign-in attempt needs: the page's signed flow and the CSRF cookie.
-struct Page {
-    flow: String,
-    csrf: String,
+pub(crate) struct Page {
+    pub(crate) flow: String,
+    pub(crate) csrf: String,
 }
 
-async fn open_sign_in(server: &Server, client_id: &str) -> Page {
+pub(crate) async fn open_sign_in(server: &Server, client_id: &str) -> Page {
     let r = browser()
         .get(authorize_url(server, client_id, REDIRECT, "code", "openid corpid"))
         .send()
@@ -89,7 +95,7 @@ async fn open_sign_in(server: &Server, client_id: &str) -> Page {
     }
 }
 
-async fn sign_in(server: &Server, page: &Page, mobile: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(server: &Server, page: &Page, mobile: &str, password: &str) -> reqwest::Response {
     browser()
         .post(server.url("/oauth2/auth/signin"))
         .header(COOKIE, format!("dingdir_csrf={}", page.csrf))
@@ -104,7 +110,7 @@ async fn sign_in(server: &Server, page: &Page, mobile: &str, password: &str) -> 
         .unwrap()
 }
 
-async fn consent(server: &Server, csrf: &str, ticket: &str, decision: &str) -> reqwest::Response {
+pub(crate) async fn consent(server: &Server, csrf: &str, ticket: &str, decision: &str) -> reqwest::Response {
     browser()
         .post(server.url("/oauth2/auth/consent"))
         .header(COOKIE, format!("dingdir_csrf={csrf}"))

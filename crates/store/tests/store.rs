@@ -1,0 +1,275 @@
+//! One storage suite, run on every backend available (SQLite always; PostgreSQL when
+//! `DINGDIR_TEST_POSTGRES_URL` is set, and always in CI).
+
+use dingdir_core::Store;
+use dingdir_core::ident::IdSecret;
+use dingdir_core::model::PersonId;
+use dingdir_core::seed;
+use dingdir_core::token::{CodeRecord, Grant, TokenKind, TokenRecord};
+use dingdir_proto::ids::{AppKey, CorpId};
+use dingdir_store::testing::{Backend, backends, fresh_postgres_database, store_on};
+use dingdir_store::{PgStore, SqliteStore, SqliteTarget};
+use std::sync::Arc;
+
+const DEMO: &str = include_str!("../../../examples/demo.yaml");
+
+async fn seeded(backend: Backend) -> Arc<dyn Store> {
+    let store = store_on(backend).await;
+    seed::apply_text(store.as_ref(), "demo.yaml", DEMO).await.unwrap();
+    store
+}
+
+/// Two independent stores (separate pools, as two nodes have) on one database.
+async fn two_nodes(backend: Backend, dir: &std::path::Path) -> (Arc<dyn Store>, Arc<dyn Store>) {
+    match backend {
+        Backend::Sqlite => {
+            let target = SqliteTarget::File(dir.join("shared.sqlite"));
+            let a = SqliteStore::open(&target).await.unwrap();
+            let b = SqliteStore::open(&target).await.unwrap();
+            (Arc::new(a), Arc::new(b))
+        }
+        Backend::Postgres => {
+            let url = fresh_postgres_database().await;
+            let (a, b) = tokio::join!(PgStore::open(&url, 4), PgStore::open(&url, 4));
+            (Arc::new(a.unwrap()), Arc::new(b.unwrap()))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_seed_round_trips_through_every_backend() {
+    let mut exports = Vec::new();
+    for backend in backends() {
+        let store = seeded(backend).await;
+        let dir = store.directory().await.unwrap();
+        assert_eq!(
+            (dir.corps.len(), dir.apps.len(), dir.people.len()),
+            (2, 5, 8),
+            "{backend:?}"
+        );
+        let zhangsan = dir.people.iter().find(|(p, _)| p.id.0 == "zhangsan").unwrap();
+        assert_eq!(zhangsan.1.len(), 2, "{backend:?}: both memberships");
+        let yaml = seed::to_yaml(&seed::export(&dir)).unwrap();
+        // Secrets are hashed with fresh salts per store; compare everything else.
+        let scrubbed: String = yaml
+            .lines()
+            .filter(|l| !l.contains("_hash:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        exports.push((backend, scrubbed));
+    }
+    for pair in exports.windows(2) {
+        assert_eq!(
+            pair[0].1, pair[1].1,
+            "{:?} and {:?} export differently",
+            pair[0].0, pair[1].0
+        );
+    }
+}
+
+#[tokio::test]
+async fn lookups_find_what_the_seed_wrote() {
+    for backend in backends() {
+        let store = seeded(backend).await;
+        let demo = CorpId("ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4".into());
+        let app = store.app(&AppKey("dingdemosuite".into())).await.unwrap().unwrap();
+        assert_eq!(app.authorized_corps.len(), 2, "{backend:?}");
+        assert_eq!(app.suite_ticket.as_deref(), Some("demo-suite-ticket"));
+        let mobile = dingdir_core::mobile::Mobile::parse("15000009144").unwrap();
+        assert_eq!(
+            store.person_by_mobile(&mobile).await.unwrap().unwrap().id.0,
+            "zhangsan",
+            "{backend:?}"
+        );
+        let mut found: Vec<String> = store
+            .members_by_mobile(&demo, &mobile)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(m, _)| m.userid.0)
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            ["zhangsan", "zhaoliu_ex"],
+            "{backend:?}: never Other Co's exclusive account"
+        );
+        let person = store.person(&PersonId("lisi".into())).await.unwrap().unwrap();
+        assert_eq!(
+            store.person_by_number(person.number).await.unwrap().unwrap().id,
+            person.id,
+            "{backend:?}"
+        );
+        assert!(store.person_by_number(u64::MAX).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_id_secret_is_fixed_at_first_use() {
+    for backend in backends() {
+        let store = store_on(backend).await;
+        let first = IdSecret::from_passphrase("one");
+        assert_eq!(store.id_secret(&first).await.unwrap(), first);
+        assert_eq!(
+            store.id_secret(&IdSecret::from_passphrase("two")).await.unwrap(),
+            first,
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_nodes_racing_for_an_app_token_get_one_token() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = two_nodes(backend, dir.path()).await;
+        seed::apply_text(a.as_ref(), "demo.yaml", DEMO).await.unwrap();
+        let key = AppKey("dingdemointernal".into());
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let key = key.clone();
+            let candidate = format!("{i:032x}");
+            tasks.push(tokio::spawn(async move {
+                store
+                    .issue_app_token(&key, None, &candidate, 1_000, 9_000)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut tokens = Vec::new();
+        for t in tasks {
+            tokens.push(t.await.unwrap());
+        }
+        tokens.dedup();
+        assert_eq!(tokens.len(), 1, "{backend:?}: {tokens:?}");
+        // Expired: the next request replaces it.
+        let next = a
+            .issue_app_token(&key, None, &"f".repeat(32), 10_000, 20_000)
+            .await
+            .unwrap();
+        assert_eq!(next, "f".repeat(32), "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_code_is_redeemed_once_across_nodes() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = two_nodes(backend, dir.path()).await;
+        seed::apply_text(a.as_ref(), "demo.yaml", DEMO).await.unwrap();
+        let app = AppKey("dingdemointernal".into());
+        let grant = Grant {
+            app_key: app.clone(),
+            person_id: PersonId("zhangsan".into()),
+            corp_id: None,
+            scope: "openid".into(),
+        };
+        a.insert_code(&CodeRecord {
+            code: "c".repeat(32),
+            grant,
+            expires_at: 5_000,
+        })
+        .await
+        .unwrap();
+        let code = "c".repeat(32);
+        let (x, y) = tokio::join!(a.redeem_code(&code, &app, 1_000), b.redeem_code(&code, &app, 1_000));
+        let wins = [x.unwrap(), y.unwrap()].into_iter().flatten().count();
+        assert_eq!(wins, 1, "{backend:?}");
+        assert!(a.redeem_code(&"c".repeat(32), &app, 1_000).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn codes_refuse_the_wrong_app_and_expire() {
+    for backend in backends() {
+        let store = seeded(backend).await;
+        let app = AppKey("dingdemointernal".into());
+        let grant = Grant {
+            app_key: app.clone(),
+            person_id: PersonId("zhangsan".into()),
+            corp_id: None,
+            scope: "openid".into(),
+        };
+        store
+            .insert_code(&CodeRecord {
+                code: "d".repeat(32),
+                grant,
+                expires_at: 5_000,
+            })
+            .await
+            .unwrap();
+        let other = AppKey("dingdemoreadonly".into());
+        assert!(
+            store
+                .redeem_code(&"d".repeat(32), &other, 1_000)
+                .await
+                .unwrap()
+                .is_none(),
+            "{backend:?}"
+        );
+        assert!(
+            store.redeem_code(&"d".repeat(32), &app, 5_000).await.unwrap().is_none(),
+            "{backend:?}: expired"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tokens_round_trip_and_purge() {
+    for backend in backends() {
+        let store = seeded(backend).await;
+        let record = TokenRecord {
+            token: "a".repeat(32),
+            kind: TokenKind::User,
+            app_key: AppKey("dingdemointernal".into()),
+            corp_id: Some(CorpId("ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4".into())),
+            person_id: Some(PersonId("zhangsan".into())),
+            expires_at: 2_000,
+        };
+        store.insert_token(&record).await.unwrap();
+        assert_eq!(
+            store.token(&record.token).await.unwrap(),
+            Some(record.clone()),
+            "{backend:?}"
+        );
+        let duplicate = store.insert_token(&record).await.unwrap_err();
+        assert!(
+            matches!(duplicate, dingdir_core::StoreError::Conflict(_)),
+            "{backend:?}: {duplicate:?}"
+        );
+        assert_eq!(store.purge_expired(3_000).await.unwrap(), 1);
+        assert_eq!(store.token(&record.token).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_once_on_a_reopened_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = SqliteTarget::File(dir.path().join("m.sqlite"));
+    drop(SqliteStore::open(&target).await.unwrap());
+    let store = SqliteStore::open(&target).await.unwrap();
+    store.ping().await.unwrap();
+    if backends().contains(&Backend::Postgres) {
+        let url = fresh_postgres_database().await;
+        let (a, b) = tokio::join!(PgStore::open(&url, 2), PgStore::open(&url, 2));
+        a.unwrap().ping().await.unwrap();
+        b.unwrap().ping().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_refused_seed_leaves_every_backend_unchanged() {
+    for backend in backends() {
+        let store = seeded(backend).await;
+        let before = store.directory().await.unwrap();
+        let bad = "corps:\n  - id: dingnew\n    name: New\npeople:\n  - nick: x\n    mobile: \"15000009144\"\n    memberships: [{corp: dingnew}]\n";
+        let err = seed::apply_text(store.as_ref(), "bad.yaml", bad).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("mobile 15000009144 already belongs to person zhangsan"),
+            "{backend:?}: {err}"
+        );
+        assert_eq!(store.directory().await.unwrap(), before, "{backend:?}");
+    }
+}
