@@ -56,7 +56,7 @@ impl Service {
                 .ok_or(Error::UserNotFound)?
         };
         let person = if target == me_number {
-            self.store().person(me).await?.ok_or(Error::UserNotFound)?
+            self.person(me).await?.ok_or(Error::UserNotFound)?
         } else {
             let person = self
                 .store()
@@ -85,11 +85,11 @@ impl Service {
                 .map(|m| m.corp_id)
                 .collect()
         };
-        let mine = active(self.store().memberships_of(me).await?);
+        let mine = active(self.memberships_of(me).await?);
         if mine.is_empty() {
             return Ok(false);
         }
-        let theirs = active(self.store().memberships_of(&person.id).await?);
+        let theirs = active(self.memberships_of(&person.id).await?);
         Ok(!mine.is_disjoint(&theirs))
     }
 

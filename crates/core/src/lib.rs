@@ -5,8 +5,10 @@
 //! responses from what it returns; the `dingdir-store` crate implements [`Store`].
 
 pub mod by_mobile;
+mod cache;
 pub mod clock;
 pub mod contact;
+mod counting;
 pub mod error;
 pub mod ident;
 pub mod mobile;

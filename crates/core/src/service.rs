@@ -4,7 +4,9 @@
 use crate::clock::{Clock, Millis};
 use crate::error::Error;
 use crate::ident::IdSecret;
-use crate::model::{App, AppKind, MemberStatus, PersonId};
+use crate::cache::Cached;
+use crate::counting::Counting;
+use crate::model::{App, AppKind, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
 use crate::store::Store;
 use crate::token::{
@@ -30,14 +32,46 @@ pub struct Policy {
     pub token_ttl_secs: u64,
     /// GetUser visibility.
     pub visibility: Visibility,
+    /// How long tokens, apps and people are cached, in milliseconds (default 1000; 0 turns
+    /// caching off). A write through another node is seen here within this time.
+    pub cache_ttl_ms: i64,
 }
 
 impl Default for Policy {
     fn default() -> Self {
+        Self { token_ttl_secs: DEFAULT_TOKEN_TTL_SECS, visibility: Visibility::default(), cache_ttl_ms: 1000 }
+    }
+}
+
+/// Entries each cache holds before it is emptied.
+const CACHE_CAPACITY: usize = 100_000;
+
+/// The caches in front of the store.
+struct Caches {
+    tokens: Cached<String, TokenRecord>,
+    apps: Cached<AppKey, App>,
+    people: Cached<PersonId, Person>,
+    numbers: Cached<u64, Person>,
+    memberships: Cached<PersonId, Vec<Membership>>,
+}
+
+impl Caches {
+    fn new(ttl_ms: i64) -> Self {
         Self {
-            token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
-            visibility: Visibility::default(),
+            tokens: Cached::new(ttl_ms, CACHE_CAPACITY),
+            apps: Cached::new(ttl_ms, CACHE_CAPACITY),
+            people: Cached::new(ttl_ms, CACHE_CAPACITY),
+            numbers: Cached::new(ttl_ms, CACHE_CAPACITY),
+            memberships: Cached::new(ttl_ms, CACHE_CAPACITY),
         }
+    }
+
+    fn clear(&self) {
+        self.tokens.clear();
+        self.apps.clear();
+        self.people.clear();
+        self.numbers.clear();
+        self.memberships.clear();
     }
 }
 
@@ -79,6 +113,8 @@ pub struct Caller {
 /// The domain's facade.
 pub struct Service {
     store: Arc<dyn Store>,
+    counter: Arc<Counting>,
+    caches: Caches,
     clock: Arc<dyn Clock>,
     ids: IdSecret,
     policy: Policy,
@@ -93,10 +129,13 @@ fn decoy_hash() -> &'static str {
 }
 
 impl Service {
-    /// Builds the facade.
+    /// Builds the facade; every store read goes through a counter ([`Service::store_reads`]).
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: IdSecret, policy: Policy) -> Self {
+        let counter = Arc::new(Counting::new(store));
         Self {
-            store,
+            store: counter.clone(),
+            counter,
+            caches: Caches::new(policy.cache_ttl_ms),
             clock,
             ids,
             policy,
@@ -104,9 +143,99 @@ impl Service {
         }
     }
 
-    /// The store.
+    /// The store (reads through it are counted).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// How many store reads this service has made.
+    pub fn store_reads(&self) -> u64 {
+        self.counter.reads()
+    }
+
+    /// Forgets everything cached: after a write through this node.
+    pub fn invalidate(&self) {
+        self.caches.clear();
+    }
+
+    /// Applies a seed (one transaction; refused whole) and forgets what was cached.
+    pub async fn apply_seed(&self, file: &str, text: &str) -> Result<crate::seed::Plan, crate::seed::ApplyError> {
+        let result = crate::seed::apply_text(self.store.as_ref(), file, text).await;
+        self.invalidate();
+        result
+    }
+
+    /// Empties the store (`dev` reset) and forgets what was cached.
+    pub async fn reset(&self) -> Result<(), Error> {
+        let result = self.store.reset().await;
+        self.invalidate();
+        Ok(result?)
+    }
+
+    /// An app, cached.
+    pub async fn app(&self, key: &AppKey) -> Result<Option<App>, Error> {
+        let now = self.now();
+        if let Some(app) = self.caches.apps.get(key, now) {
+            return Ok(Some(app));
+        }
+        let app = self.store.app(key).await?;
+        if let Some(a) = &app {
+            self.caches.apps.put(key.clone(), a.clone(), now);
+        }
+        Ok(app)
+    }
+
+    /// A person by id, cached.
+    pub async fn person(&self, id: &PersonId) -> Result<Option<Person>, Error> {
+        let now = self.now();
+        if let Some(p) = self.caches.people.get(id, now) {
+            return Ok(Some(p));
+        }
+        let person = self.store.person(id).await?;
+        if let Some(p) = &person {
+            self.caches.people.put(id.clone(), p.clone(), now);
+        }
+        Ok(person)
+    }
+
+    /// A person by the number behind their unionIds, cached.
+    pub async fn person_by_number(&self, number: u64) -> Result<Option<Person>, Error> {
+        let now = self.now();
+        if let Some(p) = self.caches.numbers.get(&number, now) {
+            return Ok(Some(p));
+        }
+        let person = self.store.person_by_number(number).await?;
+        if let Some(p) = &person {
+            self.caches.numbers.put(number, p.clone(), now);
+        }
+        Ok(person)
+    }
+
+    /// A person's memberships, cached.
+    pub async fn memberships_of(&self, id: &PersonId) -> Result<Vec<Membership>, Error> {
+        let now = self.now();
+        if let Some(ms) = self.caches.memberships.get(id, now) {
+            return Ok(ms);
+        }
+        let ms = self.store.memberships_of(id).await?;
+        self.caches.memberships.put(id.clone(), ms.clone(), now);
+        Ok(ms)
+    }
+
+    /// A token record, cached while it is valid; an expired cached entry is read again, since
+    /// another node may have renewed it.
+    async fn token_record(&self, token: &str) -> Result<Option<TokenRecord>, Error> {
+        let now = self.now();
+        if let Some(t) = self.caches.tokens.get(&token.to_owned(), now) {
+            if t.expires_at > now {
+                return Ok(Some(t));
+            }
+        }
+        let record = self.store.token(token).await?;
+        if let Some(t) = &record {
+            self.caches.tokens.put(token.to_owned(), t.clone(), now);
+        }
+        Ok(record)
     }
 
     /// The id secret.
@@ -317,11 +446,11 @@ impl Service {
         if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::TokenInvalid);
         }
-        let record = self.store.token(token).await?.ok_or(Error::TokenInvalid)?;
+        let record = self.token_record(token).await?.ok_or(Error::TokenInvalid)?;
         if record.expires_at <= self.now() {
             return Err(Error::TokenExpired);
         }
-        let app = self.store.app(&record.app_key).await?.ok_or(Error::TokenInvalid)?;
+        let app = self.app(&record.app_key).await?.ok_or(Error::TokenInvalid)?;
         Ok(Caller {
             kind: record.kind,
             app,
@@ -334,7 +463,7 @@ impl Service {
     /// corp (by id) where the person is an active member and the app is installed.
     pub async fn sign_in_corp(&self, app: &App, person: &PersonId) -> Result<Option<CorpId>, Error> {
         let installed = app.installed_in();
-        let memberships = self.store.memberships_of(person).await?;
+        let memberships = self.memberships_of(person).await?;
         let active = memberships.iter().filter(|m| m.status == MemberStatus::Active);
         Ok(match app.kind {
             AppKind::Internal | AppKind::ThirdPartyEnterprise => active

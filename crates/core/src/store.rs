@@ -21,6 +21,11 @@ pub trait Store: Send + Sync + 'static {
     /// memberships and an app's scopes, redirect URIs and authorised corps are replaced.
     async fn apply(&self, directory: &Directory) -> Result<(), StoreError>;
 
+    /// Inserts a directory into a store that holds none of its entities, in one transaction,
+    /// with multi-row statements: the fast path of `dingdir generate`. Any conflict fails the
+    /// whole insert.
+    async fn insert_directory(&self, directory: &Directory) -> Result<(), StoreError>;
+
     /// The whole directory, ordered by id (corps, apps by key, people, memberships by corp).
     async fn directory(&self) -> Result<Directory, StoreError>;
 

@@ -37,6 +37,21 @@ pub(crate) enum Command {
     },
     /// Print the JSON Schema of the seed format.
     Schema,
+    /// Write a generated directory of N people into an empty store (for benchmarks), with progress.
+    Generate {
+        /// How many people.
+        #[arg(long, value_name = "N")]
+        people: u64,
+        /// How many corps (default: one per 5000 people, 1 to 2000).
+        #[arg(long, value_name = "N")]
+        corps: Option<u64>,
+        /// Where to write credentials and sample members as JSON (default: next to a SQLite file,
+        /// `<file>.sample.json`; otherwise standard output).
+        #[arg(long, value_name = "FILE")]
+        sample: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Where the store is.
@@ -82,6 +97,14 @@ pub(crate) struct ServeArgs {
     /// in `dev`, off in `serve`).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub(crate) test_clock: Option<bool>,
+    /// How long tokens, apps and people are cached, in milliseconds; a write through another
+    /// node is seen within this time (env: DINGDIR_CACHE_TTL_MS; default 1000; 0 turns it off).
+    #[arg(long, value_name = "MS")]
+    pub(crate) cache_ttl_ms: Option<u64>,
+    /// Whom GetUser shows besides the caller: `corp` (co-members) or `self-only`
+    /// (env: DINGDIR_VISIBILITY; default corp).
+    #[arg(long, value_name = "WHO")]
+    pub(crate) visibility: Option<String>,
     /// Log filter, e.g. `info` or `dingdir_server=debug` (env: DINGDIR_LOG; default info).
     #[arg(long, value_name = "FILTER")]
     pub(crate) log: Option<String>,

@@ -42,6 +42,11 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(&config.log, &config.warnings);
             export(output.as_deref(), &config).await
         }
+        Command::Generate { people, corps, sample, store } => {
+            let config = config::resolve(config_flag, &store, None, &env, "sqlite:dingdir.sqlite")?;
+            init_logging(&config.log, &config.warnings);
+            generate(people, corps, sample.as_deref(), &config).await
+        }
         Command::Schema => {
             print!("{}", seed::json_schema());
             Ok(())
@@ -139,7 +144,8 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
     let clock = Arc::new(MovableClock::new());
     let policy = Policy {
         token_ttl_secs: config.token_ttl_secs,
-        ..Policy::default()
+        visibility: config.visibility,
+        cache_ttl_ms: i64::try_from(config.cache_ttl_ms).unwrap_or(i64::MAX),
     };
     let service = Service::new(store, clock.clone(), ids, policy);
     let state = AppState::new(service, settings, Some(clock));
@@ -254,6 +260,25 @@ async fn export(output: Option<&Path>, config: &Config) -> anyhow::Result<()> {
     match output {
         Some(path) => std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?,
         None => print!("{yaml}"),
+    }
+    Ok(())
+}
+
+async fn generate(people: u64, corps: Option<u64>, sample: Option<&Path>, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(&config.db, config.db_pool).await?;
+    id_secret(store.as_ref(), Mode::Serve, config.id_secret.as_deref()).await?;
+    let result = crate::generate::generate(store.as_ref(), people, corps).await?;
+    let json = serde_json::to_string_pretty(&result).context("writing the sample")?;
+    let default = match &config.db {
+        DbTarget::Sqlite(SqliteTarget::File(p)) => Some(std::path::PathBuf::from(format!("{}.sample.json", p.display()))),
+        DbTarget::Sqlite(SqliteTarget::Memory) | DbTarget::Postgres(_) => None,
+    };
+    match sample.map(Path::to_path_buf).or(default) {
+        Some(path) => {
+            std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+            println!("sample: {}", path.display());
+        }
+        None => println!("{json}"),
     }
     Ok(())
 }

@@ -26,6 +26,8 @@ const KNOWN_ENV: &[&str] = &[
     "TOKEN_TTL",
     "TEST_CLOCK",
     "DB_POOL",
+    "CACHE_TTL_MS",
+    "VISIBILITY",
 ];
 
 /// The TOML file's keys; each is documented in the README.
@@ -46,6 +48,8 @@ struct FileConfig {
     token_ttl: Option<u64>,
     test_clock: Option<bool>,
     db_pool: Option<u32>,
+    cache_ttl_ms: Option<u64>,
+    visibility: Option<String>,
 }
 
 /// The resolved configuration.
@@ -62,6 +66,8 @@ pub(crate) struct Config {
     pub(crate) body_limit: usize,
     pub(crate) log: String,
     pub(crate) token_ttl_secs: u64,
+    pub(crate) cache_ttl_ms: u64,
+    pub(crate) visibility: dingdir_core::Visibility,
     /// `None` means the mode's default (on in `dev`, off in `serve`).
     pub(crate) test_clock: Option<bool>,
     /// Warnings to log once logging is up.
@@ -84,6 +90,8 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("test_clock", &self.test_clock)
+            .field("cache_ttl_ms", &self.cache_ttl_ms)
+            .field("visibility", &self.visibility)
             .finish()
     }
 }
@@ -250,12 +258,20 @@ pub(crate) fn resolve(
         (None, None) => f.test_clock,
     };
     let db_pool = layers.number(store.db_pool, "DB_POOL", f.db_pool)?.unwrap_or(16);
+    let cache_ttl_ms = layers.number(s.cache_ttl_ms, "CACHE_TTL_MS", f.cache_ttl_ms)?.unwrap_or(1000);
+    let visibility = match layers.string(s.visibility.as_ref(), "VISIBILITY", f.visibility.as_ref()).as_deref() {
+        None | Some("corp") => dingdir_core::Visibility::Corp,
+        Some("self-only") => dingdir_core::Visibility::SelfOnly,
+        Some(other) => bail!("visibility {other:?}: expected `corp` or `self-only`"),
+    };
     Ok(Config {
         listen: layers
             .string(s.listen.as_ref(), "LISTEN", f.listen.as_ref())
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
         db: parse_db(&db)?,
         db_pool,
+        cache_ttl_ms,
+        visibility,
         seed,
         admin_token: layers.secret(
             s.admin_token.as_ref(),
@@ -352,16 +368,21 @@ mod tests {
     }
 
     #[test]
+    fn visibility_and_cache_settings() {
+        let c = resolve(None, &StoreArgs::default(), None, &env(&[("VISIBILITY", "self-only"), ("CACHE_TTL_MS", "0")]), "sqlite::memory:").unwrap();
+        assert_eq!(c.visibility, dingdir_core::Visibility::SelfOnly);
+        assert_eq!(c.cache_ttl_ms, 0);
+        assert!(resolve(None, &StoreArgs::default(), None, &env(&[("VISIBILITY", "all")]), "sqlite::memory:").is_err());
+    }
+
+    #[test]
     fn db_urls() {
-        assert_eq!(parse_db("sqlite::memory:").unwrap(), SqliteTarget::Memory);
-        assert_eq!(
-            parse_db("sqlite:/tmp/x.db").unwrap(),
-            SqliteTarget::File("/tmp/x.db".into())
-        );
-        assert_eq!(
-            parse_db("sqlite:///tmp/x.db").unwrap(),
-            SqliteTarget::File("/tmp/x.db".into())
-        );
+        assert_eq!(parse_db("sqlite::memory:").unwrap(), DbTarget::Sqlite(SqliteTarget::Memory));
+        assert_eq!(parse_db("sqlite:/tmp/x.db").unwrap(), DbTarget::Sqlite(SqliteTarget::File("/tmp/x.db".into())));
+        assert_eq!(parse_db("sqlite:///tmp/x.db").unwrap(), DbTarget::Sqlite(SqliteTarget::File("/tmp/x.db".into())));
+        let pg = parse_db("postgres://u:hunter2@db:5432/d").unwrap();
+        assert_eq!(pg, DbTarget::Postgres("postgres://u:hunter2@db:5432/d".into()));
+        assert!(!format!("{pg:?}").contains("hunter2"));
         assert!(parse_db("mysql://x").is_err());
         assert!(parse_db("sqlite:").is_err());
     }

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod config;
+mod generate;
 
 use clap::Parser;
 use std::process::ExitCode;

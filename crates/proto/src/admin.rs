@@ -23,6 +23,8 @@ pub mod path {
     pub const CLOCK: &str = "/_dingdir/clock";
     /// `PUT`: set the suite ticket a third-party enterprise app must present for corp tokens.
     pub const SUITE_TICKET: &str = "/_dingdir/apps/{appKey}/suite-ticket";
+    /// `GET`: requests served and store reads made by this node.
+    pub const METRICS: &str = "/_dingdir/metrics";
     /// Every admin path starts with this.
     pub const PREFIX: &str = "/_dingdir/";
 }
@@ -95,4 +97,13 @@ pub struct ClockState {
 pub struct SuiteTicket {
     /// The ticket the suite must send as `suiteTicket`.
     pub suite_ticket: String,
+}
+
+/// Counters of one node since it started.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Gateway requests (new, legacy and sign-in) that reached a handler or were shed.
+    pub requests: u64,
+    /// Reads this node made from the store.
+    pub store_reads: u64,
 }

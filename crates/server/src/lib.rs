@@ -37,3 +37,6 @@ pub fn app_with_extra_routes(state: AppState, extra: Router<AppState>) -> Router
         .layer(axum::middleware::from_fn_with_state(state.clone(), context::middleware))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests;

@@ -73,6 +73,7 @@ pub struct AppState {
     /// Fixed settings.
     pub settings: Arc<Settings>,
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
+    pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -84,6 +85,7 @@ impl AppState {
             movable_clock,
             settings: Arc::new(settings),
             in_flight,
+            requests: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
 }

@@ -263,6 +263,82 @@ impl Store for $store {
         tx.commit().await.map_err(map)
     }
 
+    async fn insert_directory(&self, dir: &Directory) -> Result<(), StoreError> {
+        // Rows per statement: far below both backends' bound-parameter limits.
+        const ROWS: usize = 400;
+        let mut tx = self.write().await?;
+        Self::serialize_writers(&mut tx).await?;
+        for chunk in dir.corps.chunks(ROWS) {
+            let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO corps (corp_id, name) ");
+            q.push_values(chunk, |mut b, c| {
+                b.push_bind(&c.id.0).push_bind(&c.name);
+            });
+            q.build().execute(&mut *tx).await.map_err(map)?;
+        }
+        for a in &dir.apps {
+            sqlx::query(
+                "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&a.key.0)
+            .bind(&a.name)
+            .bind(&a.secret_hash)
+            .bind(a.kind.as_str())
+            .bind(a.corp_id.as_ref().map(|c| &c.0))
+            .bind(&a.isv)
+            .bind(&a.suite_ticket)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+            for (table, column, values) in [
+                ("app_scopes", "scope", a.scopes.clone()),
+                ("app_redirect_uris", "uri", a.redirect_uris.clone()),
+                ("app_corps", "corp_id", a.authorized_corps.iter().map(|c| c.0.clone()).collect()),
+            ] {
+                for chunk in values.chunks(ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO {table} (app_key, {column}) "));
+                    q.push_values(chunk, |mut b, v| {
+                        b.push_bind(&a.key.0).push_bind(v);
+                    });
+                    q.build().execute(&mut *tx).await.map_err(map)?;
+                }
+            }
+        }
+        for chunk in dir.people.chunks(ROWS) {
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO people (person_id, number, nick, state_code, mobile, email, avatar_url, password_hash, exclusive_of) ",
+            );
+            let mut numbers = Vec::with_capacity(chunk.len());
+            for (p, _) in chunk {
+                numbers.push(number_column(p.number)?);
+            }
+            q.push_values(chunk.iter().zip(&numbers), |mut b, ((p, _), n)| {
+                b.push_bind(&p.id.0)
+                    .push_bind(*n)
+                    .push_bind(&p.nick)
+                    .push_bind(p.mobile.as_ref().map(Mobile::state_code))
+                    .push_bind(p.mobile.as_ref().map(Mobile::national))
+                    .push_bind(&p.email)
+                    .push_bind(&p.avatar_url)
+                    .push_bind(&p.password_hash)
+                    .push_bind(p.exclusive_of.as_ref().map(|c| &c.0));
+            });
+            q.build().execute(&mut *tx).await.map_err(map)?;
+            let members: Vec<&Membership> = chunk.iter().flat_map(|(_, ms)| ms).collect();
+            for part in members.chunks(ROWS) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO memberships (corp_id, userid, person_id, name, status) ");
+                q.push_values(part, |mut b, m| {
+                    b.push_bind(&m.corp_id.0)
+                        .push_bind(&m.userid.0)
+                        .push_bind(&m.person_id.0)
+                        .push_bind(&m.name)
+                        .push_bind(m.status.as_str());
+                });
+                q.build().execute(&mut *tx).await.map_err(map)?;
+            }
+        }
+        tx.commit().await.map_err(map)
+    }
+
     async fn directory(&self) -> Result<Directory, StoreError> {
         let corps = sqlx::query("SELECT corp_id, name FROM corps ORDER BY corp_id")
             .fetch_all(&self.pool)

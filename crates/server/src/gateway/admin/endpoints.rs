@@ -24,6 +24,8 @@ pub(crate) enum Endpoint {
     AdvanceClock,
     /// `PUT /_dingdir/apps/{appKey}/suite-ticket`: set a suite's ticket.
     SetSuiteTicket,
+    /// `GET /_dingdir/metrics`: requests served and store reads made by this node.
+    Metrics,
 }
 
 impl Endpoint {
@@ -38,6 +40,7 @@ impl Endpoint {
         Self::MintUserToken,
         Self::AdvanceClock,
         Self::SetSuiteTicket,
+        Self::Metrics,
     ];
 
     /// A name for logs and docs.
@@ -52,6 +55,7 @@ impl Endpoint {
             Self::MintUserToken => "MintUserToken",
             Self::AdvanceClock => "AdvanceClock",
             Self::SetSuiteTicket => "SetSuiteTicket",
+            Self::Metrics => "Metrics",
         }
     }
 
@@ -67,13 +71,14 @@ impl Endpoint {
             Self::MintUserToken => path::USER_TOKENS,
             Self::AdvanceClock => path::CLOCK,
             Self::SetSuiteTicket => path::SUITE_TICKET,
+            Self::Metrics => path::METRICS,
         }
     }
 
     /// The HTTP method.
     pub(crate) fn method(self) -> Method {
         match self {
-            Self::Health | Self::HealthLive | Self::HealthReady | Self::Export => Method::GET,
+            Self::Health | Self::HealthLive | Self::HealthReady | Self::Export | Self::Metrics => Method::GET,
             Self::ApplySeed | Self::Reset | Self::MintUserToken | Self::AdvanceClock => Method::POST,
             Self::SetSuiteTicket => Method::PUT,
         }

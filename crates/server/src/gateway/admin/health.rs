@@ -43,3 +43,12 @@ pub(super) async fn ready(State(state): State<AppState>) -> Result<Response, Err
 pub(super) async fn health(state: State<AppState>) -> Result<Response, Error> {
     ready(state).await
 }
+
+/// `GET /_dingdir/metrics`: gateway requests served and store reads made by this node.
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+    let body = dingdir_proto::admin::Metrics {
+        requests: state.requests.load(std::sync::atomic::Ordering::Relaxed),
+        store_reads: state.service.store_reads(),
+    };
+    crate::gateway::api::json_response(StatusCode::OK, &body)
+}

@@ -33,6 +33,7 @@ impl Endpoint {
             Self::MintUserToken => super::endpoint(name, &method, tokens::mint_user_token),
             Self::AdvanceClock => super::endpoint(name, &method, tokens::advance_clock),
             Self::SetSuiteTicket => super::endpoint(name, &method, tokens::set_suite_ticket),
+            Self::Metrics => super::endpoint(name, &method, health::metrics),
         };
         if self.needs_admin_token() {
             route.route_layer(axum::middleware::from_fn_with_state(

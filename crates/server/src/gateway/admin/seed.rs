@@ -31,9 +31,10 @@ fn summary(plan: &seed::Plan) -> ApplySummary {
 /// `POST /_dingdir/seed`: applies the YAML body; a bad seed changes nothing.
 pub(super) async fn apply(
     State(state): State<AppState>,
-    query: Query<ApplyQuery>,
+    query: Result<Query<ApplyQuery>, axum::extract::rejection::QueryRejection>,
     req: Request,
 ) -> Result<Response, Error> {
+    let query = query.map_err(|e| Error::BadRequest(format!("bad query: {}", e.body_text())))?;
     let bytes = body::read(req.into_body(), state.settings.seed_body_limit)
         .await
         .map_err(|e| match e {
@@ -42,7 +43,7 @@ pub(super) async fn apply(
         })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::BadRequest("the seed is not UTF-8".to_owned()))?;
     let file = query.0.file.unwrap_or_else(|| "request".to_owned());
-    let plan = seed::apply_text(state.service.store().as_ref(), &file, text).await?;
+    let plan = state.service.apply_seed(&file, text).await?;
     Ok(crate::gateway::api::json_response(StatusCode::OK, &summary(&plan)))
 }
 
@@ -63,9 +64,9 @@ pub(super) async fn reset(State(state): State<AppState>) -> Result<Response, Err
     if state.settings.mode != Mode::Dev {
         return Err(Error::DevOnly("reset is only available in `dingdir dev`"));
     }
-    state.service.store().reset().await?;
+    state.service.reset().await?;
     let summary = match &state.settings.reset_seed {
-        Some((file, text)) => summary(&seed::apply_text(state.service.store().as_ref(), file, text).await?),
+        Some((file, text)) => summary(&state.service.apply_seed(file, text).await?),
         None => ApplySummary::default(),
     };
     Ok(crate::gateway::api::json_response(StatusCode::OK, &summary))

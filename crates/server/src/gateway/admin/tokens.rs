@@ -117,9 +117,12 @@ pub(super) async fn advance_clock(
 /// `PUT /_dingdir/apps/{appKey}/suite-ticket`.
 pub(super) async fn set_suite_ticket(
     State(state): State<AppState>,
-    Path(app_key): Path<String>,
+    app_key: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Json(req): Json<SuiteTicket>,
 ) -> Result<Response, Error> {
+    let Ok(Path(app_key)) = app_key else {
+        return Err(Error::BadRequest("the app key in the path is not valid UTF-8".to_owned()));
+    };
     if req.suite_ticket.trim().is_empty() {
         return Err(Error::BadRequest("suite_ticket must not be empty".to_owned()));
     }

@@ -114,9 +114,12 @@ fn scopes_of(scope: &str, app_scopes: &[String]) -> Vec<String> {
 pub(super) async fn authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Error> {
     let lang = lang(&headers);
+    let Ok(Query(q)) = q else {
+        return Err(Error::page(lang, StatusCode::BAD_REQUEST, Text::InvalidRequest));
+    };
     let req = AuthorizeRequest {
         client_id: q.get("client_id").cloned(),
         redirect_uri: q.get("redirect_uri").cloned(),

@@ -1,0 +1,65 @@
+//! The hot paths read the store at most once per request once the token is warm, shown with the
+//! server's own counter (`GET /_dingdir/metrics`).
+
+use crate::harness::{Server, http};
+use serde_json::{Value, json};
+
+async fn store_reads(server: &Server) -> u64 {
+    let m: Value = http().get(server.url("/_dingdir/metrics")).bearer_auth(&server.admin_token).send().await.unwrap().json().await.unwrap();
+    m["store_reads"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn warm_get_user_reads_nothing_and_getbymobile_reads_once() {
+    // A long cache TTL, so a slow machine cannot expire entries mid-test.
+    let server = Server::dev(&["--cache-ttl-ms", "600000"]);
+    let minted: Value = http()
+        .post(server.url("/_dingdir/tokens/user"))
+        .bearer_auth(&server.admin_token)
+        .json(&json!({"app_key": "dingdemointernal", "mobile": "15000009144"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_token = minted["accessToken"].as_str().unwrap().to_owned();
+    let get_user = || async {
+        let r = http().get(server.url("/v1.0/contact/users/me")).header("x-acs-dingtalk-access-token", &user_token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    get_user().await; // warm
+    let before = store_reads(&server).await;
+    for _ in 0..50 {
+        get_user().await;
+    }
+    assert_eq!(store_reads(&server).await - before, 0, "GetUser me with a warm token reads nothing");
+
+    let app: Value = http()
+        .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let app_token = app["access_token"].as_str().unwrap().to_owned();
+    let by_mobile = || async {
+        let r: Value = http()
+            .post(server.url(&format!("/topapi/v2/user/getbymobile?access_token={app_token}")))
+            .json(&json!({"mobile": "15000009144"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["errcode"], 0);
+    };
+    by_mobile().await; // warm
+    let before = store_reads(&server).await;
+    for _ in 0..50 {
+        by_mobile().await;
+    }
+    assert_eq!(store_reads(&server).await - before, 50, "getbymobile reads the store once: the lookup itself");
+}
