@@ -24,13 +24,14 @@ pub enum MobileError {
 }
 
 impl Mobile {
-    /// Parses `15000009144` (state code 86) or `+852-91234567`.
+    /// Parses `15000009144` (state code 86) or `+852-91234567`, exactly: white space around the
+    /// digits is malformed (a form body's unescaped `+` arrives as a space).
     ///
     /// Chinese (86) numbers must be 11 digits starting with `1`; other national numbers 4 to 15
     /// digits; state codes 1 to 4 digits without a leading zero.
     pub fn parse(input: &str) -> Result<Self, MobileError> {
-        let s = input.trim();
-        if s.is_empty() {
+        let s = input;
+        if s.trim().is_empty() {
             return Err(MobileError::Empty);
         }
         let (state_code, national) = match s.strip_prefix('+') {
@@ -105,7 +106,8 @@ mod tests {
     fn parses_the_accepted_forms() {
         let table = [
             ("15000009144", Some(("86", "15000009144"))),
-            (" 15000009144 ", Some(("86", "15000009144"))),
+            (" 15000009144 ", None),
+            (" 852-91234567", None),
             ("+86-15000009144", Some(("86", "15000009144"))),
             ("+852-91234567", Some(("852", "91234567"))),
             ("+1-4155550100", Some(("1", "4155550100"))),

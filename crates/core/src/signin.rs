@@ -149,6 +149,8 @@ impl Service {
 
     /// Signs a person in with mobile and password, for `app`.
     pub async fn sign_in(&self, app: &App, mobile: &str, password: &str) -> Result<Person, SignInError> {
+        // People type spaces into forms; the sign-in page forgives what the API does not.
+        let mobile = mobile.trim();
         let key = Mobile::parse(mobile)
             .map(|m| m.to_string())
             .unwrap_or_else(|_| mobile.trim().to_owned());

@@ -52,6 +52,9 @@ pub(crate) enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Call DingTalk (or a dingdir server, with --base-url) through `dingdir-client`; prints the
+    /// answer as JSON, and an API error on stderr with a non-zero exit.
+    Call(CallArgs),
 }
 
 /// Where the store is.
@@ -108,4 +111,142 @@ pub(crate) struct ServeArgs {
     /// Log filter, e.g. `info` or `dingdir_server=debug` (env: DINGDIR_LOG; default info).
     #[arg(long, value_name = "FILTER")]
     pub(crate) log: Option<String>,
+}
+
+/// Options of `call`: where DingTalk is, and the call.
+#[derive(Debug, Args)]
+pub(crate) struct CallArgs {
+    /// One base URL for both gateways and the sign-in, such as a dingdir server's
+    /// `http://127.0.0.1:8080` (default: DingTalk's own hosts).
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) base_url: Option<String>,
+    /// The new gateway's base URL, over --base-url (default https://api.dingtalk.com).
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) api_base: Option<String>,
+    /// The legacy gateway's base URL, over --base-url (default https://oapi.dingtalk.com).
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) oapi_base: Option<String>,
+    /// The sign-in host's base URL, over --base-url (default https://login.dingtalk.com).
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) login_base: Option<String>,
+    /// Seconds one request may take (default 10).
+    #[arg(long, value_name = "SECS", global = true)]
+    pub(crate) timeout: Option<u64>,
+    #[command(subcommand)]
+    pub(crate) call: Call,
+}
+
+/// The calls of `dingdir call`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Call {
+    /// An app token: `POST /v1.0/oauth2/accessToken` (api) or `GET /gettoken` (oapi).
+    Token {
+        #[command(flatten)]
+        app: AppArgs,
+        /// The gateway to ask.
+        #[arg(long, value_enum, default_value_t = GatewayArg::Api)]
+        gateway: GatewayArg,
+    },
+    /// A third-party enterprise app's token for one corp: `POST /v1.0/oauth2/corpAccessToken`.
+    CorpToken {
+        /// The suite's key.
+        #[arg(long, value_name = "KEY")]
+        suite_key: String,
+        /// The suite's secret.
+        #[arg(long, value_name = "SECRET")]
+        suite_secret: String,
+        /// The corp that authorised the suite.
+        #[arg(long, value_name = "CORP_ID")]
+        corp_id: String,
+        /// The suite ticket.
+        #[arg(long, value_name = "TICKET")]
+        suite_ticket: String,
+    },
+    /// The browser sign-in: the authorize URL, the code exchange, the refresh.
+    #[command(subcommand)]
+    Signin(SigninCall),
+    /// Users: GetUser and get userid by mobile.
+    #[command(subcommand)]
+    User(UserCall),
+}
+
+/// `dingdir call signin ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SigninCall {
+    /// The URL to send a browser to (`/oauth2/auth`).
+    Url {
+        /// The app's key.
+        #[arg(long, value_name = "KEY")]
+        client_id: String,
+        /// One of the app's registered redirect URIs.
+        #[arg(long, value_name = "URI")]
+        redirect_uri: String,
+        /// The value the redirect must bring back.
+        #[arg(long)]
+        state: String,
+        /// `openid` or `openid corpid`.
+        #[arg(long, default_value = "openid corpid")]
+        scope: String,
+    },
+    /// A user token for a sign-in code: `POST /v1.0/oauth2/userAccessToken`.
+    Code {
+        /// The `code` (or `authCode`) from the redirect.
+        code: String,
+        #[command(flatten)]
+        app: AppArgs,
+    },
+    /// A new user token for a refresh token: `POST /v1.0/oauth2/userAccessToken`.
+    Refresh {
+        /// The refresh token.
+        refresh_token: String,
+        #[command(flatten)]
+        app: AppArgs,
+    },
+}
+
+/// `dingdir call user ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCall {
+    /// GetUser: `GET /v1.0/contact/users/{unionId}` with a user token (`me`: the token's user).
+    Get {
+        /// The unionId, or `me`.
+        union_id: String,
+        /// The user access token.
+        #[arg(long, value_name = "TOKEN")]
+        user_token: String,
+    },
+    /// A member's userid by mobile: `POST /topapi/v2/user/getbymobile`, with an app token fetched
+    /// first (renewed once on a token error, retried when busy).
+    ByMobile {
+        /// National digits, or `+CC-NNNN`.
+        mobile: String,
+        #[command(flatten)]
+        app: AppArgs,
+        /// Also list the corp's exclusive accounts with that mobile.
+        #[arg(long)]
+        exclusive: bool,
+        /// The gateway the app token comes from.
+        #[arg(long, value_enum, default_value_t = GatewayArg::Api)]
+        gateway: GatewayArg,
+    },
+}
+
+/// An app's credentials.
+#[derive(Debug, Args)]
+pub(crate) struct AppArgs {
+    /// The app's key (AppKey).
+    #[arg(long, value_name = "KEY")]
+    pub(crate) app_key: String,
+    /// The app's secret (AppSecret).
+    #[arg(long, value_name = "SECRET")]
+    pub(crate) app_secret: String,
+}
+
+/// `--gateway`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum GatewayArg {
+    /// The new gateway (api.dingtalk.com).
+    Api,
+    /// The legacy gateway (oapi.dingtalk.com).
+    Oapi,
 }

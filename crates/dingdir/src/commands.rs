@@ -51,6 +51,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", seed::json_schema());
             Ok(())
         }
+        Command::Call(args) => crate::call::run(args).await,
     }
 }
 

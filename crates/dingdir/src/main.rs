@@ -3,6 +3,7 @@
 //! `main` parses the command line and calls one function per subcommand; [`config`] applies the
 //! precedence flags > `DINGDIR_*` environment > TOML file.
 
+mod call;
 mod cli;
 mod commands;
 mod config;

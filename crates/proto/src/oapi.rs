@@ -108,3 +108,15 @@ pub struct GetByMobileResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
 }
+
+/// `POST /topapi/v2/user/getbymobile` request body, as the Java TOP SDK sends it: JSON with every
+/// value a string, so the flag is `"true"`/`"false"` (topapi has refused JSON booleans, WIRE.md §B1
+/// errcode 41; §B3). The token goes in `?access_token=`, not here.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetByMobileRequest {
+    /// National digits, or `+CC-NNNN`.
+    pub mobile: String,
+    /// `"true"` to also list the caller corp's exclusive accounts with that mobile. WIRE.md §D3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_exclusive_account_search: Option<String>,
+}

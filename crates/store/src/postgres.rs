@@ -7,7 +7,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::time::Duration;
 
 /// The advisory lock that serialises migrations and seed applies across nodes.
-const WRITERS_LOCK: i64 = 0x6469_6e67_6469_72;
+const WRITERS_LOCK: i64 = 0x0064_696e_6764_6972;
 
 /// [`Store`](dingdir_core::Store) on PostgreSQL.
 #[derive(Clone, Debug)]

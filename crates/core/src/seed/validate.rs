@@ -261,7 +261,7 @@ impl Plan {
                 (None, Some(_)) => return Err(cx.err(at.key("state_code"), "given without `mobile`")),
                 (Some(m), sc) => {
                     let parsed = match (m.trim().starts_with('+'), sc) {
-                        (true, Some(sc)) => Mobile::parse(m).and_then(|mob| {
+                        (true, Some(sc)) => Mobile::parse(m.trim()).and_then(|mob| {
                             if mob.state_code() == sc {
                                 Ok(mob)
                             } else {
@@ -269,7 +269,7 @@ impl Plan {
                             }
                         }),
                         (false, Some(sc)) => Mobile::from_parts(sc, m.trim()),
-                        (_, None) => Mobile::parse(m),
+                        (_, None) => Mobile::parse(m.trim()),
                     };
                     match parsed {
                         Ok(mob) => Some(mob),

@@ -8,6 +8,7 @@
     reason = "a test harness fails by panicking"
 )]
 
+mod client;
 mod cache;
 mod harness;
 mod seeds;

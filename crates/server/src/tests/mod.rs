@@ -23,7 +23,6 @@ use dingdir_core::ident::{IdSecret, person_number};
 use dingdir_core::model::{Developer, PersonId};
 use dingdir_core::{MovableClock, Policy, Service, Store, seed};
 use dingdir_proto::ids::{AppKey, CorpId};
-use dingdir_store::{SqliteStore, SqliteTarget};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,15 +123,15 @@ pub(super) async fn fixture_with(setup: Setup) -> Fixture {
     let store: Arc<dyn Store> = match setup.store {
         Some(store) => store,
         None => {
-            let store = SqliteStore::open(&SqliteTarget::Memory)
-                .await
-                .expect("open the in-memory store");
+            // SQLite in memory, or a fresh PostgreSQL database with DINGDIR_TEST_BACKEND=postgres:
+            // the same tests run on both backends (scripts/test runs them twice).
+            let store = dingdir_store::testing::fresh_store().await;
             for (file, text) in [("demo.yaml", DEMO_SEED), ("tests.yaml", TEST_SEED)] {
-                if let Err(e) = seed::apply_text(&store, file, text).await {
+                if let Err(e) = seed::apply_text(store.as_ref(), file, text).await {
                     panic!("applying {file}: {e}");
                 }
             }
-            Arc::new(store)
+            store
         }
     };
     let clock = Arc::new(MovableClock::new());

@@ -194,6 +194,22 @@ async fn access_token_empty_body_is_400_missing_body() {
     }
 }
 
+#[tokio::test]
+async fn access_token_with_a_form_body_is_400_missing_body() {
+    let fx = fixture().await;
+    let req = legacy_post(
+        "/v1.0/oauth2/accessToken",
+        "application/x-www-form-urlencoded",
+        "appKey=dingdemointernal&appSecret=demo-internal-secret",
+    );
+    let a = fx.send(req).await;
+    assert_api_error(
+        &a,
+        StatusCode::BAD_REQUEST,
+        json!({"code": "Missingbody", "message": "body is mandatory for this action.", "requestid": RID}),
+    );
+}
+
 async fn boom() -> &'static str {
     panic!("forced panic for the test")
 }

@@ -1,0 +1,97 @@
+//! `dingdir-client`: a typed async client for DingTalk's contact and token APIs. It talks to the
+//! real DingTalk (the default base URLs) or to a dingdir
+//! server, which serves both gateways and the sign-in on one listener.
+//!
+//! | Call | Endpoint | Method |
+//! |---|---|---|
+//! | app token (new gateway) | `POST /v1.0/oauth2/accessToken` | [`Client::get_access_token`] |
+//! | app token (legacy gateway) | `GET /gettoken` | [`Client::get_token`] |
+//! | either, one shape | | [`Client::app_token`] |
+//! | third-party corp token | `POST /v1.0/oauth2/corpAccessToken` | [`Client::get_corp_access_token`] |
+//! | sign-in URL | `login.dingtalk.com/oauth2/auth` | [`Client::authorize_url`] |
+//! | code → user token | `POST /v1.0/oauth2/userAccessToken` | [`Client::user_token_from_code`] |
+//! | refresh a user token | `POST /v1.0/oauth2/userAccessToken` | [`Client::refresh_user_token`] |
+//! | GetUser | `GET /v1.0/contact/users/{unionId}` | [`Client::get_user`], [`Client::get_me`] |
+//! | userid by mobile | `POST /topapi/v2/user/getbymobile` | [`Client::get_by_mobile`], [`AppTokenManager::get_by_mobile`] |
+//!
+//! Requests and answers are the wire types of [`dingdir_proto`] (re-exported as [`proto`]), the
+//! same structs the dingdir server serialises. Failures are one [`Error`] that keeps each
+//! gateway's error typed ([`Error::Api`] with status, `code`, `message`, request id and required
+//! scopes; [`Error::Oapi`] with `errcode`, `errmsg`, `sub_code`, `sub_msg`, request id), apart
+//! from transport and decode failures, with helpers such as [`Error::is_token_invalid`].
+//!
+//! [`Client`] makes exactly one request per call. [`AppTokenManager`] holds an app's token:
+//! cached, refreshed ahead of expiry, fetched once for concurrent callers, renewed once on a token
+//! error and retried a bounded number of times when DingTalk is busy.
+//!
+//! ```no_run
+//! use dingdir_client::{AppCredentials, AppTokenManager, Client, Gateway};
+//!
+//! # async fn run() -> Result<(), dingdir_client::Error> {
+//! // Real DingTalk: Client::new()?. A dingdir server (`dingdir dev`):
+//! let client = Client::builder().base_url("http://127.0.0.1:8080").build()?;
+//! let app = AppCredentials::new("dingdemointernal", "demo-internal-secret");
+//!
+//! let token = client.app_token(&app, Gateway::Oapi).await?;
+//! let found = client.get_by_mobile(&token.access_token, "15000009144", false).await?;
+//! assert_eq!(found.result.userid.as_deref(), Some("zhangsan"));
+//!
+//! match client.get_by_mobile(&token.access_token, "13999999999", false).await {
+//!     Err(e) if e.is_not_found() => println!("no such member ({e})"),
+//!     other => println!("{other:?}"),
+//! }
+//!
+//! // Or let a manager handle the token:
+//! let manager = AppTokenManager::new(client, app);
+//! let found = manager.get_by_mobile("15000009144", true).await?;
+//! # let _ = found;
+//! # Ok(()) }
+//! ```
+//!
+//! The sign-in, then GetUser with the user's token:
+//!
+//! ```no_run
+//! use dingdir_client::{AppCredentials, AuthorizeParams, Client};
+//!
+//! # async fn run(code_from_redirect: &str) -> Result<(), dingdir_client::Error> {
+//! let client = Client::builder().base_url("http://127.0.0.1:8080").build()?;
+//! let app = AppCredentials::new("dingdemointernal", "demo-internal-secret");
+//! let url = client.authorize_url(&AuthorizeParams::new(
+//!     "dingdemointernal",
+//!     "http://127.0.0.1:3000/callback",
+//!     "a-random-state",
+//! ));
+//! println!("open {url}");
+//! // ... the browser comes back to the redirect URI with ?code=...&authCode=...&state=...
+//! let user = client.user_token_from_code(&app, code_from_redirect).await?;
+//! let me = client.get_me(&user.access_token).await?;
+//! println!("{:?} {:?}", me.nick, me.union_id);
+//! let later = client.refresh_user_token(&app, &user.refresh_token).await?;
+//! # let _ = later;
+//! # Ok(()) }
+//! ```
+//!
+//! This crate depends on the wire types only: never on the dingdir server, its store, or clap.
+//! HTTP is reqwest with rustls (no system OpenSSL).
+#![warn(missing_docs)]
+
+mod client;
+mod clock;
+mod error;
+mod manager;
+mod retry;
+mod signin;
+
+pub use client::{
+    AppCredentials, AppToken, Client, ClientBuilder, DEFAULT_API_BASE, DEFAULT_LOGIN_BASE, DEFAULT_OAPI_BASE, Gateway,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::Error;
+pub use manager::{AppTokenManager, AppTokenManagerBuilder, DEFAULT_REFRESH_MARGIN, MIN_REFRESH_MARGIN};
+pub use retry::RetryPolicy;
+pub use signin::AuthorizeParams;
+
+/// The wire types, for naming answers and identifiers without another dependency.
+pub use dingdir_proto as proto;
+/// The URL type of [`Client::authorize_url`] and the base URLs.
+pub use reqwest::Url;
