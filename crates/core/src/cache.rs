@@ -20,7 +20,11 @@ pub(crate) struct Cached<K, V> {
 
 impl<K: Eq + Hash, V: Clone> Cached<K, V> {
     pub(crate) fn new(ttl_ms: Millis, capacity: usize) -> Self {
-        Self { ttl_ms, capacity, map: RwLock::new(HashMap::new()) }
+        Self {
+            ttl_ms,
+            capacity,
+            map: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The value, if cached less than `ttl` ago.
@@ -29,7 +33,9 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
             return None;
         }
         let map = self.map.read().ok()?;
-        map.get(key).filter(|(_, at)| now - *at < self.ttl_ms && now >= *at).map(|(v, _)| v.clone())
+        map.get(key)
+            .filter(|(_, at)| now - *at < self.ttl_ms && now >= *at)
+            .map(|(v, _)| v.clone())
     }
 
     pub(crate) fn put(&self, key: K, value: V, now: Millis) {

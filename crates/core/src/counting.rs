@@ -20,7 +20,10 @@ pub(crate) struct Counting {
 
 impl Counting {
     pub(crate) fn new(inner: Arc<dyn Store>) -> Self {
-        Self { inner, reads: AtomicU64::new(0) }
+        Self {
+            inner,
+            reads: AtomicU64::new(0),
+        }
     }
 
     pub(crate) fn reads(&self) -> u64 {
@@ -102,7 +105,12 @@ impl Store for Counting {
     async fn insert_refresh(&self, refresh: &RefreshRecord) -> Result<(), StoreError> {
         self.inner.insert_refresh(refresh).await
     }
-    async fn redeem_refresh(&self, token: &str, app: &AppKey, now: Millis) -> Result<Option<RefreshRecord>, StoreError> {
+    async fn redeem_refresh(
+        &self,
+        token: &str,
+        app: &AppKey,
+        now: Millis,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
         self.inner.redeem_refresh(token, app, now).await
     }
     async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {

@@ -1,11 +1,11 @@
 //! The domain's entry points: each gateway handler calls one function here. A [`Service`] holds
 //! the store, the clock, the id secret and the policy; nothing in it knows HTTP.
 
+use crate::cache::Cached;
 use crate::clock::{Clock, Millis};
+use crate::counting::Counting;
 use crate::error::Error;
 use crate::ident::IdSecret;
-use crate::cache::Cached;
-use crate::counting::Counting;
 use crate::model::{App, AppKind, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
 use crate::store::Store;
@@ -39,7 +39,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { token_ttl_secs: DEFAULT_TOKEN_TTL_SECS, visibility: Visibility::default(), cache_ttl_ms: 1000 }
+        Self {
+            token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
+            visibility: Visibility::default(),
+            cache_ttl_ms: 1000,
+        }
     }
 }
 

@@ -42,7 +42,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(&config.log, &config.warnings);
             export(output.as_deref(), &config).await
         }
-        Command::Generate { people, corps, sample, store } => {
+        Command::Generate {
+            people,
+            corps,
+            sample,
+            store,
+        } => {
             let config = config::resolve(config_flag, &store, None, &env, "sqlite:dingdir.sqlite")?;
             init_logging(&config.log, &config.warnings);
             generate(people, corps, sample.as_deref(), &config).await
@@ -271,7 +276,9 @@ async fn generate(people: u64, corps: Option<u64>, sample: Option<&Path>, config
     let result = crate::generate::generate(store.as_ref(), people, corps).await?;
     let json = serde_json::to_string_pretty(&result).context("writing the sample")?;
     let default = match &config.db {
-        DbTarget::Sqlite(SqliteTarget::File(p)) => Some(std::path::PathBuf::from(format!("{}.sample.json", p.display()))),
+        DbTarget::Sqlite(SqliteTarget::File(p)) => {
+            Some(std::path::PathBuf::from(format!("{}.sample.json", p.display())))
+        }
         DbTarget::Sqlite(SqliteTarget::Memory) | DbTarget::Postgres(_) => None,
     };
     match sample.map(Path::to_path_buf).or(default) {

@@ -258,8 +258,13 @@ pub(crate) fn resolve(
         (None, None) => f.test_clock,
     };
     let db_pool = layers.number(store.db_pool, "DB_POOL", f.db_pool)?.unwrap_or(16);
-    let cache_ttl_ms = layers.number(s.cache_ttl_ms, "CACHE_TTL_MS", f.cache_ttl_ms)?.unwrap_or(1000);
-    let visibility = match layers.string(s.visibility.as_ref(), "VISIBILITY", f.visibility.as_ref()).as_deref() {
+    let cache_ttl_ms = layers
+        .number(s.cache_ttl_ms, "CACHE_TTL_MS", f.cache_ttl_ms)?
+        .unwrap_or(1000);
+    let visibility = match layers
+        .string(s.visibility.as_ref(), "VISIBILITY", f.visibility.as_ref())
+        .as_deref()
+    {
         None | Some("corp") => dingdir_core::Visibility::Corp,
         Some("self-only") => dingdir_core::Visibility::SelfOnly,
         Some(other) => bail!("visibility {other:?}: expected `corp` or `self-only`"),
@@ -369,17 +374,42 @@ mod tests {
 
     #[test]
     fn visibility_and_cache_settings() {
-        let c = resolve(None, &StoreArgs::default(), None, &env(&[("VISIBILITY", "self-only"), ("CACHE_TTL_MS", "0")]), "sqlite::memory:").unwrap();
+        let c = resolve(
+            None,
+            &StoreArgs::default(),
+            None,
+            &env(&[("VISIBILITY", "self-only"), ("CACHE_TTL_MS", "0")]),
+            "sqlite::memory:",
+        )
+        .unwrap();
         assert_eq!(c.visibility, dingdir_core::Visibility::SelfOnly);
         assert_eq!(c.cache_ttl_ms, 0);
-        assert!(resolve(None, &StoreArgs::default(), None, &env(&[("VISIBILITY", "all")]), "sqlite::memory:").is_err());
+        assert!(
+            resolve(
+                None,
+                &StoreArgs::default(),
+                None,
+                &env(&[("VISIBILITY", "all")]),
+                "sqlite::memory:"
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn db_urls() {
-        assert_eq!(parse_db("sqlite::memory:").unwrap(), DbTarget::Sqlite(SqliteTarget::Memory));
-        assert_eq!(parse_db("sqlite:/tmp/x.db").unwrap(), DbTarget::Sqlite(SqliteTarget::File("/tmp/x.db".into())));
-        assert_eq!(parse_db("sqlite:///tmp/x.db").unwrap(), DbTarget::Sqlite(SqliteTarget::File("/tmp/x.db".into())));
+        assert_eq!(
+            parse_db("sqlite::memory:").unwrap(),
+            DbTarget::Sqlite(SqliteTarget::Memory)
+        );
+        assert_eq!(
+            parse_db("sqlite:/tmp/x.db").unwrap(),
+            DbTarget::Sqlite(SqliteTarget::File("/tmp/x.db".into()))
+        );
+        assert_eq!(
+            parse_db("sqlite:///tmp/x.db").unwrap(),
+            DbTarget::Sqlite(SqliteTarget::File("/tmp/x.db".into()))
+        );
         let pg = parse_db("postgres://u:hunter2@db:5432/d").unwrap();
         assert_eq!(pg, DbTarget::Postgres("postgres://u:hunter2@db:5432/d".into()));
         assert!(!format!("{pg:?}").contains("hunter2"));

@@ -30,8 +30,8 @@ const SURNAMES: &[&str] = &[
     "he", "lin", "luo", "gao",
 ];
 const GIVEN: &[&str] = &[
-    "wei", "fang", "na", "min", "jing", "li", "qiang", "lei", "jun", "yang", "yong", "yan", "jie", "tao", "ming", "chao",
-    "xiu", "xia", "ping", "gang",
+    "wei", "fang", "na", "min", "jing", "li", "qiang", "lei", "jun", "yang", "yong", "yan", "jie", "tao", "ming",
+    "chao", "xiu", "xia", "ping", "gang",
 ];
 const FOREIGN: &[&str] = &["852", "886", "65", "1"];
 
@@ -79,7 +79,9 @@ fn mobile_of(i: u64) -> Mobile {
         Mobile::from_parts("86", &format!("1{second}{scrambled:09}"))
     };
     // Both forms are valid by construction; fall back to the plainest valid number.
-    parsed.or_else(|_| Mobile::from_parts("86", &format!("139{:08}", i % 100_000_000))).unwrap_or_else(|_| unreachable!())
+    parsed
+        .or_else(|_| Mobile::from_parts("86", &format!("139{:08}", i % 100_000_000)))
+        .unwrap_or_else(|_| unreachable!())
 }
 
 fn person(i: u64, corps: &[CorpId]) -> (Person, Vec<Membership>) {
@@ -96,7 +98,11 @@ fn person(i: u64, corps: &[CorpId]) -> (Person, Vec<Membership>) {
         userid: UserId(format!("u{i}")),
         person_id: id.clone(),
         name: None,
-        status: if mix(i, 7) % 25 == 0 { MemberStatus::Departed } else { MemberStatus::Active },
+        status: if mix(i, 7) % 25 == 0 {
+            MemberStatus::Departed
+        } else {
+            MemberStatus::Active
+        },
     }];
     if n > 1 && mix(i, 8) % 10 == 0 {
         let second = (primary + 1 + mix(i, 9) % (n - 1)) % n;
@@ -201,7 +207,10 @@ pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>)
             dir.corps = corp_list
                 .iter()
                 .enumerate()
-                .map(|(c, id)| Corp { id: id.clone(), name: format!("Generated Co {c}") })
+                .map(|(c, id)| Corp {
+                    id: id.clone(),
+                    name: format!("Generated Co {c}"),
+                })
                 .collect();
             dir.apps = apps(&corp_list)?;
         }
@@ -238,12 +247,22 @@ pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>)
         .filter(|&i| {
             let (p, ms) = person(i, &corp_list);
             p.mobile.as_ref().is_some_and(|m| m.state_code() == "86")
-                && ms.iter().any(|m| m.corp_id == corp0 && m.status == MemberStatus::Active && m.userid.0 == format!("u{i}"))
+                && ms
+                    .iter()
+                    .any(|m| m.corp_id == corp0 && m.status == MemberStatus::Active && m.userid.0 == format!("u{i}"))
         })
         .take(200)
-        .map(|i| SampleMember { userid: format!("u{i}"), mobile: mobile_of(i).national().to_owned() })
+        .map(|i| SampleMember {
+            userid: format!("u{i}"),
+            mobile: mobile_of(i).national().to_owned(),
+        })
         .collect();
-    Ok(Sample { app_key: APP_KEY.to_owned(), app_secret: APP_SECRET.to_owned(), corp_id: corp0.0, members })
+    Ok(Sample {
+        app_key: APP_KEY.to_owned(),
+        app_secret: APP_SECRET.to_owned(),
+        corp_id: corp0.0,
+        members,
+    })
 }
 
 #[cfg(test)]
@@ -264,9 +283,17 @@ mod tests {
     fn shapes_are_roughly_as_documented() {
         let corps = corp_ids(20);
         let people: Vec<_> = (0..10_000).map(|i| person(i, &corps)).collect();
-        let departed = people.iter().filter(|(_, ms)| ms[0].status == MemberStatus::Departed || ms.iter().any(|m| m.status == MemberStatus::Departed)).count();
+        let departed = people
+            .iter()
+            .filter(|(_, ms)| {
+                ms[0].status == MemberStatus::Departed || ms.iter().any(|m| m.status == MemberStatus::Departed)
+            })
+            .count();
         let two = people.iter().filter(|(_, ms)| ms.len() == 2).count();
-        let foreign = people.iter().filter(|(p, _)| p.mobile.as_ref().is_some_and(|m| m.state_code() != "86")).count();
+        let foreign = people
+            .iter()
+            .filter(|(p, _)| p.mobile.as_ref().is_some_and(|m| m.state_code() != "86"))
+            .count();
         assert!((300..=500).contains(&departed), "{departed}");
         assert!((800..=1200).contains(&two), "{two}");
         assert!((120..=300).contains(&foreign), "{foreign}");

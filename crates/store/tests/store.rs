@@ -1,6 +1,8 @@
 //! One storage suite, run on every backend available (SQLite always; PostgreSQL when
 //! `DINGDIR_TEST_POSTGRES_URL` is set, and always in CI).
 
+#![allow(clippy::unwrap_used, reason = "test helpers fail by panicking")]
+
 use dingdir_core::Store;
 use dingdir_core::ident::IdSecret;
 use dingdir_core::model::PersonId;

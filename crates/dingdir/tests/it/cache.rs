@@ -5,7 +5,15 @@ use crate::harness::{Server, http};
 use serde_json::{Value, json};
 
 async fn store_reads(server: &Server) -> u64 {
-    let m: Value = http().get(server.url("/_dingdir/metrics")).bearer_auth(&server.admin_token).send().await.unwrap().json().await.unwrap();
+    let m: Value = http()
+        .get(server.url("/_dingdir/metrics"))
+        .bearer_auth(&server.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     m["store_reads"].as_u64().unwrap()
 }
 
@@ -25,7 +33,12 @@ async fn warm_get_user_reads_nothing_and_getbymobile_reads_once() {
         .unwrap();
     let user_token = minted["accessToken"].as_str().unwrap().to_owned();
     let get_user = || async {
-        let r = http().get(server.url("/v1.0/contact/users/me")).header("x-acs-dingtalk-access-token", &user_token).send().await.unwrap();
+        let r = http()
+            .get(server.url("/v1.0/contact/users/me"))
+            .header("x-acs-dingtalk-access-token", &user_token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     };
     get_user().await; // warm
@@ -33,7 +46,11 @@ async fn warm_get_user_reads_nothing_and_getbymobile_reads_once() {
     for _ in 0..50 {
         get_user().await;
     }
-    assert_eq!(store_reads(&server).await - before, 0, "GetUser me with a warm token reads nothing");
+    assert_eq!(
+        store_reads(&server).await - before,
+        0,
+        "GetUser me with a warm token reads nothing"
+    );
 
     let app: Value = http()
         .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
@@ -61,5 +78,9 @@ async fn warm_get_user_reads_nothing_and_getbymobile_reads_once() {
     for _ in 0..50 {
         by_mobile().await;
     }
-    assert_eq!(store_reads(&server).await - before, 50, "getbymobile reads the store once: the lookup itself");
+    assert_eq!(
+        store_reads(&server).await - before,
+        50,
+        "getbymobile reads the store once: the lookup itself"
+    );
 }

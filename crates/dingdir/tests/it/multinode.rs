@@ -210,19 +210,46 @@ async fn a_write_through_one_node_is_seen_on_the_other_within_the_cache_ttl() {
         .unwrap();
     let token = minted["accessToken"].as_str().unwrap().to_owned();
     let me = || async {
-        let r = http().get(b.url("/v1.0/contact/users/me")).header("x-acs-dingtalk-access-token", &token).send().await.unwrap();
+        let r = http()
+            .get(b.url("/v1.0/contact/users/me"))
+            .header("x-acs-dingtalk-access-token", &token)
+            .send()
+            .await
+            .unwrap();
         r.json::<Value>().await.unwrap()
     };
-    assert!(me().await.get("mobile").is_none(), "the read-only app has no mobile scope yet");
+    assert!(
+        me().await.get("mobile").is_none(),
+        "the read-only app has no mobile scope yet"
+    );
 
     let grant = "apps:\n  - key: dingdemoreadonly\n    name: Demo Read-only App\n    type: internal\n    \
                  secret: demo-readonly-secret\n    corp: ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4\n    \
                  scopes: [Contact.User.Read, Contact.User.mobile]\n    redirect_uris: [http://127.0.0.1:3000/callback]\n";
-    let r = http().post(a.url("/_dingdir/seed")).bearer_auth(&a.admin_token).body(grant).send().await.unwrap();
+    let r = http()
+        .post(a.url("/_dingdir/seed"))
+        .bearer_auth(&a.admin_token)
+        .body(grant)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(me().await.get("mobile").is_none(), "B still serves its cached app inside the TTL");
+    assert!(
+        me().await.get("mobile").is_none(),
+        "B still serves its cached app inside the TTL"
+    );
 
-    let r = http().post(b.url("/_dingdir/clock")).bearer_auth(&b.admin_token).json(&json!({"advance_secs": 61})).send().await.unwrap();
+    let r = http()
+        .post(b.url("/_dingdir/clock"))
+        .bearer_auth(&b.admin_token)
+        .json(&json!({"advance_secs": 61}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(me().await["mobile"], "15000009144", "past the TTL, B reads the new grant");
+    assert_eq!(
+        me().await["mobile"],
+        "15000009144",
+        "past the TTL, B reads the new grant"
+    );
 }

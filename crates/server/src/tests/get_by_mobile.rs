@@ -252,7 +252,15 @@ async fn getbymobile_empty_or_missing_mobile_is_400002() {
 async fn getbymobile_malformed_mobile_is_40104() {
     let fx = fixture().await;
     let token = internal_token(&fx).await;
-    for mobile in ["1500000", "abc", "150-0000-9144", "+852 91234567", "25000009144", " 15000009144 ", " 852-91234567"] {
+    for mobile in [
+        "1500000",
+        "abc",
+        "150-0000-9144",
+        "+852 91234567",
+        "25000009144",
+        " 15000009144 ",
+        " 852-91234567",
+    ] {
         let a = fx.send(json_req(&token, &format!(r#"{{"mobile": "{mobile}"}}"#))).await;
         assert_topapi(&a, error(40104, "企业中无效的手机号"));
     }

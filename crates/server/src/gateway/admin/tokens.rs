@@ -121,7 +121,9 @@ pub(super) async fn set_suite_ticket(
     Json(req): Json<SuiteTicket>,
 ) -> Result<Response, Error> {
     let Ok(Path(app_key)) = app_key else {
-        return Err(Error::BadRequest("the app key in the path is not valid UTF-8".to_owned()));
+        return Err(Error::BadRequest(
+            "the app key in the path is not valid UTF-8".to_owned(),
+        ));
     };
     if req.suite_ticket.trim().is_empty() {
         return Err(Error::BadRequest("suite_ticket must not be empty".to_owned()));
