@@ -35,13 +35,13 @@ impl Service {
             MobileError::Malformed => Error::MobileMalformed,
         })?;
         let mut found = ByMobile::default();
-        for (m, p) in self.store().members_by_mobile(corp, &mobile).await? {
+        for (m, p) in self.members_by_mobile(corp, &mobile).await?.iter() {
             if m.status != MemberStatus::Active {
                 continue;
             }
             match &p.exclusive_of {
-                None => found.userid = Some(m.userid.0),
-                Some(owner) if with_exclusive && owner == corp => found.exclusive_userids.push(m.userid.0),
+                None => found.userid = Some(m.userid.0.clone()),
+                Some(owner) if with_exclusive && owner == corp => found.exclusive_userids.push(m.userid.0.clone()),
                 Some(_) => {}
             }
         }

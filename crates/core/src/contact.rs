@@ -58,11 +58,7 @@ impl Service {
         let person = if target == me_number {
             self.person(me).await?.ok_or(Error::UserNotFound)?
         } else {
-            let person = self
-                .store()
-                .person_by_number(target)
-                .await?
-                .ok_or(Error::UserNotFound)?;
+            let person = self.person_by_number(target).await?.ok_or(Error::UserNotFound)?;
             if !self.visible(caller, &person).await? {
                 return Err(Error::UserNotFound);
             }
@@ -79,10 +75,10 @@ impl Service {
         }
         let Some(me) = &caller.person_id else { return Ok(false) };
         let installed: HashSet<_> = caller.app.installed_in().into_iter().collect();
-        let active = |ms: Vec<crate::model::Membership>| -> HashSet<_> {
-            ms.into_iter()
+        let active = |ms: std::sync::Arc<Vec<crate::model::Membership>>| -> HashSet<_> {
+            ms.iter()
                 .filter(|m| m.status == MemberStatus::Active && installed.contains(&m.corp_id))
-                .map(|m| m.corp_id)
+                .map(|m| m.corp_id.clone())
                 .collect()
         };
         let mine = active(self.memberships_of(me).await?);
@@ -111,8 +107,8 @@ impl Service {
             avatar_url: non_empty(&person.avatar_url),
             mobile,
             state_code,
-            open_id: self.ids().open_id(&app.key, person.number).0,
-            union_id: self.ids().union_id(&app.developer(), person.number).0,
+            open_id: self.open_id(&app.key, person.number).to_string(),
+            union_id: self.union_id(&app.developer(), person.number).to_string(),
             email: non_empty(&person.email),
         }
     }

@@ -6,7 +6,8 @@ use crate::clock::{Clock, Millis};
 use crate::counting::Counting;
 use crate::error::Error;
 use crate::ident::IdSecret;
-use crate::model::{App, AppKind, MemberStatus, Membership, Person, PersonId};
+use crate::mobile::Mobile;
+use crate::model::{App, AppKind, Developer, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
 use crate::store::Store;
 use crate::token::{
@@ -52,11 +53,15 @@ const CACHE_CAPACITY: usize = 100_000;
 
 /// The caches in front of the store.
 struct Caches {
-    tokens: Cached<String, TokenRecord>,
-    apps: Cached<AppKey, App>,
-    people: Cached<PersonId, Person>,
-    numbers: Cached<u64, Person>,
-    memberships: Cached<PersonId, Vec<Membership>>,
+    tokens: Cached<String, Arc<TokenRecord>>,
+    apps: Cached<AppKey, Arc<App>>,
+    people: Cached<PersonId, Arc<Person>>,
+    numbers: Cached<u64, Arc<Person>>,
+    memberships: Cached<PersonId, Arc<Vec<Membership>>>,
+    by_mobile: Cached<(CorpId, Mobile), Arc<Vec<(Membership, Person)>>>,
+    /// unionIds and openIds never change (the id secret is fixed), so they are kept, not derived
+    /// again with a dozen HMACs per request.
+    ids: Cached<(String, u64), Arc<str>>,
 }
 
 impl Caches {
@@ -67,6 +72,8 @@ impl Caches {
             people: Cached::new(ttl_ms, CACHE_CAPACITY),
             numbers: Cached::new(ttl_ms, CACHE_CAPACITY),
             memberships: Cached::new(ttl_ms, CACHE_CAPACITY),
+            by_mobile: Cached::new(ttl_ms, CACHE_CAPACITY),
+            ids: Cached::new(i64::MAX, CACHE_CAPACITY),
         }
     }
 
@@ -76,6 +83,7 @@ impl Caches {
         self.people.clear();
         self.numbers.clear();
         self.memberships.clear();
+        self.by_mobile.clear();
     }
 }
 
@@ -106,8 +114,8 @@ pub struct UserToken {
 pub struct Caller {
     /// App, corp or user token.
     pub kind: TokenKind,
-    /// The app the token was issued to.
-    pub app: App,
+    /// The app the token was issued to (shared with the cache: cloning a caller is cheap).
+    pub app: Arc<App>,
     /// The corp the token acts in.
     pub corp_id: Option<CorpId>,
     /// The person a user token acts for.
@@ -177,12 +185,12 @@ impl Service {
     }
 
     /// An app, cached.
-    pub async fn app(&self, key: &AppKey) -> Result<Option<App>, Error> {
+    pub async fn app(&self, key: &AppKey) -> Result<Option<Arc<App>>, Error> {
         let now = self.now();
         if let Some(app) = self.caches.apps.get(key, now) {
             return Ok(Some(app));
         }
-        let app = self.store.app(key).await?;
+        let app = self.store.app(key).await?.map(Arc::new);
         if let Some(a) = &app {
             self.caches.apps.put(key.clone(), a.clone(), now);
         }
@@ -190,12 +198,12 @@ impl Service {
     }
 
     /// A person by id, cached.
-    pub async fn person(&self, id: &PersonId) -> Result<Option<Person>, Error> {
+    pub async fn person(&self, id: &PersonId) -> Result<Option<Arc<Person>>, Error> {
         let now = self.now();
         if let Some(p) = self.caches.people.get(id, now) {
             return Ok(Some(p));
         }
-        let person = self.store.person(id).await?;
+        let person = self.store.person(id).await?.map(Arc::new);
         if let Some(p) = &person {
             self.caches.people.put(id.clone(), p.clone(), now);
         }
@@ -203,12 +211,12 @@ impl Service {
     }
 
     /// A person by the number behind their unionIds, cached.
-    pub async fn person_by_number(&self, number: u64) -> Result<Option<Person>, Error> {
+    pub async fn person_by_number(&self, number: u64) -> Result<Option<Arc<Person>>, Error> {
         let now = self.now();
         if let Some(p) = self.caches.numbers.get(&number, now) {
             return Ok(Some(p));
         }
-        let person = self.store.person_by_number(number).await?;
+        let person = self.store.person_by_number(number).await?.map(Arc::new);
         if let Some(p) = &person {
             self.caches.numbers.put(number, p.clone(), now);
         }
@@ -216,26 +224,65 @@ impl Service {
     }
 
     /// A person's memberships, cached.
-    pub async fn memberships_of(&self, id: &PersonId) -> Result<Vec<Membership>, Error> {
+    pub async fn memberships_of(&self, id: &PersonId) -> Result<Arc<Vec<Membership>>, Error> {
         let now = self.now();
         if let Some(ms) = self.caches.memberships.get(id, now) {
             return Ok(ms);
         }
-        let ms = self.store.memberships_of(id).await?;
+        let ms = Arc::new(self.store.memberships_of(id).await?);
         self.caches.memberships.put(id.clone(), ms.clone(), now);
         Ok(ms)
     }
 
+    /// The members of `corp` with `mobile` (any account kind and status), cached: one store
+    /// read per lookup at most, none while cached.
+    pub async fn members_by_mobile(
+        &self,
+        corp: &CorpId,
+        mobile: &Mobile,
+    ) -> Result<Arc<Vec<(Membership, Person)>>, Error> {
+        let now = self.now();
+        let key = (corp.clone(), mobile.clone());
+        if let Some(found) = self.caches.by_mobile.get(&key, now) {
+            return Ok(found);
+        }
+        let found = Arc::new(self.store.members_by_mobile(corp, mobile).await?);
+        self.caches.by_mobile.put(key, found.clone(), now);
+        Ok(found)
+    }
+
+    /// A person's unionId under a developer account, derived once and kept.
+    pub fn union_id(&self, developer: &Developer, number: u64) -> Arc<str> {
+        self.memo_id(format!("union|{developer}"), number, || {
+            self.ids.union_id(developer, number).0
+        })
+    }
+
+    /// A person's openId in an app, derived once and kept.
+    pub fn open_id(&self, app: &AppKey, number: u64) -> Arc<str> {
+        self.memo_id(format!("open|{app}"), number, || self.ids.open_id(app, number).0)
+    }
+
+    fn memo_id(&self, namespace: String, number: u64, derive: impl FnOnce() -> String) -> Arc<str> {
+        let key = (namespace, number);
+        if let Some(id) = self.caches.ids.get(&key, 0) {
+            return id;
+        }
+        let id: Arc<str> = derive().into();
+        self.caches.ids.put(key, id.clone(), 0);
+        id
+    }
+
     /// A token record, cached while it is valid; an expired cached entry is read again, since
     /// another node may have renewed it.
-    async fn token_record(&self, token: &str) -> Result<Option<TokenRecord>, Error> {
+    async fn token_record(&self, token: &str) -> Result<Option<Arc<TokenRecord>>, Error> {
         let now = self.now();
         if let Some(t) = self.caches.tokens.get(&token.to_owned(), now) {
             if t.expires_at > now {
                 return Ok(Some(t));
             }
         }
-        let record = self.store.token(token).await?;
+        let record = self.store.token(token).await?.map(Arc::new);
         if let Some(t) = &record {
             self.caches.tokens.put(token.to_owned(), t.clone(), now);
         }
@@ -458,8 +505,8 @@ impl Service {
         Ok(Caller {
             kind: record.kind,
             app,
-            corp_id: record.corp_id,
-            person_id: record.person_id,
+            corp_id: record.corp_id.clone(),
+            person_id: record.person_id.clone(),
         })
     }
 
