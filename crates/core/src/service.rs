@@ -51,6 +51,9 @@ impl Default for Policy {
 /// Entries each cache holds before it is emptied.
 const CACHE_CAPACITY: usize = 100_000;
 
+/// The members of a corp with one mobile, with their people.
+pub type MembersWithMobile = Arc<Vec<(Membership, Person)>>;
+
 /// The caches in front of the store.
 struct Caches {
     tokens: Cached<String, Arc<TokenRecord>>,
@@ -58,7 +61,7 @@ struct Caches {
     people: Cached<PersonId, Arc<Person>>,
     numbers: Cached<u64, Arc<Person>>,
     memberships: Cached<PersonId, Arc<Vec<Membership>>>,
-    by_mobile: Cached<(CorpId, Mobile), Arc<Vec<(Membership, Person)>>>,
+    by_mobile: Cached<(CorpId, Mobile), MembersWithMobile>,
     /// unionIds and openIds never change (the id secret is fixed), so they are kept, not derived
     /// again with a dozen HMACs per request.
     ids: Cached<(String, u64), Arc<str>>,
@@ -236,11 +239,7 @@ impl Service {
 
     /// The members of `corp` with `mobile` (any account kind and status), cached: one store
     /// read per lookup at most, none while cached.
-    pub async fn members_by_mobile(
-        &self,
-        corp: &CorpId,
-        mobile: &Mobile,
-    ) -> Result<Arc<Vec<(Membership, Person)>>, Error> {
+    pub async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<MembersWithMobile, Error> {
         let now = self.now();
         let key = (corp.clone(), mobile.clone());
         if let Some(found) = self.caches.by_mobile.get(&key, now) {
