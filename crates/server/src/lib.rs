@@ -40,3 +40,6 @@ pub fn app_with_extra_routes(state: AppState, extra: Router<AppState>) -> Router
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod compat_doc;

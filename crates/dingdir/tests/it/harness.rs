@@ -149,6 +149,19 @@ impl Server {
         self.printed.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// What the server printed, once it contains `needle` (bounded: 10 s), so a test never reads
+    /// the banner before the reader thread has.
+    pub(crate) fn printed_with(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            let printed = self.printed();
+            if printed.contains(needle) {
+                return printed;
+            }
+            std::thread::park_timeout(Duration::from_millis(50));
+        }
+        self.printed()
+    }
+
     /// The server's log so far.
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -8,11 +8,12 @@
     reason = "a test harness fails by panicking"
 )]
 
-mod client;
 mod cache;
+mod client;
+mod compat;
 mod harness;
+mod multinode;
 mod seeds;
 mod serve;
-mod multinode;
 mod signin;
 mod tokens;

@@ -13,7 +13,7 @@ async fn dev_serves_health_and_prints_what_a_newcomer_needs() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["store"], "ok");
     assert!(!id.is_empty());
-    let printed = server.printed();
+    let printed = server.printed_with("PY\n");
     for want in [
         "dingdemointernal     demo-internal-secret",
         "dingdemosuite        demo-suite-secret",

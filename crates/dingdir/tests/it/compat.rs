@@ -1,0 +1,245 @@
+//! Real clients as referees: the official DingTalk SDKs (Python sync and async, Node), the
+//! community Python SDK and a real browser, unmodified, against the real binary. Each test starts
+//! `dingdir dev`, runs one driver from `tests/compat/` with `HOST:PORT ADMIN_TOKEN`, and passes
+//! when the driver exits 0; a failing driver's output names the check and what the client saw.
+//!
+//! `scripts/test` installs the clients and says where they are:
+//! `DINGDIR_COMPAT_PYTHON` (a venv's python with the pinned SDKs), `DINGDIR_COMPAT_NODE_MODULES`
+//! (`tests/compat/node_modules`), `DINGDIR_COMPAT_CHROMIUM` (`/usr/bin/chromium`) and
+//! `DINGDIR_ARTIFACTS` (where screenshots go). Without them the same places are tried. A client
+//! that is missing skips its test, except with `CI=true`, where a missing client is a failure.
+//! `docs/COMPATIBILITY.md` lists which driver verifies what.
+
+use crate::harness::Server;
+use serde_json::Value;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long one driver may run before it is killed (with everything it started).
+const DRIVER_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn compat_dir() -> PathBuf {
+    repo().join("tests/compat")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A client is missing: in CI that fails the test, elsewhere the test is skipped.
+fn missing(what: &str) -> Option<PathBuf> {
+    assert!(
+        !in_ci(),
+        "{what}; a missing SDK is a failure in CI (scripts/test installs it)"
+    );
+    eprintln!("SKIPPED: {what}; run scripts/test to install the compat clients");
+    None
+}
+
+fn env_path(var: &str, default: PathBuf) -> PathBuf {
+    std::env::var_os(var).map_or(default, PathBuf::from)
+}
+
+/// Whether `program args...` exits 0 within a short bound.
+fn succeeds(program: &Path, args: &[&str]) -> bool {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    run_bounded(cmd, Duration::from_secs(30)).is_some_and(|out| out.status.success())
+}
+
+/// The venv's python, if it can import every one of `modules`.
+fn python(modules: &[&str]) -> Option<PathBuf> {
+    let python = env_path("DINGDIR_COMPAT_PYTHON", repo().join(".venv/bin/python"));
+    let import = format!("import {}", modules.join(", "));
+    if !python.is_file() {
+        return missing(&format!("no python at {}", python.display()));
+    }
+    if !succeeds(&python, &["-c", &import]) {
+        return missing(&format!("{} cannot `{import}`", python.display()));
+    }
+    Some(python)
+}
+
+/// `node`, if it runs and `node_modules` holds every one of `packages`; returns the node_modules.
+fn node_modules(packages: &[&str]) -> Option<PathBuf> {
+    let modules = env_path("DINGDIR_COMPAT_NODE_MODULES", compat_dir().join("node_modules"));
+    if !succeeds(Path::new("node"), &["--version"]) {
+        return missing("no `node` on PATH");
+    }
+    for package in packages {
+        if !modules.join(package).join("package.json").is_file() {
+            return missing(&format!("{package} is not in {}", modules.display()));
+        }
+    }
+    Some(modules)
+}
+
+fn chromium() -> Option<PathBuf> {
+    let chromium = env_path("DINGDIR_COMPAT_CHROMIUM", PathBuf::from("/usr/bin/chromium"));
+    if chromium.is_file() {
+        Some(chromium)
+    } else {
+        missing(&format!("no chromium at {}", chromium.display()))
+    }
+}
+
+/// Runs `cmd` in its own process group; after `limit` the whole group is killed.
+fn run_bounded(mut cmd: Command, limit: Duration) -> Option<Output> {
+    cmd.process_group(0);
+    let child = cmd.spawn().ok()?;
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.ok(),
+        Err(_) => {
+            // A browser or an SDK stuck on a socket: kill the group so nothing outlives the test.
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+            let out = rx.recv_timeout(Duration::from_secs(10)).ok()?.ok()?;
+            panic!(
+                "killed after {} s\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                limit.as_secs(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+/// Runs a driver against `server` and returns its stdout; fails the test unless it exits 0.
+fn drive(server: &Server, program: &Path, script: &str, extra: &[String], env: &[(&str, OsString)]) -> String {
+    let hostport = server.base.trim_start_matches("http://");
+    let mut cmd = Command::new(program);
+    cmd.arg(compat_dir().join(script))
+        .arg(hostport)
+        .arg(&server.admin_token)
+        .args(extra)
+        .current_dir(compat_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_PROXY", "127.0.0.1,localhost")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out =
+        run_bounded(cmd, DRIVER_TIMEOUT).unwrap_or_else(|| panic!("could not run {} {script}", program.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        out.status
+    );
+    eprintln!("--- {script} ---\n{stdout}{stderr}");
+    stdout
+}
+
+#[test]
+fn official_python_sdk_sync_and_async_accept_every_answer() {
+    let Some(python) = python(&["alibabacloud_dingtalk"]) else {
+        return;
+    };
+    let server = Server::dev(&[]);
+    drive(&server, &python, "py_official.py", &[], &[]);
+}
+
+#[test]
+fn official_node_sdk_casts_every_answer_without_complaint() {
+    let Some(modules) = node_modules(&["@alicloud/dingtalk"]) else {
+        return;
+    };
+    let server = Server::dev(&[]);
+    drive(
+        &server,
+        Path::new("node"),
+        "node_official.js",
+        &[],
+        &[("NODE_PATH", modules.into_os_string())],
+    );
+}
+
+#[test]
+fn community_python_sdk_fetches_caches_and_uses_app_tokens() {
+    let Some(python) = python(&["dingtalk"]) else {
+        return;
+    };
+    let server = Server::dev(&[]);
+    drive(&server, &python, "py_community.py", &[], &[]);
+}
+
+#[test]
+fn browser_sign_in_gives_a_code_the_official_python_sdk_exchanges() {
+    let (Some(modules), Some(chromium), Some(python)) = (
+        node_modules(&["playwright-core"]),
+        chromium(),
+        python(&["alibabacloud_dingtalk"]),
+    ) else {
+        return;
+    };
+    let artifacts = env_path("DINGDIR_ARTIFACTS", repo().join("artifacts"));
+    let server = Server::dev(&[]);
+    let printed = drive(
+        &server,
+        Path::new("node"),
+        "browser.js",
+        &[],
+        &[
+            ("NODE_PATH", modules.into_os_string()),
+            ("DINGDIR_COMPAT_CHROMIUM", chromium.into_os_string()),
+            ("DINGDIR_ARTIFACTS", artifacts.clone().into_os_string()),
+        ],
+    );
+    let codes: Vec<String> = printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("code="))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 2, "one code per device (desktop, phone):\n{printed}");
+    for shot in [
+        "signin-desktop.png",
+        "consent-desktop.png",
+        "signin-phone.png",
+        "consent-phone.png",
+    ] {
+        assert!(artifacts.join(shot).is_file(), "no screenshot {shot}");
+    }
+
+    let exchanged = drive(&server, &python, "py_exchange.py", &codes, &[]);
+    let people: Vec<Value> = exchanged
+        .lines()
+        .filter_map(|l| l.strip_prefix("me="))
+        .map(|json| serde_json::from_str(json).unwrap())
+        .collect();
+    assert_eq!(people.len(), codes.len(), "{exchanged}");
+    for me in people {
+        assert_eq!(me["nick"], "zhangsan", "{me}");
+        assert_eq!(me["mobile"], "15000009144", "{me}");
+        assert_eq!(me["visitor"], false, "{me}");
+    }
+}

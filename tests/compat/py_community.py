@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Referee: the community Python SDK `dingtalk-sdk` (007gzs, module `dingtalk`), which speaks
+the legacy gateway (`/gettoken`, `/topapi/...`) with `API_BASE_URL` pointed at dingdir.
+
+Usage: py_community.py HOST:PORT ADMIN_TOKEN   (a `dingdir dev` server with the demo directory)
+
+The SDK has no get-by-mobile method, so the checks use its generic `client.post`, which goes
+through the same token injection, caching and error handling (SDK-WIRE.md §3.2). Errors are
+asserted through its own `DingTalkClientException` (`e.errcode`, `e.errmsg`, `e.response`).
+"""
+
+import sys
+
+sys.dont_write_bytecode = True  # keep tests/compat free of __pycache__
+
+import importlib.metadata
+
+from dingtalk import AppKeyClient
+from dingtalk.core.exceptions import DingTalkClientException
+
+from compat_common import DEMO_CO, MOBILE, SECRETS, TOKEN_RE, Checks, eq, matches, parse_args, raises
+
+GET_BY_MOBILE = "/topapi/v2/user/getbymobile"
+
+
+class Counted(AppKeyClient):
+    """An AppKeyClient pointed at dingdir that counts its `/gettoken` calls."""
+
+    def __init__(self, hostport, app_key, secret=None):
+        super().__init__(DEMO_CO, app_key, secret if secret is not None else SECRETS[app_key])
+        self.API_BASE_URL = f"http://{hostport}/"  # root only: urljoin drops a path prefix
+        self.token_fetches = 0
+
+    def get_access_token(self):
+        self.token_fetches += 1
+        return super().get_access_token()
+
+
+def client_error(fn, errcode):
+    e = raises(fn, DingTalkClientException)
+    eq(e.errcode, errcode, "e.errcode")
+    if not isinstance(e.errmsg, str) or not e.errmsg:
+        raise AssertionError(f"e.errmsg is {e.errmsg!r}")
+    eq(e.response.status_code, 200, "HTTP status (the legacy gateway always answers 200)")
+    return e
+
+
+def check_token_fetch_and_cache(hostport):
+    client = Counted(hostport, "dingdemointernal")
+    raw = client.get_access_token()
+    eq(raw["errcode"], 0, "errcode")
+    eq(raw["expires_in"], 7200, "expires_in (a number: the SDK adds it to the clock)")
+    matches(TOKEN_RE, raw["access_token"], "access_token")
+    client.token_fetches = 0
+    token = client.access_token
+    eq(token, raw["access_token"], "an internal app asking again gets the same token")
+    for who in ("zhangsan", "lisi"):
+        client.post(GET_BY_MOBILE, {"mobile": MOBILE[who]})
+    eq(client.access_token, token, "the cached token")
+    eq(client.token_fetches, 1, "gettoken calls for one token and two API calls")
+
+
+def check_getbymobile(hostport):
+    client = Counted(hostport, "dingdemointernal")
+    r = client.post(GET_BY_MOBILE, {"mobile": "15000009144"})
+    eq(r["errcode"], 0, "errcode")
+    eq(r.result.userid, "zhangsan", "result.userid")
+    eq(r["result"]["exclusive_account_userid_list"], [], "exclusive_account_userid_list when not asked")
+    if not isinstance(r.get("request_id"), str) or not r["request_id"]:
+        raise AssertionError(f"request_id missing from {r}")
+    r = client.post(GET_BY_MOBILE, {"mobile": "15000009144", "support_exclusive_account_search": True})
+    eq(r["result"], {"exclusive_account_userid_list": ["zhaoliu_ex"], "userid": "zhangsan"}, "result")
+    eq(client.post(GET_BY_MOBILE, {"mobile": "+852-91234567"}).result.userid, "chanxm", "foreign mobile")
+
+
+def check_getbymobile_errors(hostport):
+    client = Counted(hostport, "dingdemointernal")
+    for body, errcode in [
+        ({"mobile": "19999999999"}, 60121),  # unknown
+        ({"mobile": MOBILE["wangwu"]}, 60121),  # departed
+        ({"mobile": "abc"}, 40104),  # malformed
+        ({"mobile": "张三"}, 40104),  # malformed, non-ASCII JSON body
+        ({"mobile": ""}, 400002),  # empty
+        ({}, 400002),  # missing
+    ]:
+        try:
+            client_error(lambda: client.post(GET_BY_MOBILE, body), errcode)
+        except AssertionError as e:
+            raise AssertionError(f"{body}: {e}") from e
+    eq(client.token_fetches, 1, "gettoken calls: errors are not token errors, nothing is retried")
+
+
+def check_token_and_permission_errors(hostport):
+    readonly = Counted(hostport, "dingdemoreadonly")
+    e = client_error(lambda: readonly.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}), 88)
+    eq(e.response.json().get("sub_code"), "60011", "sub_code without qyapi_get_member_by_mobile")
+    stale = Counted(hostport, "dingdemointernal")
+    stale.cache.access_token.set(value="0123456789abcdef0123456789abcdef", ttl=7200)
+    e = client_error(lambda: stale.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}), 88)
+    eq(e.response.json().get("sub_code"), "40014", "sub_code for an unknown token")
+    eq(stale.token_fetches, 0, "gettoken calls (errcode 88 is not one the SDK retries)")
+    bad = Counted(hostport, "dingdemointernal", secret="not-the-secret")
+    client_error(lambda: bad.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}), 40096)
+
+
+CHECKS = [
+    check_token_fetch_and_cache,
+    check_getbymobile,
+    check_getbymobile_errors,
+    check_token_and_permission_errors,
+]
+
+
+def main():
+    hostport, _admin_token, _ = parse_args("py_community.py HOST:PORT ADMIN_TOKEN")
+    for dist in ("dingtalk-sdk", "requests"):
+        print(f"{dist} {importlib.metadata.version(dist)}")
+    checks = Checks("py_community")
+    for check in CHECKS:
+        checks.run(check.__name__, check, hostport)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
