@@ -511,9 +511,12 @@ impl Store for $store {
     }
 
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
+        // People by mobile drive the join (CROSS JOIN fixes SQLite's loop order; PostgreSQL plans
+        // it freely): driven from the corp's memberships instead, a large corp is scanned per
+        // lookup. The few rows are sorted here, so no ORDER BY tempts the planner either.
         let rows = sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS}, {PERSON_COLUMNS} FROM people p JOIN memberships m ON m.person_id = p.person_id \
-             WHERE p.mobile = $1 AND p.state_code = $2 AND m.corp_id = $3 ORDER BY m.userid"
+            "SELECT {MEMBER_COLUMNS}, {PERSON_COLUMNS} FROM people p CROSS JOIN memberships m \
+             WHERE p.mobile = $1 AND p.state_code = $2 AND m.person_id = p.person_id AND m.corp_id = $3"
         ))
         .bind(mobile.national())
         .bind(mobile.state_code())
@@ -521,9 +524,12 @@ impl Store for $store {
         .fetch_all(&self.pool)
         .await
         .map_err(map)?;
-        rows.iter()
+        let mut found = rows
+            .iter()
             .map(|r| Ok((membership_from(r)?, person_from(r)?)))
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        found.sort_by(|a, b| a.0.userid.cmp(&b.0.userid));
+        Ok(found)
     }
 
     async fn issue_app_token(
