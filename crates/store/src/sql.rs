@@ -511,13 +511,7 @@ impl Store for $store {
     }
 
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
-        // People by mobile drive the join (CROSS JOIN fixes SQLite's loop order; PostgreSQL plans
-        // it freely): driven from the corp's memberships instead, a large corp is scanned per
-        // lookup. The few rows are sorted here, so no ORDER BY tempts the planner either.
-        let rows = sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS}, {PERSON_COLUMNS} FROM people p CROSS JOIN memberships m \
-             WHERE p.mobile = $1 AND p.state_code = $2 AND m.person_id = p.person_id AND m.corp_id = $3"
-        ))
+        let rows = sqlx::query(&$crate::sql::members_by_mobile_sql(MEMBER_COLUMNS, PERSON_COLUMNS))
         .bind(mobile.national())
         .bind(mobile.state_code())
         .bind(&corp.0)
@@ -713,3 +707,13 @@ async fn redeem_grant(
 }
 
 pub(crate) use store_impl;
+
+/// The mobile lookup. People by mobile drive the join (CROSS JOIN fixes SQLite's loop order;
+/// PostgreSQL plans it freely): driven from the corp's memberships instead, a large corp is
+/// scanned per lookup. The few rows are sorted by the caller, so no ORDER BY tempts the planner.
+pub(crate) fn members_by_mobile_sql(member_columns: &str, person_columns: &str) -> String {
+    format!(
+        "SELECT {member_columns}, {person_columns} FROM people p CROSS JOIN memberships m \
+         WHERE p.mobile = $1 AND p.state_code = $2 AND m.person_id = p.person_id AND m.corp_id = $3"
+    )
+}

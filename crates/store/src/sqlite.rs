@@ -69,3 +69,26 @@ impl SqliteStore {
 }
 
 crate::sql::store_impl!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A regression guard: driven from the corp's memberships, the lookup took over a second per
+    /// request at a million people. The plan must start from the people_mobile index.
+    #[tokio::test]
+    async fn the_mobile_lookup_starts_from_the_mobile_index() {
+        let store = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
+        let sql = crate::sql::members_by_mobile_sql("m.corp_id", "p.person_id");
+        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind("15000009144")
+            .bind("86")
+            .bind("dingx")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        let plan: Vec<String> = rows.iter().map(|r| sqlx::Row::get::<String, _>(r, "detail")).collect();
+        assert!(plan[0].contains("people_mobile"), "{plan:?}");
+        assert!(plan[1].contains("memberships"), "{plan:?}");
+    }
+}
