@@ -28,7 +28,11 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
     }
 
     /// The value, if cached less than `ttl` ago.
-    pub(crate) fn get(&self, key: &K, now: Millis) -> Option<V> {
+    pub(crate) fn get<Q>(&self, key: &Q, now: Millis) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         if self.ttl_ms <= 0 {
             return None;
         }

@@ -6,6 +6,7 @@ use crate::service::{Caller, Service, Visibility};
 use crate::token::TokenKind;
 use dingdir_proto::scope::{CONTACT_USER_MOBILE, CONTACT_USER_READ};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// A person as GetUser shows them to one app. Empty fields are `None` and left off the wire.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,7 +35,7 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 impl Service {
     /// `GET /v1.0/contact/users/{unionId}`. Anyone the caller may not see answers exactly as
     /// someone who does not exist, so existence does not leak.
-    pub async fn get_user(&self, caller: &Caller, union_id: &str) -> Result<UserProfile, Error> {
+    pub async fn get_user(&self, caller: &Caller, union_id: &str) -> Result<Arc<UserProfile>, Error> {
         if caller.kind != TokenKind::User {
             return Err(Error::WrongTokenKind {
                 scope: CONTACT_USER_READ,
@@ -55,6 +56,14 @@ impl Service {
                 .person_of_union_id(&developer, union_id)
                 .ok_or(Error::UserNotFound)?
         };
+        let now = self.now();
+        let key = (caller.app.key.clone(), target);
+        if target == me_number {
+            // The caller always sees themself: a cached answer needs no other read.
+            if let Some(profile) = self.caches.profiles.get(&key, now) {
+                return Ok(profile);
+            }
+        }
         let person = if target == me_number {
             self.person(me).await?.ok_or(Error::UserNotFound)?
         } else {
@@ -64,7 +73,12 @@ impl Service {
             }
             person
         };
-        Ok(self.profile(caller, &person))
+        if let Some(profile) = self.caches.profiles.get(&key, now) {
+            return Ok(profile);
+        }
+        let profile = Arc::new(self.profile(caller, &person));
+        self.caches.profiles.put(key, profile.clone(), now);
+        Ok(profile)
     }
 
     /// Whether `person` (not the caller) is visible: an active member of a corp where the caller

@@ -55,7 +55,7 @@ const CACHE_CAPACITY: usize = 100_000;
 pub type MembersWithMobile = Arc<Vec<(Membership, Person)>>;
 
 /// The caches in front of the store.
-struct Caches {
+pub(crate) struct Caches {
     tokens: Cached<String, Arc<TokenRecord>>,
     apps: Cached<AppKey, Arc<App>>,
     people: Cached<PersonId, Arc<Person>>,
@@ -65,6 +65,8 @@ struct Caches {
     /// unionIds and openIds never change (the id secret is fixed), so they are kept, not derived
     /// again with a dozen HMACs per request.
     ids: Cached<(String, u64), Arc<str>>,
+    /// GetUser's answer per (app, person), built once per TTL.
+    pub(crate) profiles: Cached<(AppKey, u64), Arc<crate::contact::UserProfile>>,
 }
 
 impl Caches {
@@ -77,6 +79,7 @@ impl Caches {
             memberships: Cached::new(ttl_ms, CACHE_CAPACITY),
             by_mobile: Cached::new(ttl_ms, CACHE_CAPACITY),
             ids: Cached::new(i64::MAX, CACHE_CAPACITY),
+            profiles: Cached::new(ttl_ms, CACHE_CAPACITY),
         }
     }
 
@@ -87,6 +90,7 @@ impl Caches {
         self.numbers.clear();
         self.memberships.clear();
         self.by_mobile.clear();
+        self.profiles.clear();
     }
 }
 
@@ -129,7 +133,7 @@ pub struct Caller {
 pub struct Service {
     store: Arc<dyn Store>,
     counter: Arc<Counting>,
-    caches: Caches,
+    pub(crate) caches: Caches,
     clock: Arc<dyn Clock>,
     ids: IdSecret,
     policy: Policy,
@@ -276,7 +280,7 @@ impl Service {
     /// another node may have renewed it.
     async fn token_record(&self, token: &str) -> Result<Option<Arc<TokenRecord>>, Error> {
         let now = self.now();
-        if let Some(t) = self.caches.tokens.get(&token.to_owned(), now) {
+        if let Some(t) = self.caches.tokens.get(token, now) {
             if t.expires_at > now {
                 return Ok(Some(t));
             }

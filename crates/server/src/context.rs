@@ -77,8 +77,16 @@ pub fn new_request_id(gateway: Gateway) -> String {
                 .collect()
         }
         Gateway::Api | Gateway::Admin | Gateway::Browser => {
-            let h = dingdir_core::ident::hex(&random_bytes::<16>()).to_uppercase();
-            format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            let mut id = String::with_capacity(36);
+            for (i, b) in random_bytes::<16>().iter().enumerate() {
+                if matches!(i, 4 | 6 | 8 | 10) {
+                    id.push('-');
+                }
+                id.push(char::from(HEX[usize::from(b >> 4)]));
+                id.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+            id
         }
     }
 }
@@ -98,7 +106,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         id = %ctx.id,
         method = %req.method(),
         path = %req.uri().path(),
-        endpoint = tracing::field::Empty
+        endpoint = crate::gateway::endpoint_name(req.method(), req.uri().path()).unwrap_or("-")
     );
     let id = ctx.id.clone();
     let response = CURRENT

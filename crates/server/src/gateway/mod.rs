@@ -10,9 +10,7 @@ pub(crate) mod browser;
 pub(crate) mod oapi;
 
 use crate::state::AppState;
-use axum::extract::Request;
 use axum::http::{Method, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use dingdir_proto::{admin::path as admin_path, api::path as api_path, browser::path as browser_path};
@@ -83,15 +81,57 @@ pub(crate) async fn method_not_allowed(uri: Uri) -> Response {
     }
 }
 
-/// A route for one endpoint: its method, its handler, and its name on the request's log span.
-pub(crate) fn endpoint<H, T>(name: &'static str, method: &Method, handler: H) -> MethodRouter<AppState>
+/// A route for one endpoint: its method and its handler.
+pub(crate) fn endpoint<H, T>(method: &Method, handler: H) -> MethodRouter<AppState>
 where
     H: axum::handler::Handler<T, AppState>,
     T: 'static,
 {
     let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-    on(filter, handler).layer(axum::middleware::from_fn(move |req: Request, next: Next| async move {
-        tracing::Span::current().record("endpoint", name);
-        next.run(req).await
-    }))
+    on(filter, handler)
+}
+
+/// Whether a route path (`/v1.0/contact/users/{unionId}`) matches a request path.
+fn matches(route: &str, path: &str) -> bool {
+    let (mut r, mut p) = (route.split('/'), path.split('/'));
+    loop {
+        match (r.next(), p.next()) {
+            (None, None) => return true,
+            (Some(seg), Some(got)) if seg.starts_with('{') || seg == got => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The operation a request is for, by method and path, for the request's log span: a lookup
+/// over the endpoint lists, so the routes need no layer of their own.
+pub(crate) fn endpoint_name(method: &Method, path: &str) -> Option<&'static str> {
+    let api = api::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+    let oapi = oapi::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+    let admin = admin::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+    api.chain(oapi)
+        .chain(admin)
+        .find(|(m, route, _)| m == method && matches(route, path))
+        .map(|(_, _, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_named_after_their_endpoint() {
+        assert_eq!(endpoint_name(&Method::GET, "/v1.0/contact/users/me"), Some("GetUser"));
+        assert_eq!(endpoint_name(&Method::POST, "/v1.0/contact/users/me"), None);
+        assert_eq!(
+            endpoint_name(&Method::POST, "/topapi/v2/user/getbymobile"),
+            Some("V2UserGetByMobile")
+        );
+        assert_eq!(endpoint_name(&Method::GET, "/gettoken"), Some("GetToken"));
+        assert_eq!(
+            endpoint_name(&Method::PUT, "/_dingdir/apps/dingx/suite-ticket"),
+            Some("SetSuiteTicket")
+        );
+        assert_eq!(endpoint_name(&Method::GET, "/v1.0/contact/users/a/b"), None);
+    }
 }

@@ -22,18 +22,18 @@ impl Endpoint {
     /// The only place an endpoint meets its handler; endpoints that need the admin token get
     /// the check as a layer, so no handler can forget it.
     fn route(self, state: &AppState) -> MethodRouter<AppState> {
-        let (name, method) = (self.name(), self.method());
+        let method = self.method();
         let route = match self {
-            Self::Health => super::endpoint(name, &method, health::health),
-            Self::HealthLive => super::endpoint(name, &method, health::live),
-            Self::HealthReady => super::endpoint(name, &method, health::ready),
-            Self::ApplySeed => super::endpoint(name, &method, seed::apply),
-            Self::Export => super::endpoint(name, &method, seed::export),
-            Self::Reset => super::endpoint(name, &method, seed::reset),
-            Self::MintUserToken => super::endpoint(name, &method, tokens::mint_user_token),
-            Self::AdvanceClock => super::endpoint(name, &method, tokens::advance_clock),
-            Self::SetSuiteTicket => super::endpoint(name, &method, tokens::set_suite_ticket),
-            Self::Metrics => super::endpoint(name, &method, health::metrics),
+            Self::Health => super::endpoint(&method, health::health),
+            Self::HealthLive => super::endpoint(&method, health::live),
+            Self::HealthReady => super::endpoint(&method, health::ready),
+            Self::ApplySeed => super::endpoint(&method, seed::apply),
+            Self::Export => super::endpoint(&method, seed::export),
+            Self::Reset => super::endpoint(&method, seed::reset),
+            Self::MintUserToken => super::endpoint(&method, tokens::mint_user_token),
+            Self::AdvanceClock => super::endpoint(&method, tokens::advance_clock),
+            Self::SetSuiteTicket => super::endpoint(&method, tokens::set_suite_ticket),
+            Self::Metrics => super::endpoint(&method, health::metrics),
         };
         if self.needs_admin_token() {
             route.route_layer(axum::middleware::from_fn_with_state(

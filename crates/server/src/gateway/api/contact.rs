@@ -24,13 +24,13 @@ pub(super) async fn get_user(
     Ok(json_response(
         StatusCode::OK,
         &GetUserResponse {
-            nick: p.nick,
-            avatar_url: p.avatar_url,
-            mobile: p.mobile,
-            open_id: Some(p.open_id),
-            union_id: Some(p.union_id),
-            email: p.email,
-            state_code: p.state_code,
+            nick: p.nick.clone(),
+            avatar_url: p.avatar_url.clone(),
+            mobile: p.mobile.clone(),
+            open_id: Some(p.open_id.clone()),
+            union_id: Some(p.union_id.clone()),
+            email: p.email.clone(),
+            state_code: p.state_code.clone(),
             visitor: false,
         },
     ))

@@ -21,12 +21,12 @@ use axum::routing::MethodRouter;
 impl Endpoint {
     /// The only place an endpoint meets its handler.
     fn route(self) -> MethodRouter<AppState> {
-        let (name, method) = (self.name(), self.method());
+        let method = self.method();
         match self {
-            Self::GetAccessToken => super::endpoint(name, &method, oauth2::get_access_token),
-            Self::GetUserToken => super::endpoint(name, &method, oauth2::get_user_token),
-            Self::GetCorpAccessToken => super::endpoint(name, &method, oauth2::get_corp_access_token),
-            Self::GetUser => super::endpoint(name, &method, contact::get_user),
+            Self::GetAccessToken => super::endpoint(&method, oauth2::get_access_token),
+            Self::GetUserToken => super::endpoint(&method, oauth2::get_user_token),
+            Self::GetCorpAccessToken => super::endpoint(&method, oauth2::get_corp_access_token),
+            Self::GetUser => super::endpoint(&method, contact::get_user),
         }
     }
 }

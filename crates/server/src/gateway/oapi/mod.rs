@@ -22,10 +22,10 @@ use axum::routing::MethodRouter;
 impl Endpoint {
     /// The only place an endpoint meets its handler.
     fn route(self) -> MethodRouter<AppState> {
-        let (name, method) = (self.name(), self.method());
+        let method = self.method();
         match self {
-            Self::GetToken => super::endpoint(name, &method, token::get_token),
-            Self::V2UserGetByMobile => super::endpoint(name, &method, user::get_by_mobile),
+            Self::GetToken => super::endpoint(&method, token::get_token),
+            Self::V2UserGetByMobile => super::endpoint(&method, user::get_by_mobile),
         }
     }
 }
