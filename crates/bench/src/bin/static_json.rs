@@ -1,0 +1,102 @@
+//! `static-json`: the benchmark's baseline. An axum server on the same stack as dingdir (axum 0.8,
+//! HTTP/1.1, multi-thread tokio) that answers every GET and POST, on any path, with one fixed JSON
+//! body the size and shape of a GetUser answer. `scripts/bench` drives it with the same load as
+//! dingdir in the same run, and reports dingdir's throughput as a ratio to it: absolute numbers
+//! drift on a shared machine, the ratio much less.
+//!
+//! Usage: `static-json [--listen 127.0.0.1:0]`. The first stdout line is
+//! `listening on http://ADDR`; SIGTERM or Ctrl-C stops it after the requests in flight.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use std::io::Write;
+
+/// A GetUser answer as dingdir gives it for a demo person (244 bytes): the same serialised size,
+/// so the baseline moves the same bytes per request.
+const BODY: &str = concat!(
+    r#"{"nick":"zhangsan","avatarUrl":"https://static.example.com/avatar/zhangsan.png","#,
+    r#""mobile":"15000009144","openId":"Wm3qFh0yQd7kRt2LxZc9PaiEiE","#,
+    r#""unionId":"Jt8sNb4vXe1uGy6KoMw2HriEiE","email":"zhangsan@example.com","#,
+    r#""stateCode":"86","visitor":false}"#
+);
+
+/// dingdir's new-gateway content type. WIRE.md §A.
+const CONTENT_TYPE: &str = "application/json;charset=utf-8";
+
+/// Every request: the body is read to its end, as dingdir reads it, so a POST's keep-alive
+/// connection is reused rather than closed over an unread body.
+async fn answer(_body: Bytes) -> Response {
+    let mut response = BODY.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+}
+
+fn listen_arg() -> Result<String, String> {
+    let mut listen = "127.0.0.1:0".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--listen" => listen = args.next().ok_or("--listen needs an address")?,
+            "-h" | "--help" => return Err("usage: static-json [--listen 127.0.0.1:0]".to_owned()),
+            other => match other.strip_prefix("--listen=") {
+                Some(addr) => addr.clone_into(&mut listen),
+                None => {
+                    return Err(format!(
+                        "unknown argument {other:?}; usage: static-json [--listen ADDR]"
+                    ));
+                }
+            },
+        }
+    }
+    Ok(listen)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = term => {},
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let listen = listen_arg()?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("listening on {listen}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("reading the listen address: {e}"))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{addr}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing to stdout: {e}"))?;
+    drop(out);
+    let app = Router::new().fallback(answer);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("serving HTTP: {e}"))
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("static-json: {e}");
+        std::process::exit(1);
+    }
+}
