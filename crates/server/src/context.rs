@@ -118,7 +118,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             let _permit = if gateway == Gateway::Admin {
                 None
             } else {
-                match state.in_flight.clone().try_acquire_owned() {
+                match state.in_flight.try_acquire() {
                     Ok(p) => Some(p),
                     Err(_) => {
                         tracing::warn!("over the in-flight limit; answering system busy");

@@ -13,7 +13,7 @@ mod gateway;
 mod state;
 
 pub use gateway::Gateway;
-pub use state::{AppState, Mode, Settings};
+pub use state::{AppState, Mode, Settings, Shared};
 
 use axum::Router;
 

@@ -63,29 +63,39 @@ impl Default for Settings {
     }
 }
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc`, so a request clones one counter, not five.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The fields of [`AppState`].
+pub struct Shared {
     /// The domain.
-    pub service: Arc<Service>,
+    pub service: Service,
     /// The clock the admin API moves when `settings.test_clock` is on; it must be the service's clock.
     pub movable_clock: Option<Arc<MovableClock>>,
     /// Fixed settings.
-    pub settings: Arc<Settings>,
-    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
-    pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
+    pub settings: Settings,
+    pub(crate) in_flight: tokio::sync::Semaphore,
+    pub(crate) requests: std::sync::atomic::AtomicU64,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(service: Service, settings: Settings, movable_clock: Option<Arc<MovableClock>>) -> Self {
-        let in_flight = Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight));
-        Self {
-            service: Arc::new(service),
+        Self(Arc::new(Shared {
+            service,
             movable_clock,
-            settings: Arc::new(settings),
-            in_flight,
-            requests: Arc::new(std::sync::atomic::AtomicU64::new(0)),
-        }
+            in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
+            settings,
+            requests: std::sync::atomic::AtomicU64::new(0),
+        }))
     }
 }
