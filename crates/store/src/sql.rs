@@ -125,6 +125,15 @@ fn app_from(row: &$row) -> Result<App, StoreError> {
     })
 }
 
+/// An app's child rows, as (table, column, values): written the same way by every writer.
+fn app_child_rows(a: &App) -> [(&'static str, &'static str, Vec<&str>); 3] {
+    [
+        ("app_scopes", "scope", a.scopes.iter().map(String::as_str).collect()),
+        ("app_redirect_uris", "uri", a.redirect_uris.iter().map(String::as_str).collect()),
+        ("app_corps", "corp_id", a.authorized_corps.iter().map(|c| c.0.as_str()).collect()),
+    ]
+}
+
 fn number_column(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("person number {n} exceeds 63 bits")))
 }
@@ -179,36 +188,20 @@ impl Store for $store {
             .execute(&mut *tx)
             .await
             .map_err(map)?;
-            for table in ["app_scopes", "app_redirect_uris", "app_corps"] {
+            for (table, column, values) in app_child_rows(a) {
                 sqlx::query(&format!("DELETE FROM {table} WHERE app_key = $1"))
                     .bind(&a.key.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(map)?;
-            }
-            for s in &a.scopes {
-                sqlx::query("INSERT INTO app_scopes (app_key, scope) VALUES ($1, $2)")
-                    .bind(&a.key.0)
-                    .bind(s)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map)?;
-            }
-            for u in &a.redirect_uris {
-                sqlx::query("INSERT INTO app_redirect_uris (app_key, uri) VALUES ($1, $2)")
-                    .bind(&a.key.0)
-                    .bind(u)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map)?;
-            }
-            for c in &a.authorized_corps {
-                sqlx::query("INSERT INTO app_corps (app_key, corp_id) VALUES ($1, $2)")
-                    .bind(&a.key.0)
-                    .bind(&c.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map)?;
+                for v in values {
+                    sqlx::query(&format!("INSERT INTO {table} (app_key, {column}) VALUES ($1, $2)"))
+                        .bind(&a.key.0)
+                        .bind(v)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map)?;
+                }
             }
         }
         // Memberships go first so that userids and mobiles can move between people in one apply.
@@ -289,11 +282,7 @@ impl Store for $store {
             .execute(&mut *tx)
             .await
             .map_err(map)?;
-            for (table, column, values) in [
-                ("app_scopes", "scope", a.scopes.clone()),
-                ("app_redirect_uris", "uri", a.redirect_uris.clone()),
-                ("app_corps", "corp_id", a.authorized_corps.iter().map(|c| c.0.clone()).collect()),
-            ] {
+            for (table, column, values) in app_child_rows(a) {
                 for chunk in values.chunks(ROWS) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO {table} (app_key, {column}) "));
                     q.push_values(chunk, |mut b, v| {
