@@ -3,6 +3,7 @@
 
 use axum::body::{Body, Bytes};
 use http_body_util::{BodyExt, Limited};
+use std::time::Duration;
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -11,11 +12,21 @@ pub(crate) enum BodyError {
     TooLarge,
     /// The connection failed mid-body.
     Read(String),
+    /// The body did not arrive in time.
+    TimedOut,
 }
 
-/// Reads the whole body, refusing more than `limit` bytes.
-pub(crate) async fn read(body: Body, limit: usize) -> Result<Bytes, BodyError> {
-    match Limited::new(body, limit).collect().await {
+/// Reads the whole body, refusing more than `limit` bytes, and giving up after `within` when
+/// given (a client that never finishes its body must not hold a request slot for ever).
+pub(crate) async fn read(body: Body, limit: usize, within: Option<Duration>) -> Result<Bytes, BodyError> {
+    let collect = Limited::new(body, limit).collect();
+    let collected = match within {
+        Some(d) => tokio::time::timeout(d, collect)
+            .await
+            .map_err(|_| BodyError::TimedOut)?,
+        None => collect.await,
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
         Err(e) => Err(BodyError::Read(e.to_string())),

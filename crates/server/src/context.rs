@@ -126,23 +126,9 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
                     }
                 }
             };
-            // A gateway request that waits longer than this on the store is answered "system
-            // busy" at once instead of queueing without bound; the admin API may take longer.
-            let limit = match gateway {
-                Gateway::Admin => None,
-                Gateway::Api | Gateway::Oapi | Gateway::Browser => Some(state.settings.store_timeout),
-            };
-            let run = AssertUnwindSafe(next.run(req)).catch_unwind();
-            let outcome = match limit {
-                Some(limit) => match tokio::time::timeout(limit, run).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => {
-                        tracing::warn!(?limit, "request timed out waiting on the store; answering system busy");
-                        return gateway.busy();
-                    }
-                },
-                None => run.await,
-            };
+            // Store calls and body reads are bounded where they happen (`bounded`, `body::read`),
+            // so a request the caches answer carries no timer.
+            let outcome = AssertUnwindSafe(next.run(req)).catch_unwind().await;
             match outcome {
                 Ok(r) => r,
                 Err(panic) => {

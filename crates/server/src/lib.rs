@@ -8,10 +8,12 @@
 //! Handlers are thin: they call `dingdir-core` and shape the answer. This crate never names sqlx.
 
 mod body;
+mod bounded;
 pub mod context;
 mod gateway;
 mod state;
 
+pub use bounded::bounded;
 pub use gateway::Gateway;
 pub use state::{AppState, Mode, Settings, Shared};
 

@@ -134,6 +134,7 @@ pub(super) async fn fixture_with(setup: Setup) -> Fixture {
             store
         }
     };
+    let store = crate::bounded(store, setup.settings.store_timeout);
     let clock = Arc::new(MovableClock::new());
     let service = Service::new(store, clock.clone(), IdSecret::from_passphrase("test"), setup.policy);
     let state = AppState::new(service, setup.settings, Some(clock.clone()));

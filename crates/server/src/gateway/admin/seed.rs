@@ -35,11 +35,12 @@ pub(super) async fn apply(
     req: Request,
 ) -> Result<Response, Error> {
     let query = query.map_err(|e| Error::BadRequest(format!("bad query: {}", e.body_text())))?;
-    let bytes = body::read(req.into_body(), state.settings.seed_body_limit)
+    let bytes = body::read(req.into_body(), state.settings.seed_body_limit, None)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge => Error::BodyTooLarge,
             BodyError::Read(why) => Error::BadRequest(why),
+            BodyError::TimedOut => Error::BadRequest("the body did not arrive".to_owned()),
         })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::BadRequest("the seed is not UTF-8".to_owned()))?;
     let file = query.0.file.unwrap_or_else(|| "request".to_owned());

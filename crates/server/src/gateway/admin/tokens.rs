@@ -19,11 +19,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
-        let bytes = body::read(req.into_body(), state.settings.body_limit)
+        let bytes = body::read(req.into_body(), state.settings.body_limit, None)
             .await
             .map_err(|e| match e {
                 BodyError::TooLarge => Error::BodyTooLarge,
                 BodyError::Read(why) => Error::BadRequest(why),
+                BodyError::TimedOut => Error::BadRequest("the body did not arrive".to_owned()),
             })?;
         serde_json::from_slice(&bytes)
             .map(Json)

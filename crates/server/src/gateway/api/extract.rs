@@ -25,12 +25,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
         if form {
             return Err(Error::MissingBody);
         }
-        let bytes = body::read(req.into_body(), state.settings.body_limit)
-            .await
-            .map_err(|e| match e {
-                BodyError::TooLarge => Error::BodyTooLarge,
-                BodyError::Read(why) => Error::BadBody(why),
-            })?;
+        let bytes = body::read(
+            req.into_body(),
+            state.settings.body_limit,
+            Some(state.settings.store_timeout),
+        )
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => Error::BodyTooLarge,
+            BodyError::Read(why) => Error::BadBody(why),
+            BodyError::TimedOut => Error::Busy,
+        })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::MissingBody);
         }

@@ -230,8 +230,10 @@ async fn demo_people(state: &AppState, app: &dingdir_core::model::App) -> Result
 
 async fn form<T: DeserializeOwned>(req: Request, state: &AppState, lang: Lang) -> Result<(HeaderMap, T), Error> {
     let headers = req.headers().clone();
-    let axum::extract::Form(f) = axum::extract::Form::<T>::from_request(req, state)
+    let read = axum::extract::Form::<T>::from_request(req, state);
+    let axum::extract::Form(f) = tokio::time::timeout(state.settings.store_timeout, read)
         .await
+        .map_err(|_| Error::Busy)?
         .map_err(|_| Error::page(lang, StatusCode::BAD_REQUEST, Text::ExpiredForm))?;
     Ok((headers, f))
 }

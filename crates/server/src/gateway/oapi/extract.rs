@@ -65,9 +65,16 @@ impl FromRequest<AppState> for TopRequest {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_ascii_lowercase();
-        match body::read(req.into_body(), state.settings.body_limit).await {
+        match body::read(
+            req.into_body(),
+            state.settings.body_limit,
+            Some(state.settings.store_timeout),
+        )
+        .await
+        {
             Err(BodyError::TooLarge) => body_error = Some(Error::BodyTooLarge),
             Err(BodyError::Read(why)) => body_error = Some(Error::BadBody(why)),
+            Err(BodyError::TimedOut) => body_error = Some(Error::Busy),
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {}
             Ok(bytes) => {
                 let json = content_type.contains("json")
