@@ -34,16 +34,7 @@ async fn by_mobile(server: &Server, token: &str, mobile: &str) {
 async fn warm_requests_read_the_store_at_most_once() {
     // A long cache TTL, so a slow machine cannot expire entries mid-test.
     let server = Server::dev(&["--cache-ttl-ms", "600000"]);
-    let minted: Value = http()
-        .post(server.url("/_dingdir/tokens/user"))
-        .bearer_auth(&server.admin_token)
-        .json(&json!({"app_key": "dingdemointernal", "mobile": "15000009144"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let minted = server.mint_user_token("dingdemointernal", "15000009144").await;
     let user_token = minted["accessToken"].as_str().unwrap().to_owned();
     let get_user = || async {
         let r = http()

@@ -4,7 +4,7 @@
 //! (the server keeps no counter); a stub server plays the refusals the real one cannot be made to
 //! repeat. Also `dingdir call`, the CLI on top of the client.
 
-use crate::harness::{Server, http, run};
+use crate::harness::{Server, run};
 use dingdir_client::proto::ids::{CorpId, UnionId};
 use dingdir_client::{
     AppCredentials, AppTokenManager, AuthorizeParams, Client, Error, Gateway, ManualClock, RetryPolicy,
@@ -47,26 +47,11 @@ fn quick(max_retries: u32) -> RetryPolicy {
 }
 
 async fn advance_server_clock(server: &Server, secs: u64) {
-    let r = http()
-        .post(server.url("/_dingdir/clock"))
-        .bearer_auth(&server.admin_token)
-        .json(&json!({ "advance_secs": secs }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    server.advance_clock(secs).await;
 }
 
 async fn mint_user_token(server: &Server, app_key: &str) -> String {
-    let r = http()
-        .post(server.url("/_dingdir/tokens/user"))
-        .bearer_auth(&server.admin_token)
-        .json(&json!({ "app_key": app_key, "mobile": "15000009144" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["accessToken"]
+    server.mint_user_token(app_key, "15000009144").await["accessToken"]
         .as_str()
         .unwrap()
         .to_owned()

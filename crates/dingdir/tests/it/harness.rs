@@ -144,6 +144,32 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// Mints a user token through the admin API (`POST /_dingdir/tokens/user`) for the normal
+    /// account with `mobile`, and returns the answer (`accessToken`, `refreshToken`, ...).
+    pub(crate) async fn mint_user_token(&self, app_key: &str, mobile: &str) -> serde_json::Value {
+        let r = http()
+            .post(self.url("/_dingdir/tokens/user"))
+            .bearer_auth(&self.admin_token)
+            .json(&serde_json::json!({ "app_key": app_key, "mobile": mobile }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "minting a token for {app_key} / {mobile}");
+        r.json().await.unwrap()
+    }
+
+    /// Moves the server's clock forward (`POST /_dingdir/clock`); needs the test clock.
+    pub(crate) async fn advance_clock(&self, secs: u64) {
+        let r = http()
+            .post(self.url("/_dingdir/clock"))
+            .bearer_auth(&self.admin_token)
+            .json(&serde_json::json!({ "advance_secs": secs }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    }
+
     /// What the server printed on stdout so far.
     pub(crate) fn printed(&self) -> String {
         self.printed.lock().map(|s| s.clone()).unwrap_or_default()

@@ -198,16 +198,7 @@ async fn a_write_through_one_node_is_seen_on_the_other_within_the_cache_ttl() {
     let a = Server::serve_url(&db, &["--seed", DEMO]);
     // B caches for 60 s (by its own, movable clock), so the bound is shown without waiting.
     let b = Server::serve_url(&db, &["--test-clock", "--cache-ttl-ms", "60000"]);
-    let minted: Value = http()
-        .post(a.url("/_dingdir/tokens/user"))
-        .bearer_auth(&a.admin_token)
-        .json(&json!({"app_key": "dingdemoreadonly", "mobile": "15000009144"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let minted = a.mint_user_token("dingdemoreadonly", "15000009144").await;
     let token = minted["accessToken"].as_str().unwrap().to_owned();
     let me = || async {
         let r = http()
@@ -239,14 +230,7 @@ async fn a_write_through_one_node_is_seen_on_the_other_within_the_cache_ttl() {
         "B still serves its cached app inside the TTL"
     );
 
-    let r = http()
-        .post(b.url("/_dingdir/clock"))
-        .bearer_auth(&b.admin_token)
-        .json(&json!({"advance_secs": 61}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    b.advance_clock(61).await;
     assert_eq!(
         me().await["mobile"],
         "15000009144",

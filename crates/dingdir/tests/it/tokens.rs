@@ -12,14 +12,7 @@ async fn gettoken(server: &Server, key: &str, secret: &str) -> Value {
 }
 
 async fn advance(server: &Server, secs: u64) {
-    let r = http()
-        .post(server.url("/_dingdir/clock"))
-        .bearer_auth(&server.admin_token)
-        .json(&json!({ "advance_secs": secs }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    server.advance_clock(secs).await;
 }
 
 async fn by_mobile(server: &Server, token: &str) -> Value {
@@ -35,15 +28,7 @@ async fn by_mobile(server: &Server, token: &str) -> Value {
 }
 
 async fn mint(server: &Server) -> Value {
-    let r = http()
-        .post(server.url("/_dingdir/tokens/user"))
-        .bearer_auth(&server.admin_token)
-        .json(&json!({ "app_key": "dingdemointernal", "mobile": "15000009144" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
+    server.mint_user_token("dingdemointernal", "15000009144").await
 }
 
 async fn me(server: &Server, token: &str) -> (u16, Value) {
