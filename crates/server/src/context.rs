@@ -118,9 +118,9 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             let _permit = if gateway == Gateway::Admin {
                 None
             } else {
-                match state.in_flight.try_acquire() {
-                    Ok(p) => Some(p),
-                    Err(_) => {
+                match state.in_flight.try_enter() {
+                    Some(slot) => Some(slot),
+                    None => {
                         tracing::warn!("over the in-flight limit; answering system busy");
                         return gateway.busy();
                     }

@@ -11,6 +11,7 @@ mod body;
 mod bounded;
 pub mod context;
 mod gateway;
+mod in_flight;
 mod state;
 
 pub use bounded::bounded;

@@ -75,7 +75,7 @@ pub struct Shared {
     pub movable_clock: Option<Arc<MovableClock>>,
     /// Fixed settings.
     pub settings: Settings,
-    pub(crate) in_flight: tokio::sync::Semaphore,
+    pub(crate) in_flight: crate::in_flight::InFlight,
     pub(crate) requests: std::sync::atomic::AtomicU64,
 }
 
@@ -93,7 +93,7 @@ impl AppState {
         Self(Arc::new(Shared {
             service,
             movable_clock,
-            in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
+            in_flight: crate::in_flight::InFlight::new(settings.max_in_flight),
             settings,
             requests: std::sync::atomic::AtomicU64::new(0),
         }))

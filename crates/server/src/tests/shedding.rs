@@ -140,10 +140,10 @@ async fn faulty_fixture(fault: Fault) -> Fixture {
     .await
 }
 
-/// Waits, bounded, until the in-flight semaphore has `n` permits left.
+/// Waits, bounded, until the in-flight limit has `n` slots free.
 async fn until_permits(fx: &Fixture, n: usize) {
     tokio::time::timeout(Duration::from_secs(10), async {
-        while fx.state.in_flight.available_permits() != n {
+        while fx.state.in_flight.available() != n {
             tokio::task::yield_now().await;
         }
     })
