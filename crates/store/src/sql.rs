@@ -15,9 +15,6 @@ macro_rules! store_impl {
         use sqlx::Row;
 
 
-        const PERSON_COLUMNS: &str =
-            "p.person_id, p.number, p.nick, p.state_code, p.mobile, p.email, p.avatar_url, p.password_hash, p.exclusive_of";
-        const MEMBER_COLUMNS: &str = "m.corp_id, m.userid, m.person_id AS member_person_id, m.name, m.status";
 
         impl $store {
             /// Applies pending migrations in one transaction, recorded in `schema_migrations`;
@@ -125,6 +122,42 @@ fn app_from(row: &$row) -> Result<App, StoreError> {
     })
 }
 
+/// Creates or updates an app and replaces its scopes, redirect URIs and authorised corps.
+async fn write_app(tx: &mut sqlx::Transaction<'static, $db>, a: &App) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_key) DO UPDATE SET \
+         name = excluded.name, secret_hash = excluded.secret_hash, kind = excluded.kind, \
+         corp_id = excluded.corp_id, isv = excluded.isv, suite_ticket = excluded.suite_ticket",
+    )
+    .bind(&a.key.0)
+    .bind(&a.name)
+    .bind(&a.secret_hash)
+    .bind(a.kind.as_str())
+    .bind(a.corp_id.as_ref().map(|c| &c.0))
+    .bind(&a.isv)
+    .bind(&a.suite_ticket)
+    .execute(&mut **tx)
+    .await
+    .map_err(map)?;
+    for (table, column, values) in app_child_rows(a) {
+        sqlx::query(&format!("DELETE FROM {table} WHERE app_key = $1"))
+            .bind(&a.key.0)
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
+        for v in values {
+            sqlx::query(&format!("INSERT INTO {table} (app_key, {column}) VALUES ($1, $2)"))
+                .bind(&a.key.0)
+                .bind(v)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+        }
+    }
+    Ok(())
+}
+
 /// An app's child rows, as (table, column, values): written the same way by every writer.
 fn app_child_rows(a: &App) -> [(&'static str, &'static str, Vec<&str>); 3] {
     [
@@ -172,37 +205,7 @@ impl Store for $store {
                 .map_err(map)?;
         }
         for a in &dir.apps {
-            sqlx::query(
-                "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_key) DO UPDATE SET \
-                 name = excluded.name, secret_hash = excluded.secret_hash, kind = excluded.kind, \
-                 corp_id = excluded.corp_id, isv = excluded.isv, suite_ticket = excluded.suite_ticket",
-            )
-            .bind(&a.key.0)
-            .bind(&a.name)
-            .bind(&a.secret_hash)
-            .bind(a.kind.as_str())
-            .bind(a.corp_id.as_ref().map(|c| &c.0))
-            .bind(&a.isv)
-            .bind(&a.suite_ticket)
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
-            for (table, column, values) in app_child_rows(a) {
-                sqlx::query(&format!("DELETE FROM {table} WHERE app_key = $1"))
-                    .bind(&a.key.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map)?;
-                for v in values {
-                    sqlx::query(&format!("INSERT INTO {table} (app_key, {column}) VALUES ($1, $2)"))
-                        .bind(&a.key.0)
-                        .bind(v)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map)?;
-                }
-            }
+            write_app(&mut tx, a).await?;
         }
         // Memberships go first so that userids and mobiles can move between people in one apply.
         for (p, _) in &dir.people {
@@ -268,29 +271,9 @@ impl Store for $store {
             });
             q.build().execute(&mut *tx).await.map_err(map)?;
         }
+        // Apps are few: the one app writer serves the bulk insert too.
         for a in &dir.apps {
-            sqlx::query(
-                "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&a.key.0)
-            .bind(&a.name)
-            .bind(&a.secret_hash)
-            .bind(a.kind.as_str())
-            .bind(a.corp_id.as_ref().map(|c| &c.0))
-            .bind(&a.isv)
-            .bind(&a.suite_ticket)
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
-            for (table, column, values) in app_child_rows(a) {
-                for chunk in values.chunks(ROWS) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO {table} (app_key, {column}) "));
-                    q.push_values(chunk, |mut b, v| {
-                        b.push_bind(&a.key.0).push_bind(v);
-                    });
-                    q.build().execute(&mut *tx).await.map_err(map)?;
-                }
-            }
+            write_app(&mut tx, a).await?;
         }
         for chunk in dir.people.chunks(ROWS) {
             let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -352,13 +335,11 @@ impl Store for $store {
             self.app_children(&key, &mut app).await?;
             apps.push(app);
         }
-        let people_rows = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p ORDER BY p.person_id"))
+        let people_rows = sqlx::query(concat!("SELECT ", $crate::sql::person_columns!(), " FROM people p ORDER BY p.person_id"))
             .fetch_all(&self.pool)
             .await
             .map_err(map)?;
-        let member_rows = sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM memberships m ORDER BY m.person_id, m.corp_id"
-        ))
+        let member_rows = sqlx::query(concat!("SELECT ", $crate::sql::member_columns!(), " FROM memberships m ORDER BY m.person_id, m.corp_id"))
         .fetch_all(&self.pool)
         .await
         .map_err(map)?;
@@ -434,7 +415,7 @@ impl Store for $store {
     }
 
     async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
-        sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.person_id = $1"))
+        sqlx::query(concat!("SELECT ", $crate::sql::person_columns!(), " FROM people p WHERE p.person_id = $1"))
             .bind(&id.0)
             .fetch_optional(&self.pool)
             .await
@@ -448,7 +429,7 @@ impl Store for $store {
         let Ok(n) = i64::try_from(number) else {
             return Ok(None);
         };
-        sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.number = $1"))
+        sqlx::query(concat!("SELECT ", $crate::sql::person_columns!(), " FROM people p WHERE p.number = $1"))
             .bind(n)
             .fetch_optional(&self.pool)
             .await
@@ -459,9 +440,7 @@ impl Store for $store {
     }
 
     async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {PERSON_COLUMNS} FROM people p WHERE p.mobile = $1 AND p.state_code = $2 AND p.exclusive_of IS NULL"
-        ))
+        sqlx::query(concat!("SELECT ", $crate::sql::person_columns!(), " FROM people p WHERE p.mobile = $1 AND p.state_code = $2 AND p.exclusive_of IS NULL"))
         .bind(mobile.national())
         .bind(mobile.state_code())
         .fetch_optional(&self.pool)
@@ -473,9 +452,7 @@ impl Store for $store {
     }
 
     async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.corp_id = $1 AND m.userid = $2"
-        ))
+        sqlx::query(concat!("SELECT ", $crate::sql::member_columns!(), " FROM memberships m WHERE m.corp_id = $1 AND m.userid = $2"))
         .bind(&corp.0)
         .bind(&userid.0)
         .fetch_optional(&self.pool)
@@ -487,9 +464,7 @@ impl Store for $store {
     }
 
     async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.person_id = $1 ORDER BY m.corp_id"
-        ))
+        sqlx::query(concat!("SELECT ", $crate::sql::member_columns!(), " FROM memberships m WHERE m.person_id = $1 ORDER BY m.corp_id"))
         .bind(&person.0)
         .fetch_all(&self.pool)
         .await
@@ -500,7 +475,7 @@ impl Store for $store {
     }
 
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
-        let rows = sqlx::query(&$crate::sql::members_by_mobile_sql(MEMBER_COLUMNS, PERSON_COLUMNS))
+        let rows = sqlx::query($crate::sql::members_by_mobile_sql!())
         .bind(mobile.national())
         .bind(mobile.state_code())
         .bind(&corp.0)
@@ -697,12 +672,34 @@ async fn redeem_grant(
 
 pub(crate) use store_impl;
 
+/// The person columns every person read selects (`p` is `people`).
+macro_rules! person_columns {
+    () => {
+        "p.person_id, p.number, p.nick, p.state_code, p.mobile, p.email, p.avatar_url, p.password_hash, p.exclusive_of"
+    };
+}
+
+/// The membership columns every membership read selects (`m` is `memberships`).
+macro_rules! member_columns {
+    () => {
+        "m.corp_id, m.userid, m.person_id AS member_person_id, m.name, m.status"
+    };
+}
+
 /// The mobile lookup. People by mobile drive the join (CROSS JOIN fixes SQLite's loop order;
 /// PostgreSQL plans it freely): driven from the corp's memberships instead, a large corp is
 /// scanned per lookup. The few rows are sorted by the caller, so no ORDER BY tempts the planner.
-pub(crate) fn members_by_mobile_sql(member_columns: &str, person_columns: &str) -> String {
-    format!(
-        "SELECT {member_columns}, {person_columns} FROM people p CROSS JOIN memberships m \
-         WHERE p.mobile = $1 AND p.state_code = $2 AND m.person_id = p.person_id AND m.corp_id = $3"
-    )
+macro_rules! members_by_mobile_sql {
+    () => {
+        concat!(
+            "SELECT ",
+            $crate::sql::member_columns!(),
+            ", ",
+            $crate::sql::person_columns!(),
+            " FROM people p CROSS JOIN memberships m \
+             WHERE p.mobile = $1 AND p.state_code = $2 AND m.person_id = p.person_id AND m.corp_id = $3"
+        )
+    };
 }
+
+pub(crate) use {member_columns, members_by_mobile_sql, person_columns};

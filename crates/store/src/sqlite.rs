@@ -79,7 +79,7 @@ mod tests {
     #[tokio::test]
     async fn the_mobile_lookup_starts_from_the_mobile_index() {
         let store = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
-        let sql = crate::sql::members_by_mobile_sql("m.corp_id", "p.person_id");
+        let sql = crate::sql::members_by_mobile_sql!();
         let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
             .bind("15000009144")
             .bind("86")

@@ -7,11 +7,6 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// Compares without an early exit, so timing does not reveal how much of the token matched.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Lets the request through only with `Authorization: Bearer <admin token>`.
 pub(crate) async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let given = req
@@ -22,7 +17,7 @@ pub(crate) async fn require_admin(State(state): State<AppState>, req: Request, n
         .map(str::trim)
         .unwrap_or_default();
     let want = state.settings.admin_token.as_bytes();
-    if !want.is_empty() && same(given.as_bytes(), want) {
+    if !want.is_empty() && dingdir_core::secret::same(given.as_bytes(), want) {
         next.run(req).await
     } else {
         Error::Unauthorized.into_response()
