@@ -87,7 +87,8 @@ pub(crate) struct ServeArgs {
     /// Gateway requests in flight before "system busy" (env: DINGDIR_MAX_IN_FLIGHT; default 512).
     #[arg(long, value_name = "N")]
     pub(crate) max_in_flight: Option<usize>,
-    /// Milliseconds a request may wait on the store (env: DINGDIR_STORE_TIMEOUT_MS; default 5000).
+    /// Milliseconds a store call or a request body may take before the answer is "system busy"
+    /// (env: DINGDIR_STORE_TIMEOUT_MS; default 5000).
     #[arg(long, value_name = "MS")]
     pub(crate) store_timeout_ms: Option<u64>,
     /// Largest gateway request body in bytes (env: DINGDIR_BODY_LIMIT; default 65536).

@@ -26,7 +26,8 @@ pub struct Settings {
     pub seed_body_limit: usize,
     /// Gateway requests allowed in flight at once; more are answered "system busy".
     pub max_in_flight: usize,
-    /// How long a request may wait on the store before it is answered "system busy".
+    /// How long one store call, or reading a gateway request's body, may take before the request
+    /// is answered "system busy".
     pub store_timeout: Duration,
     /// The seed re-applied by `reset` (`dev`), with its file name.
     pub reset_seed: Option<(String, String)>,
