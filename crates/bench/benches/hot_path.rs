@@ -268,6 +268,78 @@ fn get_by_mobile_response(userid: Option<String>, exclusive: Vec<String>) -> Get
     }
 }
 
+/// Whole requests through the router and every layer, in-process (no socket, no hyper): what the
+/// HTTP layer adds to the domain work above, next to the static baseline's router doing the same.
+fn router(c: &mut Criterion) {
+    let rt = runtime();
+    let fx = rt.block_on(fixture(0));
+    let (user_token, app_token) = (fx.user_token.clone(), fx.app_token.clone());
+    let state = dingdir_server::AppState::new(fx.service, dingdir_server::Settings::default(), None);
+    let mut g = c.benchmark_group("router");
+    drive_router(
+        &mut g,
+        &rt,
+        "static-json",
+        &dingdir_bench::static_app(),
+        &user_token,
+        &app_token,
+    );
+    drive_router(
+        &mut g,
+        &rt,
+        "dingdir",
+        &dingdir_server::app(state),
+        &user_token,
+        &app_token,
+    );
+    g.finish();
+}
+
+fn drive_router<S>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rt: &Runtime,
+    name: &str,
+    app: &S,
+    user_token: &str,
+    app_token: &str,
+) where
+    S: tower::Service<
+            axum::http::Request<axum::body::Body>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone,
+{
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    async fn answer<S>(app: &S, request: Request<Body>) -> axum::body::Bytes
+    where
+        S: tower::Service<Request<Body>, Response = axum::response::Response, Error = std::convert::Infallible> + Clone,
+    {
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert!(response.status().is_success());
+        axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()
+    }
+    g.bench_function(BenchmarkId::new("GetUser me", name), |b| {
+        b.to_async(rt).iter(|| {
+            let request = Request::get("/v1.0/contact/users/me")
+                .header("x-acs-dingtalk-access-token", user_token)
+                .body(Body::empty())
+                .unwrap();
+            answer(app, request)
+        });
+    });
+    g.bench_function(BenchmarkId::new("getbymobile", name), |b| {
+        b.to_async(rt).iter(|| {
+            let request = Request::post(format!("/topapi/v2/user/getbymobile?access_token={app_token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(format!(r#"{{"mobile":"{ZHANGSAN_MOBILE}"}}"#)))
+                .unwrap();
+            answer(app, request)
+        });
+    });
+}
+
 fn serialise(c: &mut Criterion) {
     let rt = runtime();
     let fx = rt.block_on(fixture(0));
@@ -292,6 +364,7 @@ criterion_group!(
     mobile,
     token_and_lookup,
     store_lookup_by_size,
+    router,
     serialise
 );
 criterion_main!(benches);

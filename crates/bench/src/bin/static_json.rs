@@ -7,33 +7,7 @@
 //! Usage: `static-json [--listen 127.0.0.1:0]`. The first stdout line is
 //! `listening on http://ADDR`; SIGTERM or Ctrl-C stops it after the requests in flight.
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use std::io::Write;
-
-/// A GetUser answer as dingdir gives it for a demo person (244 bytes): the same serialised size,
-/// so the baseline moves the same bytes per request.
-const BODY: &str = concat!(
-    r#"{"nick":"zhangsan","avatarUrl":"https://static.example.com/avatar/zhangsan.png","#,
-    r#""mobile":"15000009144","openId":"Wm3qFh0yQd7kRt2LxZc9PaiEiE","#,
-    r#""unionId":"Jt8sNb4vXe1uGy6KoMw2HriEiE","email":"zhangsan@example.com","#,
-    r#""stateCode":"86","visitor":false}"#
-);
-
-/// dingdir's new-gateway content type. WIRE.md §A.
-const CONTENT_TYPE: &str = "application/json;charset=utf-8";
-
-/// Every request: the body is read to its end, as dingdir reads it, so a POST's keep-alive
-/// connection is reused rather than closed over an unread body.
-async fn answer(_body: Bytes) -> Response {
-    let mut response = BODY.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    response
-}
 
 fn listen_arg() -> Result<String, String> {
     let mut listen = "127.0.0.1:0".to_owned();
@@ -86,8 +60,7 @@ async fn run() -> Result<(), String> {
         .and_then(|()| out.flush())
         .map_err(|e| format!("writing to stdout: {e}"))?;
     drop(out);
-    let app = Router::new().fallback(answer);
-    axum::serve(listener, app)
+    axum::serve(listener, dingdir_bench::static_app())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("serving HTTP: {e}"))
