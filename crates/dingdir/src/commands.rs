@@ -178,10 +178,13 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
     out.flush()?;
     drop(out);
 
-    axum::serve(listener, dingdir_server::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        axum::ServiceExt::into_make_service(dingdir_server::app(state)),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,42 +1,51 @@
-//! The root middleware: one place mints the request id, so the body, the headers and the log
-//! line agree. Handlers and error renderers read it from a task-local.
+//! The root layer: one place mints the request id, so the body, the headers and the log line
+//! agree. Handlers and error renderers read it from a task-local.
+//!
+//! It is a hand-written [`Service`] around the whole router rather than an `axum::middleware`
+//! function: every request passes through it, and as a plain future it costs no boxing, no
+//! clone of the inner service and no request split, which `from_fn` pays per request.
 
 use crate::gateway::Gateway;
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::Response;
 use dingdir_proto::api::{REQUEST_ID_HEADER, TRACE_ID_HEADER};
 use futures_util::FutureExt;
+use futures_util::future::CatchUnwind;
+use std::convert::Infallible;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use tracing::Instrument;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use tokio::task::futures::TaskLocalFuture;
+use tower::Service;
 
 tokio::task_local! {
     static CURRENT: RequestContext;
 }
 
-/// What the root middleware knows about the request being served.
-#[derive(Clone, Debug)]
-pub struct RequestContext {
+/// What the root layer knows about the request being served.
+#[derive(Clone, Copy, Debug)]
+struct RequestContext {
     /// The request id, in the gateway's own format.
-    pub id: String,
-    /// The gateway the path belongs to.
-    pub gateway: Gateway,
+    id: RequestId,
     /// Whether the path is a legacy `/topapi/*` one (the `errcode 88` envelope).
-    pub topapi: bool,
+    topapi: bool,
 }
 
 /// Whether the request being served is a legacy `/topapi/*` one.
-pub fn is_topapi() -> bool {
+pub(crate) fn is_topapi() -> bool {
     CURRENT.try_with(|c| c.topapi).unwrap_or(false)
 }
 
 /// The id of the request being served (a fresh one outside a request).
-pub fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     CURRENT
-        .try_with(|c| c.id.clone())
-        .unwrap_or_else(|_| new_request_id(Gateway::Api))
+        .try_with(|c| c.id)
+        .unwrap_or_else(|_| RequestId::new(Gateway::Api))
+        .as_str()
+        .to_owned()
 }
 
 /// Bytes for request and trace ids: unique, not secret, so a per-thread generator seeded once
@@ -65,72 +74,180 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
-/// A request id as the gateway writes them: `8-4-4-4-12` upper-case hex on the new gateway
-/// (WIRE.md §A1), 13 lower-case alphanumerics on the legacy one (WIRE.md §B1).
-pub fn new_request_id(gateway: Gateway) -> String {
-    match gateway {
-        Gateway::Oapi => {
-            const ALNUM: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-            random_bytes::<13>()
-                .iter()
-                .map(|b| char::from(ALNUM[usize::from(*b) % 36]))
-                .collect()
-        }
-        Gateway::Api | Gateway::Admin | Gateway::Browser => {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            let mut id = String::with_capacity(36);
-            for (i, b) in random_bytes::<16>().iter().enumerate() {
-                if matches!(i, 4 | 6 | 8 | 10) {
-                    id.push('-');
+/// A request id, held inline (it is copied into the task-local, the headers and error bodies).
+#[derive(Clone, Copy)]
+struct RequestId {
+    bytes: [u8; 36],
+    len: u8,
+}
+
+impl RequestId {
+    /// An id as the gateway writes them: `8-4-4-4-12` upper-case hex on the new gateway
+    /// (WIRE.md §A1), 13 lower-case alphanumerics on the legacy one (WIRE.md §B1).
+    fn new(gateway: Gateway) -> Self {
+        let mut bytes = [0u8; 36];
+        let len = match gateway {
+            Gateway::Oapi => {
+                const ALNUM: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+                for (out, b) in bytes.iter_mut().zip(random_bytes::<13>()) {
+                    *out = ALNUM[usize::from(b) % 36];
                 }
-                id.push(char::from(HEX[usize::from(b >> 4)]));
-                id.push(char::from(HEX[usize::from(b & 0xf)]));
+                13
             }
-            id
-        }
+            Gateway::Api | Gateway::Admin | Gateway::Browser => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                let mut at = 0;
+                for (i, b) in random_bytes::<16>().into_iter().enumerate() {
+                    if matches!(i, 4 | 6 | 8 | 10) {
+                        bytes[at] = b'-';
+                        at += 1;
+                    }
+                    bytes[at] = HEX[usize::from(b >> 4)];
+                    bytes[at + 1] = HEX[usize::from(b & 0xf)];
+                    at += 2;
+                }
+                36
+            }
+        };
+        Self { bytes, len }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever written.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 }
 
-/// Mints the request id, sheds load, catches panics, and stamps the id headers.
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let gateway = Gateway::of(req.uri().path());
-    let topapi = req.uri().path().starts_with(dingdir_proto::oapi::path::TOPAPI_PREFIX);
-    let ctx = RequestContext {
-        id: new_request_id(gateway),
-        gateway,
-        topapi,
-    };
-    let trace_id = dingdir_core::ident::hex(&random_bytes::<16>());
-    let span = tracing::info_span!(
-        "request",
-        id = %ctx.id,
-        method = %req.method(),
-        path = %req.uri().path(),
-        endpoint = crate::gateway::endpoint_name(req.method(), req.uri().path()).unwrap_or("-")
-    );
-    let id = ctx.id.clone();
-    let response = CURRENT
-        .scope(ctx, async move {
-            // The admin API is never shed: health checks must answer under load.
-            if gateway != Gateway::Admin {
-                state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A trace id: 32 lower-case hex digits.
+fn trace_id() -> [u8; 32] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    for (pair, b) in out.chunks_exact_mut(2).zip(random_bytes::<16>()) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
+    }
+    out
+}
+
+/// Wraps the whole router: gives each request its id and gateway, sheds load over the in-flight
+/// limit, turns a panic into the gateway's error, and stamps the id headers on every answer.
+#[derive(Clone)]
+pub struct Root<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Root<S> {
+    /// `inner` (the router) under the root layer.
+    pub(crate) fn new(inner: S, state: AppState) -> Self {
+        Self { inner, state }
+    }
+}
+
+impl<S> Service<Request> for Root<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RootFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let path = req.uri().path();
+        let gateway = Gateway::of(path);
+        let ctx = RequestContext {
+            id: RequestId::new(gateway),
+            topapi: path.starts_with(dingdir_proto::oapi::path::TOPAPI_PREFIX),
+        };
+        // The fields are only evaluated when the span is enabled.
+        let span = tracing::info_span!(
+            "request",
+            id = %ctx.id,
+            method = %req.method(),
+            path = %path,
+            endpoint = crate::gateway::endpoint_name(req.method(), path).unwrap_or("-")
+        );
+        let mut future = RootFuture {
+            serving: None,
+            shed: None,
+            slot: None,
+            ctx,
+            gateway,
+            span,
+        };
+        // The admin API is neither counted nor shed: health checks must answer under load.
+        if gateway != Gateway::Admin {
+            self.state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if !self.state.in_flight.try_enter() {
+                future.span.in_scope(|| {
+                    tracing::warn!("over the in-flight limit; answering system busy");
+                });
+                future.shed = Some(CURRENT.sync_scope(ctx, || gateway.busy()));
+                return future;
             }
-            let _permit = if gateway == Gateway::Admin {
-                None
-            } else {
-                match state.in_flight.try_enter() {
-                    Some(slot) => Some(slot),
-                    None => {
-                        tracing::warn!("over the in-flight limit; answering system busy");
-                        return gateway.busy();
-                    }
-                }
-            };
-            // Store calls and body reads are bounded where they happen (`bounded`, `body::read`),
-            // so a request the caches answer carries no timer.
-            let outcome = AssertUnwindSafe(next.run(req)).catch_unwind().await;
-            match outcome {
-                Ok(r) => r,
+            future.slot = Some(Slot(self.state.clone()));
+        }
+        // Store calls and body reads are bounded where they happen (`bounded`, `body::read`), so
+        // a request the caches answer carries no timer.
+        future.serving = Some(AssertUnwindSafe(CURRENT.scope(ctx, self.inner.call(req))).catch_unwind());
+        future
+    }
+}
+
+/// A place under the in-flight limit, given back when the request's future is done or dropped.
+struct Slot(AppState);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.in_flight.leave();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a request under [`Root`].
+    pub struct RootFuture<F> {
+        #[pin]
+        serving: Option<CatchUnwind<AssertUnwindSafe<TaskLocalFuture<RequestContext, F>>>>,
+        shed: Option<Response>,
+        slot: Option<Slot>,
+        ctx: RequestContext,
+        gateway: Gateway,
+        span: tracing::Span,
+    }
+}
+
+impl<F> Future for RootFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        let mut response = match this.serving.as_pin_mut() {
+            Some(serving) => match ready!(serving.poll(cx)) {
+                Ok(Ok(response)) => response,
                 Err(panic) => {
                     let what = panic
                         .downcast_ref::<&str>()
@@ -138,21 +255,52 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_default();
                     tracing::error!(panic = %what, "handler panicked");
-                    gateway.panicked()
+                    let gateway = *this.gateway;
+                    CURRENT.sync_scope(*this.ctx, || gateway.panicked())
                 }
-            }
-        })
-        .instrument(span.clone())
-        .await;
-    let mut response = response;
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        headers.insert(REQUEST_ID_HEADER, v);
+            },
+            // A shed request's answer is made in `call`; a future polled after it is done
+            // answers the same error rather than panicking.
+            None => this.shed.take().unwrap_or_else(|| this.gateway.busy()),
+        };
+        *this.slot = None;
+        let headers = response.headers_mut();
+        if let Ok(v) = HeaderValue::from_bytes(this.ctx.id.as_bytes()) {
+            headers.insert(REQUEST_ID_HEADER, v);
+        }
+        if let Ok(v) = HeaderValue::from_bytes(&trace_id()) {
+            headers.insert(TRACE_ID_HEADER, v);
+        }
+        // Debug, not info: a line per request would cost more than the request on the hot path.
+        tracing::debug!(status = response.status().as_u16(), "answered");
+        Poll::Ready(Ok(response))
     }
-    if let Ok(v) = HeaderValue::from_str(&trace_id) {
-        headers.insert(TRACE_ID_HEADER, v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_have_each_gateways_shape() {
+        let api = RequestId::new(Gateway::Api);
+        let s = api.as_str();
+        assert_eq!(s.len(), 36);
+        let groups: Vec<usize> = s.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(
+            s.bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || b.is_ascii_uppercase())
+        );
+        let oapi = RequestId::new(Gateway::Oapi);
+        assert_eq!(oapi.as_str().len(), 13);
+        assert!(
+            oapi.as_str()
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        );
+        assert_ne!(RequestId::new(Gateway::Api).as_str(), s, "ids differ");
+        let t = trace_id();
+        assert!(t.iter().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
-    // Debug, not info: a line per request would cost more than the request on the hot path.
-    span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "answered"));
-    response
 }

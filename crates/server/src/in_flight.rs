@@ -11,15 +11,6 @@ pub(crate) struct InFlight {
     current: AtomicUsize,
 }
 
-/// A slot, given back when dropped.
-pub(crate) struct Slot<'a>(&'a AtomicUsize);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 impl InFlight {
     pub(crate) fn new(limit: usize) -> Self {
         Self {
@@ -28,14 +19,20 @@ impl InFlight {
         }
     }
 
-    /// A slot, or `None` when `limit` requests are already in flight.
-    pub(crate) fn try_enter(&self) -> Option<Slot<'_>> {
+    /// Takes a slot, or answers `false` when `limit` requests are already in flight. A slot
+    /// taken must be given back with [`InFlight::leave`].
+    pub(crate) fn try_enter(&self) -> bool {
         if self.current.fetch_add(1, Ordering::AcqRel) < self.limit {
-            Some(Slot(&self.current))
+            true
         } else {
             self.current.fetch_sub(1, Ordering::AcqRel);
-            None
+            false
         }
+    }
+
+    /// Gives a slot back.
+    pub(crate) fn leave(&self) {
+        self.current.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// Slots free right now (tests wait on it).
@@ -52,13 +49,11 @@ mod tests {
     #[test]
     fn slots_are_bounded_and_given_back() {
         let f = InFlight::new(2);
-        let a = f.try_enter();
-        let b = f.try_enter();
-        assert!(a.is_some() && b.is_some());
-        assert!(f.try_enter().is_none());
+        assert!(f.try_enter() && f.try_enter());
+        assert!(!f.try_enter());
         assert_eq!(f.available(), 0);
-        drop(a);
+        f.leave();
         assert_eq!(f.available(), 1);
-        assert!(f.try_enter().is_some());
+        assert!(f.try_enter());
     }
 }

@@ -1,33 +1,36 @@
 //! dingdir's HTTP layer: one axum router that serves DingTalk's new gateway (`/v1.0/...`), its
-//! legacy gateway (`/gettoken`, `/topapi/...`) and dingdir's admin API (`/_dingdir/...`).
+//! legacy gateway (`/gettoken`, `/topapi/...`) and dingdir's admin API (`/_dingdir/...`), under
+//! one root layer.
 //!
 //! Layout: `gateway/<name>/` per gateway, each with `endpoints.rs` (the list of operations),
 //! `error.rs` (the one place its wire errors are made) and one file per resource. The root
-//! middleware in [`context`] gives every request its id and gateway, turns panics into the
+//! layer ([`Root`]) gives every request its id and gateway, turns panics into the
 //! gateway's error shape, and stamps `x-acs-request-id` and `x-acs-trace-id` on every answer.
 //! Handlers are thin: they call `dingdir-core` and shape the answer. This crate never names sqlx.
 
 mod body;
 mod bounded;
-pub mod context;
+mod context;
 mod gateway;
 mod in_flight;
 mod state;
 
 pub use bounded::bounded;
+pub use context::{Root, RootFuture};
 pub use gateway::Gateway;
 pub use state::{AppState, Mode, Settings, Shared};
 
 use axum::Router;
 
-/// The whole HTTP surface.
-pub fn app(state: AppState) -> Router {
+/// The whole HTTP surface: a tower service; serve it with
+/// `axum::serve(listener, axum::ServiceExt::into_make_service(app))`.
+pub fn app(state: AppState) -> Root<Router> {
     app_with_extra_routes(state, Router::new())
 }
 
 /// The whole HTTP surface plus `extra` routes under the same layers: for tests that need a route
 /// the product does not have, such as a handler that panics.
-pub fn app_with_extra_routes(state: AppState, extra: Router<AppState>) -> Router {
+pub fn app_with_extra_routes(state: AppState, extra: Router<AppState>) -> Root<Router> {
     let routes = Router::new()
         .merge(gateway::api::routes())
         .merge(gateway::oapi::routes())
@@ -36,9 +39,7 @@ pub fn app_with_extra_routes(state: AppState, extra: Router<AppState>) -> Router
         .merge(extra)
         .fallback(gateway::fallback)
         .method_not_allowed_fallback(gateway::method_not_allowed);
-    routes
-        .layer(axum::middleware::from_fn_with_state(state.clone(), context::middleware))
-        .with_state(state)
+    Root::new(routes.with_state(state.clone()), state)
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ pub(super) fn test_settings() -> Settings {
 
 /// One server in the test's process: the router, its state, and the clock the test moves.
 pub(super) struct Fixture {
-    pub(super) app: Router,
+    pub(super) app: crate::Root<Router>,
     pub(super) state: AppState,
     pub(super) clock: Arc<MovableClock>,
 }
