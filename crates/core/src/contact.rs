@@ -4,28 +4,36 @@ use crate::error::Error;
 use crate::model::{AppKind, MemberStatus, Person};
 use crate::service::{Caller, Service, Visibility};
 use crate::token::TokenKind;
+use dingdir_proto::api::GetUserResponse;
 use dingdir_proto::scope::{CONTACT_USER_MOBILE, CONTACT_USER_READ};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// A person as GetUser shows them to one app. Empty fields are `None` and left off the wire.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A person as GetUser shows them to one app: the wire answer, and its JSON. A profile is cached
+/// and served many times, so it is serialised once, when it is built.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserProfile {
-    /// Display name.
-    pub nick: Option<String>,
-    /// Avatar URL.
-    pub avatar_url: Option<String>,
-    /// National digits: full, or masked for a third-party enterprise app; `None` without
-    /// `Contact.User.mobile`.
-    pub mobile: Option<String>,
-    /// Country calling code, with `mobile` only.
-    pub state_code: Option<String>,
-    /// The person's id in the calling app.
-    pub open_id: String,
-    /// The person's id under the calling app's developer.
-    pub union_id: String,
-    /// Personal email.
-    pub email: Option<String>,
+    answer: GetUserResponse,
+    json: Box<[u8]>,
+}
+
+impl UserProfile {
+    fn new(answer: GetUserResponse) -> Self {
+        // Strings and a bool into a Vec: serde_json cannot fail here.
+        let json = serde_json::to_vec(&answer).unwrap_or_default().into_boxed_slice();
+        Self { answer, json }
+    }
+
+    /// The answer. Empty fields are `None` and left off the wire; `mobile` and `state_code`
+    /// need `Contact.User.mobile`, and a third-party enterprise app sees the mobile masked.
+    pub fn answer(&self) -> &GetUserResponse {
+        &self.answer
+    }
+
+    /// The answer serialised, as the wire carries it.
+    pub fn json(&self) -> &[u8] {
+        &self.json
+    }
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
@@ -116,14 +124,16 @@ impl Service {
             }
             _ => (None, None),
         };
-        UserProfile {
+        UserProfile::new(GetUserResponse {
             nick: Some(person.nick.clone()).filter(|n| !n.is_empty()),
             avatar_url: non_empty(&person.avatar_url),
             mobile,
             state_code,
-            open_id: self.open_id(&app.key, person.number).to_string(),
-            union_id: self.union_id(&app.developer(), person.number).to_string(),
+            open_id: Some(self.open_id(&app.key, person.number).to_string()),
+            union_id: Some(self.union_id(&app.developer(), person.number).to_string()),
             email: non_empty(&person.email),
-        }
+            // dingdir has no visitors. SDK-WIRE.md §2.3: a JSON boolean.
+            visitor: false,
+        })
     }
 }

@@ -1,14 +1,13 @@
 //! Contacts on the new gateway: GetUser (seed 000).
 
 use super::extract::Token;
-use super::{Error, json_response};
+use super::{Error, json_bytes_response};
 use crate::state::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dingdir_core::Error as Domain;
-use dingdir_proto::api::GetUserResponse;
 
 /// `GET /v1.0/contact/users/{unionId}`: the token is checked first, then the id; an id that does
 /// not even decode (bad percent-encoding) is simply not found.
@@ -20,18 +19,9 @@ pub(super) async fn get_user(
     let Ok(Path(union_id)) = union_id else {
         return Err(Domain::UserNotFound.into());
     };
-    let p = state.service.get_user(&caller, &union_id).await?;
-    Ok(json_response(
+    let profile = state.service.get_user(&caller, &union_id).await?;
+    Ok(json_bytes_response(
         StatusCode::OK,
-        &GetUserResponse {
-            nick: p.nick.clone(),
-            avatar_url: p.avatar_url.clone(),
-            mobile: p.mobile.clone(),
-            open_id: Some(p.open_id.clone()),
-            union_id: Some(p.union_id.clone()),
-            email: p.email.clone(),
-            state_code: p.state_code.clone(),
-            visitor: false,
-        },
+        axum::body::Bytes::copy_from_slice(profile.json()),
     ))
 }

@@ -139,8 +139,12 @@ impl IntoResponse for Error {
 
 /// A JSON answer with the new gateway's content type.
 pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = (status, bytes).into_response();
+    json_bytes_response(status, serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec()))
+}
+
+/// An answer already serialised as JSON, with the new gateway's content type.
+pub(crate) fn json_bytes_response(status: StatusCode, json: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, json.into()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));

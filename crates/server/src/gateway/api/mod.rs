@@ -12,7 +12,7 @@ mod extract;
 mod oauth2;
 
 pub(crate) use endpoints::Endpoint;
-pub(crate) use error::{Error, json_response};
+pub(crate) use error::{Error, json_bytes_response, json_response};
 
 use crate::state::AppState;
 use axum::Router;
