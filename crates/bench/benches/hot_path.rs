@@ -255,6 +255,13 @@ fn get_by_mobile_response(userid: Option<String>, exclusive: Vec<String>) -> Get
 /// Whole requests through the router and every layer, in-process (no socket, no hyper): what the
 /// HTTP layer adds to the domain work above, next to the static baseline's router doing the same.
 fn router(c: &mut Criterion) {
+    // Logging as `dingdir serve` sets it up; BENCH_LOG picks the filter (scripts/bench serves with
+    // `--log warn`, the default is `info`).
+    let filter = std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn".to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
     let rt = runtime();
     let fx = rt.block_on(fixture(0));
     let (user_token, app_token) = (fx.user_token.clone(), fx.app_token.clone());

@@ -1,5 +1,9 @@
-//! The root layer: one place mints the request id, so the body, the headers and the log line
+//! The root layer: one place mints the request id, so the body, the headers and the log lines
 //! agree. Handlers and error renderers read it from a task-local.
+//!
+//! Logging costs nothing per request at the default level: the per-request span is at `debug`
+//! (at `info` a span is built and formatted for every request, which cost more than the rest of
+//! a cached GetUser). A line logged while serving a request names it with [`current`].
 //!
 //! It is a hand-written [`Service`] around the whole router rather than an `axum::middleware`
 //! function: every request passes through it, and as a plain future it costs no boxing, no
@@ -8,11 +12,11 @@
 use crate::gateway::Gateway;
 use crate::state::AppState;
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method, Uri};
 use axum::response::Response;
 use dingdir_proto::api::{REQUEST_ID_HEADER, TRACE_ID_HEADER};
 use futures_util::FutureExt;
-use futures_util::future::CatchUnwind;
+use futures_util::future::{CatchUnwind, Map};
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -26,12 +30,38 @@ tokio::task_local! {
 }
 
 /// What the root layer knows about the request being served.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct RequestContext {
     /// The request id, in the gateway's own format.
     id: RequestId,
+    /// The gateway the path belongs to.
+    gateway: Gateway,
     /// Whether the path is a legacy `/topapi/*` one (the `errcode 88` envelope).
     topapi: bool,
+    /// For log lines (cheap to clone: the URI shares the request's buffer).
+    method: Method,
+    uri: Uri,
+}
+
+/// The request being served, for a log line: `GET /v1.0/contact/users/me (GetUser) id=…`, or
+/// `-` outside a request.
+pub(crate) fn current() -> CurrentRequest {
+    CurrentRequest
+}
+
+/// See [`current`].
+pub(crate) struct CurrentRequest;
+
+impl std::fmt::Display for CurrentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        CURRENT
+            .try_with(|c| {
+                let path = c.uri.path();
+                let endpoint = crate::gateway::endpoint_name(&c.method, path).unwrap_or("-");
+                write!(f, "{} {path} ({endpoint}) id={}", c.method, c.id)
+            })
+            .unwrap_or_else(|_| f.write_str("-"))
+    }
 }
 
 /// Whether the request being served is a legacy `/topapi/*` one.
@@ -177,10 +207,13 @@ where
         let gateway = Gateway::of(path);
         let ctx = RequestContext {
             id: RequestId::new(gateway),
+            gateway,
             topapi: path.starts_with(dingdir_proto::oapi::path::TOPAPI_PREFIX),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
         };
         // The fields are only evaluated when the span is enabled.
-        let span = tracing::info_span!(
+        let span = tracing::debug_span!(
             "request",
             id = %ctx.id,
             method = %req.method(),
@@ -191,7 +224,7 @@ where
             serving: None,
             shed: None,
             slot: None,
-            ctx,
+            id: ctx.id,
             gateway,
             span,
         };
@@ -199,18 +232,38 @@ where
         if gateway != Gateway::Admin {
             self.state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if !self.state.in_flight.try_enter() {
-                future.span.in_scope(|| {
-                    tracing::warn!("over the in-flight limit; answering system busy");
-                });
-                future.shed = Some(CURRENT.sync_scope(ctx, || gateway.busy()));
+                future.shed = Some(CURRENT.sync_scope(ctx, || {
+                    tracing::warn!(request = %current(), "over the in-flight limit; answering system busy");
+                    gateway.busy()
+                }));
                 return future;
             }
             future.slot = Some(Slot(self.state.clone()));
         }
         // Store calls and body reads are bounded where they happen (`bounded`, `body::read`), so
         // a request the caches answer carries no timer.
-        future.serving = Some(AssertUnwindSafe(CURRENT.scope(ctx, self.inner.call(req))).catch_unwind());
+        let catching = AssertUnwindSafe(self.inner.call(req)).catch_unwind();
+        future.serving = Some(CURRENT.scope(ctx, catching.map(recover as Recover)));
         future
+    }
+}
+
+/// The handler's outcome, with a panic turned into the gateway's error (run inside the request's
+/// scope, so the error carries the request id).
+type Recover = fn(std::thread::Result<Result<Response, Infallible>>) -> Response;
+
+fn recover(outcome: std::thread::Result<Result<Response, Infallible>>) -> Response {
+    match outcome {
+        Ok(Ok(response)) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(request = %current(), panic = %what, "handler panicked");
+            CURRENT.try_with(|c| c.gateway).unwrap_or(Gateway::Api).panicked()
+        }
     }
 }
 
@@ -227,10 +280,10 @@ pin_project_lite::pin_project! {
     /// The future of a request under [`Root`].
     pub struct RootFuture<F> {
         #[pin]
-        serving: Option<CatchUnwind<AssertUnwindSafe<TaskLocalFuture<RequestContext, F>>>>,
+        serving: Option<TaskLocalFuture<RequestContext, Map<CatchUnwind<AssertUnwindSafe<F>>, Recover>>>,
         shed: Option<Response>,
         slot: Option<Slot>,
-        ctx: RequestContext,
+        id: RequestId,
         gateway: Gateway,
         span: tracing::Span,
     }
@@ -243,29 +296,21 @@ where
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let _entered = this.span.enter();
-        let mut response = match this.serving.as_pin_mut() {
-            Some(serving) => match ready!(serving.poll(cx)) {
-                Ok(Ok(response)) => response,
-                Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    tracing::error!(panic = %what, "handler panicked");
-                    let gateway = *this.gateway;
-                    CURRENT.sync_scope(*this.ctx, || gateway.panicked())
-                }
-            },
-            // A shed request's answer is made in `call`; a future polled after it is done
-            // answers the same error rather than panicking.
+        let mut response = match this.serving.as_mut().as_pin_mut() {
+            Some(serving) => {
+                let response = ready!(serving.poll(cx));
+                this.serving.set(None);
+                response
+            }
+            // A shed request's answer is made in `call`. A future polled again after it is done
+            // answers "busy" rather than panicking.
             None => this.shed.take().unwrap_or_else(|| this.gateway.busy()),
         };
         *this.slot = None;
         let headers = response.headers_mut();
-        if let Ok(v) = HeaderValue::from_bytes(this.ctx.id.as_bytes()) {
+        if let Ok(v) = HeaderValue::from_bytes(this.id.as_bytes()) {
             headers.insert(REQUEST_ID_HEADER, v);
         }
         if let Ok(v) = HeaderValue::from_bytes(&trace_id()) {

@@ -1,6 +1,6 @@
 //! The one place the new gateway's errors take their wire form.
 
-use crate::context::request_id;
+use crate::context::{self, request_id};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dingdir_core::{Error as Domain, StoreError};
@@ -123,9 +123,9 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code, message, accessdenieddetail) = self.parts();
         if status.is_server_error() {
-            tracing::error!(error = %self, "new gateway answered {status}");
+            tracing::error!(request = %context::current(), error = %self, "new gateway answered {status}");
         } else {
-            tracing::info!(error = %self, "new gateway refused the request");
+            tracing::info!(request = %context::current(), error = %self, "new gateway refused the request");
         }
         let body = ApiError {
             code: code.to_owned(),

@@ -137,9 +137,9 @@ impl IntoResponse for Error {
             wrapped,
         } = self.parts(topapi);
         if errcode == errcode::SYSTEM_BUSY {
-            tracing::error!(error = %self, "legacy gateway answered system busy");
+            tracing::error!(request = %context::current(), error = %self, "legacy gateway answered system busy");
         } else {
-            tracing::info!(error = %self, errcode, "legacy gateway refused the request");
+            tracing::info!(request = %context::current(), error = %self, errcode, "legacy gateway refused the request");
         }
         let body = if wrapped && topapi {
             OapiError {
