@@ -63,9 +63,11 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_logging(filter: &str, warnings: &[String]) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Logs go to stderr: stdout carries the CLI's own output (the listen line, exports).
+    // Logs go to stderr: stdout carries the CLI's own output (the listen line, exports). Colours
+    // only on a terminal, so a log file or a journal gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
     for w in warnings {

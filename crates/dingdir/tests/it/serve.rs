@@ -27,6 +27,39 @@ async fn dev_serves_health_and_prints_what_a_newcomer_needs() {
     }
 }
 
+/// A refused request is logged at the default level, in plain text (the log is a file here, not a
+/// terminal), and the line names the request: method, path, endpoint and the id the caller got.
+#[tokio::test]
+async fn a_refused_request_is_logged_in_plain_text_with_its_request() {
+    let server = Server::dev(&[]);
+    let r = http()
+        .get(server.url("/v1.0/contact/users/me"))
+        .header("x-acs-dingtalk-access-token", "0123456789abcdef0123456789abcdef")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let id = r.headers()["x-acs-request-id"].to_str().unwrap().to_owned();
+    let want = format!("request=GET /v1.0/contact/users/me (GetUser) id={id}");
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = server.log_text();
+        if log.contains(&want) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let line = log
+        .lines()
+        .find(|l| l.contains(&want))
+        .unwrap_or_else(|| panic!("no {want:?} in:\n{log}"));
+    assert!(
+        line.contains(" INFO ") && line.contains("new gateway refused the request"),
+        "{line}"
+    );
+    assert!(!log.contains('\u{1b}'), "escape codes in a log file:\n{log}");
+}
+
 #[tokio::test]
 async fn admin_api_needs_the_admin_token() {
     let server = Server::dev(&[]);
