@@ -1,5 +1,5 @@
 //! Reading request bodies under a size limit, chunked or not, so each gateway can answer an
-//! over-size body in its own wire form.
+//! over-size body in its own wire form; and writing JSON answers.
 
 use axum::body::{Body, Bytes};
 use http_body_util::{BodyExt, Limited};
@@ -30,5 +30,15 @@ pub(crate) async fn read(body: Body, limit: usize, within: Option<Duration>) -> 
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
         Err(e) => Err(BodyError::Read(e.to_string())),
+    }
+}
+
+/// `value` as JSON, into a buffer sized for a typical answer so serialising does not regrow it.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    match serde_json::to_writer(&mut out, value) {
+        Ok(()) => out,
+        // Only a map with non-string keys or a failing `Serialize` impl gets here; none is sent.
+        Err(_) => b"{}".to_vec(),
     }
 }

@@ -12,7 +12,7 @@
 use crate::gateway::Gateway;
 use crate::state::AppState;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, Uri};
+use axum::http::{HeaderName, HeaderValue, Method, Uri};
 use axum::response::Response;
 use dingdir_proto::api::{REQUEST_ID_HEADER, TRACE_ID_HEADER};
 use futures_util::FutureExt;
@@ -24,6 +24,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use tokio::task::futures::TaskLocalFuture;
 use tower::Service;
+
+/// The id headers, parsed once rather than on every answer.
+const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+const TRACE_ID: HeaderName = HeaderName::from_static(TRACE_ID_HEADER);
 
 tokio::task_local! {
     static CURRENT: RequestContext;
@@ -311,10 +315,10 @@ where
         *this.slot = None;
         let headers = response.headers_mut();
         if let Ok(v) = HeaderValue::from_bytes(this.id.as_bytes()) {
-            headers.insert(REQUEST_ID_HEADER, v);
+            headers.insert(REQUEST_ID, v);
         }
         if let Ok(v) = HeaderValue::from_bytes(&trace_id()) {
-            headers.insert(TRACE_ID_HEADER, v);
+            headers.insert(TRACE_ID, v);
         }
         // Debug, not info: a line per request would cost more than the request on the hot path.
         tracing::debug!(status = response.status().as_u16(), "answered");

@@ -139,7 +139,7 @@ impl IntoResponse for Error {
 
 /// A JSON answer with the new gateway's content type.
 pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
-    json_bytes_response(status, serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec()))
+    json_bytes_response(status, crate::body::to_json(body))
 }
 
 /// An answer already serialised as JSON, with the new gateway's content type.

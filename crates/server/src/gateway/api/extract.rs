@@ -4,6 +4,7 @@ use super::Error;
 use crate::body::{self, BodyError};
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderName;
 use axum::http::request::Parts;
 use dingdir_core::Caller;
 use dingdir_proto::api::ACCESS_TOKEN_HEADER;
@@ -53,10 +54,8 @@ impl FromRequestParts<AppState> for Token {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let header = parts
-            .headers
-            .get(ACCESS_TOKEN_HEADER)
-            .map(|v| v.to_str().unwrap_or("\u{0}"));
+        const ACCESS_TOKEN: HeaderName = HeaderName::from_static(ACCESS_TOKEN_HEADER);
+        let header = parts.headers.get(ACCESS_TOKEN).map(|v| v.to_str().unwrap_or("\u{0}"));
         Ok(Self(state.service.authenticate(header).await?))
     }
 }

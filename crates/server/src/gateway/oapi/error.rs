@@ -164,7 +164,7 @@ impl IntoResponse for Error {
 
 /// An HTTP 200 JSON answer with the content type the legacy gateway uses for the path.
 pub(crate) fn json_response<T: serde::Serialize>(topapi: bool, body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let bytes = crate::body::to_json(body);
     let mut response = (StatusCode::OK, bytes).into_response();
     let ct = if topapi { TOPAPI_CONTENT_TYPE } else { CONTENT_TYPE };
     response

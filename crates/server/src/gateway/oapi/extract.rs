@@ -4,6 +4,7 @@ use super::Error;
 use crate::body::{self, BodyError};
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use dingdir_core::{Caller, Error as Domain, Service};
@@ -47,24 +48,23 @@ impl FromRequest<AppState> for TopRequest {
         let mut params = Map::new();
         let mut token = None;
         let mut body_error = None;
-        match axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri()) {
-            Ok(q) => {
-                for (k, v) in q.0 {
-                    if k == "access_token" {
-                        token = Some(v);
-                    } else {
-                        params.insert(k, Value::String(v));
-                    }
-                }
+        // Decoded leniently, as DingTalk does: a stray `%` stays as it is.
+        for (k, v) in form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes()) {
+            if k == "access_token" {
+                token = Some(v.into_owned());
+            } else {
+                params.insert(k.into_owned(), Value::String(v.into_owned()));
             }
-            Err(e) => body_error = Some(Error::BadBody(e.body_text())),
         }
         let content_type = req
             .headers()
             .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default();
+        let (says_json, says_form) = (
+            contains_ignore_case(content_type, b"json"),
+            contains_ignore_case(content_type, b"form"),
+        );
         match body::read(
             req.into_body(),
             state.settings.body_limit,
@@ -77,8 +77,7 @@ impl FromRequest<AppState> for TopRequest {
             Err(BodyError::TimedOut) => body_error = Some(Error::Busy),
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {}
             Ok(bytes) => {
-                let json = content_type.contains("json")
-                    || (!content_type.contains("form") && bytes.trim_ascii_start().starts_with(b"{"));
+                let json = says_json || (!says_form && bytes.trim_ascii_start().starts_with(b"{"));
                 if json {
                     match serde_json::from_slice::<Map<String, Value>>(&bytes) {
                         Ok(fields) => params.extend(fields),
@@ -101,6 +100,11 @@ impl FromRequest<AppState> for TopRequest {
             body_error,
         })
     }
+}
+
+/// Whether `haystack` contains `needle`, ignoring ASCII case.
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 impl TopRequest {
