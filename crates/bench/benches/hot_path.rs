@@ -263,13 +263,19 @@ fn router(c: &mut Criterion) {
         .with_writer(std::io::stderr)
         .try_init();
     let rt = runtime();
+    // Requests on two workers at once, as `serve` runs them: what sharing costs.
+    let rt2 = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let fx = rt.block_on(fixture(0));
     let (user_token, app_token) = (fx.user_token.clone(), fx.app_token.clone());
     let state = dingdir_server::AppState::new(fx.service, dingdir_server::Settings::default(), None);
     let mut g = c.benchmark_group("router");
     drive_router(
         &mut g,
-        &rt,
+        [&rt, &rt2],
         "static-json",
         &dingdir_bench::static_app(),
         &user_token,
@@ -277,7 +283,7 @@ fn router(c: &mut Criterion) {
     );
     drive_router(
         &mut g,
-        &rt,
+        [&rt, &rt2],
         "dingdir",
         &dingdir_server::app(state),
         &user_token,
@@ -288,7 +294,7 @@ fn router(c: &mut Criterion) {
 
 fn drive_router<S>(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    rt: &Runtime,
+    [rt, rt2]: [&Runtime; 2],
     name: &str,
     app: &S,
     user_token: &str,
@@ -298,7 +304,11 @@ fn drive_router<S>(
             axum::http::Request<axum::body::Body>,
             Response = axum::response::Response,
             Error = std::convert::Infallible,
-        > + Clone,
+            Future: Send,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     use axum::body::Body;
     use axum::http::Request;
@@ -318,6 +328,32 @@ fn drive_router<S>(
                 .body(Body::empty())
                 .unwrap();
             answer(app, request)
+        });
+    });
+    g.bench_function(BenchmarkId::new("GetUser me, 2 threads", name), |b| {
+        b.iter_custom(|iters| {
+            rt2.block_on(async {
+                let start = std::time::Instant::now();
+                let tasks: Vec<_> = (0..2)
+                    .map(|_| {
+                        let app = app.clone();
+                        let token = user_token.to_owned();
+                        tokio::spawn(async move {
+                            for _ in 0..iters / 2 {
+                                let request = Request::get("/v1.0/contact/users/me")
+                                    .header("x-acs-dingtalk-access-token", &token)
+                                    .body(Body::empty())
+                                    .unwrap();
+                                black_box(answer(&app, request).await);
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                start.elapsed()
+            })
         });
     });
     g.bench_function(BenchmarkId::new("getbymobile", name), |b| {
