@@ -41,6 +41,9 @@ impl Store for Counting {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+    async fn close(&self) {
+        self.inner.close().await;
+    }
     async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError> {
         self.inner.id_secret(proposed).await
     }

@@ -14,6 +14,11 @@ pub trait Store: Send + Sync + 'static {
     /// Answers when the store can serve reads (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Closes the store's connections once the calls in flight are done, so the database ends
+    /// clean: SQLite checkpoints its write-ahead log into the file, PostgreSQL sees its sessions
+    /// end. Calls made afterwards fail.
+    async fn close(&self);
+
     /// The store's id secret: stored on first call with `proposed`, returned as stored afterwards.
     async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError>;
 

@@ -157,7 +157,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
     };
     // Every store call is bounded by store_timeout: past it, the gateways answer "system busy".
     let store = dingdir_server::bounded(store, config.store_timeout);
-    let service = Service::new(store, clock.clone(), ids, policy);
+    let service = Service::new(Arc::clone(&store), clock.clone(), ids, policy);
     let state = AppState::new(service, settings, Some(clock));
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -187,6 +187,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving HTTP")?;
+    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -258,6 +259,7 @@ async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
     let store = open_store(&config.db, config.db_pool).await?;
     id_secret(store.as_ref(), Mode::Serve, config.id_secret.as_deref()).await?;
     let plan = seed::apply_text(store.as_ref(), &file.display().to_string(), &text).await?;
+    store.close().await;
     let (corps, apps, people, memberships) = plan.counts();
     println!(
         "applied {}: {corps} corps, {apps} apps, {people} people, {memberships} memberships",
@@ -269,6 +271,7 @@ async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
 async fn export(output: Option<&Path>, config: &Config) -> anyhow::Result<()> {
     let store = open_store(&config.db, config.db_pool).await?;
     let directory = store.directory().await.context("reading the directory")?;
+    store.close().await;
     let yaml = seed::to_yaml(&seed::export(&directory)).map_err(|e| anyhow::anyhow!("writing YAML: {e}"))?;
     match output {
         Some(path) => std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?,
@@ -281,6 +284,9 @@ async fn generate(people: u64, corps: Option<u64>, sample: Option<&Path>, config
     let store = open_store(&config.db, config.db_pool).await?;
     id_secret(store.as_ref(), Mode::Serve, config.id_secret.as_deref()).await?;
     let result = crate::generate::generate(store.as_ref(), people, corps).await?;
+    // Closing checkpoints SQLite's write-ahead log (tens of MB at a million people), so the
+    // first write after `serve` starts does not pay for it.
+    store.close().await;
     let json = serde_json::to_string_pretty(&result).context("writing the sample")?;
     let default = match &config.db {
         DbTarget::Sqlite(SqliteTarget::File(p)) => {

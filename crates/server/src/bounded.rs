@@ -43,6 +43,10 @@ impl Store for Bounded {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+    /// Closing waits for the calls in flight, however long the store takes.
+    async fn close(&self) {
+        self.inner.close().await;
+    }
     async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError> {
         self.within(self.inner.id_secret(proposed)).await
     }

@@ -178,6 +178,10 @@ impl Store for $store {
         Ok(())
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError> {
         let mut tx = self.write().await?;
         sqlx::query("INSERT INTO meta (key, value) VALUES ('id_secret', $1) ON CONFLICT (key) DO NOTHING")

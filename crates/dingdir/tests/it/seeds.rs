@@ -132,3 +132,43 @@ fn malformed_seeds_are_refused_whole_with_file_line_and_field() {
         "line 10 is the second claim"
     );
 }
+
+/// `generate` writes a directory `serve` can answer from, a sample of it beside the file, and
+/// leaves no write-ahead log behind (it closes the store, so SQLite checkpoints into the file).
+#[tokio::test]
+async fn generate_writes_a_servable_directory_and_a_clean_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gen.sqlite");
+    let out = run(&["generate", "--people", "2000", "--db", &db_arg(&db)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wal = dir.path().join("gen.sqlite-wal");
+    let wal_bytes = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_bytes, 0, "{} left with {wal_bytes} bytes", wal.display());
+    let sample: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("gen.sqlite.sample.json")).unwrap()).unwrap();
+    let members = sample["members"].as_array().unwrap();
+    assert!(!members.is_empty(), "{sample}");
+
+    let server = crate::harness::Server::serve(&db, &[]);
+    let r = crate::harness::http()
+        .get(server.url("/gettoken"))
+        .query(&[
+            ("appkey", sample["app_key"].as_str().unwrap()),
+            ("appsecret", sample["app_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(token["errcode"], 0, "{token}");
+    let r = crate::harness::http()
+        .post(server.url("/topapi/v2/user/getbymobile"))
+        .query(&[("access_token", token["access_token"].as_str().unwrap())])
+        .json(&serde_json::json!({ "mobile": members[0]["mobile"] }))
+        .send()
+        .await
+        .unwrap();
+    let found: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(found["errcode"], 0, "{found}");
+    assert_eq!(found["result"]["userid"], members[0]["userid"], "{found}");
+}

@@ -53,6 +53,7 @@ impl Store for FaultyStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.fail().await
     }
+    async fn close(&self) {}
     async fn id_secret(&self, _: &IdSecret) -> Result<IdSecret, StoreError> {
         self.fail().await
     }
