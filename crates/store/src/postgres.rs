@@ -44,6 +44,10 @@ impl PgStore {
             .map_err(map)?;
         Ok(())
     }
+
+    async fn close_all(&self) {
+        self.pool.close().await;
+    }
 }
 
 crate::sql::store_impl!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);

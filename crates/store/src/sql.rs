@@ -179,7 +179,7 @@ impl Store for $store {
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        self.close_all().await;
     }
 
     async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError> {

@@ -2,9 +2,10 @@
 
 use crate::error::map;
 use crate::migrate::SQLITE;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Where a SQLite store lives.
@@ -20,6 +21,29 @@ pub enum SqliteTarget {
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// For an in-memory store, a connection that does nothing but keep the database alive: a
+    /// memory database lasts as long as its last connection, and the pool closes a connection
+    /// whose query was cancelled (a store timeout, a client gone), which must not empty `dev`.
+    keeper: Option<Arc<Keeper>>,
+}
+
+/// See [`SqliteStore::keeper`].
+struct Keeper(Mutex<Option<SqliteConnection>>);
+
+impl std::fmt::Debug for Keeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keeper")
+    }
+}
+
+/// A name no other in-memory store of this process has: stores share a memory database by name.
+fn memory_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "file:dingdir-memory-{}-{n}?mode=memory&cache=shared",
+        std::process::id()
+    )
 }
 
 impl SqliteStore {
@@ -37,9 +61,10 @@ impl SqliteStore {
                     .synchronous(SqliteSynchronous::Normal),
                 SqlitePoolOptions::new().max_connections(8),
             ),
-            // One connection that never closes: each SQLite memory connection is its own database.
+            // A named database in shared-cache mode, so the keeper and the pool's connection
+            // see the same one.
             SqliteTarget::Memory => (
-                base.in_memory(true),
+                base.filename(memory_name()).in_memory(true).shared_cache(true),
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
@@ -47,12 +72,19 @@ impl SqliteStore {
                     .max_lifetime(None),
             ),
         };
+        let keeper = match target {
+            SqliteTarget::Memory => {
+                let conn = SqliteConnection::connect_with(&options).await.map_err(map)?;
+                Some(Arc::new(Keeper(Mutex::new(Some(conn)))))
+            }
+            SqliteTarget::File(_) => None,
+        };
         let pool = pool
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
             .map_err(map)?;
-        let store = Self { pool };
+        let store = Self { pool, keeper };
         store.migrate(SQLITE).await?;
         Ok(store)
     }
@@ -65,6 +97,18 @@ impl SqliteStore {
 
     async fn serialize_writers(_: &mut Transaction<'static, Sqlite>) -> Result<(), dingdir_core::StoreError> {
         Ok(())
+    }
+
+    /// Closes the pool, then lets an in-memory database go.
+    async fn close_all(&self) {
+        self.pool.close().await;
+        let keeper = self
+            .keeper
+            .as_ref()
+            .and_then(|k| k.0.lock().ok().and_then(|mut c| c.take()));
+        if let Some(conn) = keeper {
+            let _ = conn.close().await;
+        }
     }
 }
 
@@ -90,5 +134,46 @@ mod tests {
         let plan: Vec<String> = rows.iter().map(|r| sqlx::Row::get::<String, _>(r, "detail")).collect();
         assert!(plan[0].contains("people_mobile"), "{plan:?}");
         assert!(plan[1].contains("memberships"), "{plan:?}");
+    }
+
+    /// `dingdir dev` lives in memory. A store call cut short (a store timeout, a client gone)
+    /// makes the pool close its connection mid-query; the directory must outlive that.
+    #[tokio::test]
+    async fn an_in_memory_store_outlives_cancelled_calls() {
+        use dingdir_core::Store;
+        let store = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
+        let demo = include_str!("../../../examples/demo.yaml");
+        dingdir_core::seed::apply_text(&store, "demo.yaml", demo).await.unwrap();
+        // Many callers at once, each cut short after a few hundred microseconds at most: some
+        // while waiting for the connection, some mid-query.
+        let callers: Vec<_> = (0..32u64)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for j in 0..50u64 {
+                        let limit = Duration::from_micros((i * 37 + j * 11) % 400);
+                        let _ = tokio::time::timeout(limit, store.directory()).await;
+                    }
+                })
+            })
+            .collect();
+        for c in callers {
+            c.await.unwrap();
+        }
+        let directory = store.directory().await.unwrap();
+        assert!(!directory.people.is_empty(), "the demo directory is gone");
+        assert!(!directory.corps.is_empty(), "the demo directory is gone");
+    }
+
+    /// Two in-memory stores of one process are two databases.
+    #[tokio::test]
+    async fn in_memory_stores_are_separate() {
+        use dingdir_core::Store;
+        let a = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
+        let b = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
+        let demo = include_str!("../../../examples/demo.yaml");
+        dingdir_core::seed::apply_text(&a, "demo.yaml", demo).await.unwrap();
+        assert!(!a.directory().await.unwrap().people.is_empty());
+        assert!(b.directory().await.unwrap().people.is_empty());
     }
 }
