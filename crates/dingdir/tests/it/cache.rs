@@ -37,13 +37,7 @@ async fn warm_requests_read_the_store_at_most_once() {
     let minted = server.mint_user_token("dingdemointernal", "15000009144").await;
     let user_token = minted["accessToken"].as_str().unwrap().to_owned();
     let get_user = || async {
-        let r = http()
-            .get(server.url("/v1.0/contact/users/me"))
-            .header("x-acs-dingtalk-access-token", &user_token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        assert_eq!(server.get_me(&user_token).await.status(), 200);
     };
     get_user().await; // warm
     let before = store_reads(&server).await;

@@ -158,6 +158,17 @@ impl Server {
         r.json().await.unwrap()
     }
 
+    /// GetUser for the token's own person: `GET /v1.0/contact/users/me` with the token in
+    /// `x-acs-dingtalk-access-token`.
+    pub(crate) async fn get_me(&self, token: &str) -> reqwest::Response {
+        http()
+            .get(self.url("/v1.0/contact/users/me"))
+            .header("x-acs-dingtalk-access-token", token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Moves the server's clock forward (`POST /_dingdir/clock`); needs the test clock.
     pub(crate) async fn advance_clock(&self, secs: u64) {
         let r = http()

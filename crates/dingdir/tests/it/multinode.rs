@@ -200,15 +200,7 @@ async fn a_write_through_one_node_is_seen_on_the_other_within_the_cache_ttl() {
     let b = Server::serve_url(&db, &["--test-clock", "--cache-ttl-ms", "60000"]);
     let minted = a.mint_user_token("dingdemoreadonly", "15000009144").await;
     let token = minted["accessToken"].as_str().unwrap().to_owned();
-    let me = || async {
-        let r = http()
-            .get(b.url("/v1.0/contact/users/me"))
-            .header("x-acs-dingtalk-access-token", &token)
-            .send()
-            .await
-            .unwrap();
-        r.json::<Value>().await.unwrap()
-    };
+    let me = || async { b.get_me(&token).await.json::<Value>().await.unwrap() };
     assert!(
         me().await.get("mobile").is_none(),
         "the read-only app has no mobile scope yet"

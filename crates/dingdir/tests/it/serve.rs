@@ -32,12 +32,7 @@ async fn dev_serves_health_and_prints_what_a_newcomer_needs() {
 #[tokio::test]
 async fn a_refused_request_is_logged_in_plain_text_with_its_request() {
     let server = Server::dev(&[]);
-    let r = http()
-        .get(server.url("/v1.0/contact/users/me"))
-        .header("x-acs-dingtalk-access-token", "0123456789abcdef0123456789abcdef")
-        .send()
-        .await
-        .unwrap();
+    let r = server.get_me("0123456789abcdef0123456789abcdef").await;
     assert_eq!(r.status(), 400);
     let id = r.headers()["x-acs-request-id"].to_str().unwrap().to_owned();
     let want = format!("request=GET /v1.0/contact/users/me (GetUser) id={id}");

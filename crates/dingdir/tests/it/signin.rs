@@ -192,15 +192,7 @@ async fn sign_in_consent_code_token_refresh_and_the_new_token_works() {
         "a refresh token is single-use"
     );
 
-    let me = http()
-        .get(server.url("/v1.0/contact/users/me"))
-        .header(
-            "x-acs-dingtalk-access-token",
-            refreshed["accessToken"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let me = server.get_me(refreshed["accessToken"].as_str().unwrap()).await;
     assert_eq!(me.status(), 200);
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["nick"], "zhangsan");

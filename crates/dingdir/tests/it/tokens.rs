@@ -32,12 +32,7 @@ async fn mint(server: &Server) -> Value {
 }
 
 async fn me(server: &Server, token: &str) -> (u16, Value) {
-    let r = http()
-        .get(server.url("/v1.0/contact/users/me"))
-        .header("x-acs-dingtalk-access-token", token)
-        .send()
-        .await
-        .unwrap();
+    let r = server.get_me(token).await;
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
