@@ -334,12 +334,14 @@ fn drive_router<S>(
         b.iter_custom(|iters| {
             rt2.block_on(async {
                 let start = std::time::Instant::now();
-                let tasks: Vec<_> = (0..2)
-                    .map(|_| {
+                // Both workers' shares add up to `iters`, odd or even.
+                let tasks: Vec<_> = [iters / 2, iters - iters / 2]
+                    .into_iter()
+                    .map(|share| {
                         let app = app.clone();
                         let token = user_token.to_owned();
                         tokio::spawn(async move {
-                            for _ in 0..iters / 2 {
+                            for _ in 0..share {
                                 let request = Request::get("/v1.0/contact/users/me")
                                     .header("x-acs-dingtalk-access-token", &token)
                                     .body(Body::empty())

@@ -129,15 +129,13 @@ impl RequestId {
                 13
             }
             Gateway::Api | Gateway::Admin | Gateway::Browser => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 let mut at = 0;
                 for (i, b) in random_bytes::<16>().into_iter().enumerate() {
                     if matches!(i, 4 | 6 | 8 | 10) {
                         bytes[at] = b'-';
                         at += 1;
                     }
-                    bytes[at] = HEX[usize::from(b >> 4)];
-                    bytes[at + 1] = HEX[usize::from(b & 0xf)];
+                    bytes[at..at + 2].copy_from_slice(&hex_pair(b, b"0123456789ABCDEF"));
                     at += 2;
                 }
                 36
@@ -170,13 +168,17 @@ impl std::fmt::Display for RequestId {
 
 /// A trace id: 32 lower-case hex digits.
 fn trace_id() -> [u8; 32] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 32];
     for (pair, b) in out.chunks_exact_mut(2).zip(random_bytes::<16>()) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0xf)];
+        pair.copy_from_slice(&hex_pair(b, b"0123456789abcdef"));
     }
     out
+}
+
+/// `b` as two hex digits from `digits` (upper- or lower-case), written into a fixed buffer: ids
+/// are made on every request, so without a String.
+fn hex_pair(b: u8, digits: &[u8; 16]) -> [u8; 2] {
+    [digits[usize::from(b >> 4)], digits[usize::from(b & 0xf)]]
 }
 
 /// Wraps the whole router: gives each request its id and gateway, sheds load over the in-flight

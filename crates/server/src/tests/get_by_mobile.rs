@@ -266,6 +266,32 @@ async fn getbymobile_malformed_mobile_is_40104() {
     }
 }
 
+/// A query the percent-decoding cannot make sense of is not refused as a whole: the value fails
+/// as the parameter it is, in the legacy gateway's own answer.
+#[tokio::test]
+async fn getbymobile_badly_encoded_query_values_fail_as_their_parameter() {
+    let fx = fixture().await;
+    let token = internal_token(&fx).await;
+    for mobile in ["%FF%FE", "1500000914%", "%zz15000009144"] {
+        let a = fx
+            .send(legacy_post(
+                &format!("{}&mobile={mobile}", with_token(&token)),
+                FORM,
+                "",
+            ))
+            .await;
+        assert_topapi(&a, error(40104, "企业中无效的手机号"));
+    }
+    let a = fx
+        .send(legacy_post(
+            "/topapi/v2/user/getbymobile?access_token=%zz",
+            "application/json",
+            r#"{"mobile": "15000009144"}"#,
+        ))
+        .await;
+    assert_topapi(&a, wrapped("40014", "不合法的access_token"));
+}
+
 #[tokio::test]
 async fn getbymobile_bad_json_body_is_400002() {
     let fx = fixture().await;

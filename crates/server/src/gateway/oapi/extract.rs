@@ -48,7 +48,8 @@ impl FromRequest<AppState> for TopRequest {
         let mut params = Map::new();
         let mut token = None;
         let mut body_error = None;
-        // Decoded leniently, as DingTalk does: a stray `%` stays as it is.
+        // Decoded leniently: a stray `%` stays as it is and bytes that are not UTF-8 become
+        // U+FFFD, so a bad value fails as that parameter (a malformed mobile, an invalid token).
         for (k, v) in form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes()) {
             if k == "access_token" {
                 token = Some(v.into_owned());
