@@ -91,6 +91,23 @@ pub(crate) struct ServeArgs {
     /// (env: DINGDIR_STORE_TIMEOUT_MS; default 5000).
     #[arg(long, value_name = "MS")]
     pub(crate) store_timeout_ms: Option<u64>,
+    /// Milliseconds a connection may take to send a complete request head, counted from when the
+    /// server waits for one, so also how long an idle keep-alive connection stays open
+    /// (env: DINGDIR_HEADER_TIMEOUT_MS; default 10000).
+    #[arg(long, value_name = "MS")]
+    pub(crate) header_timeout_ms: Option<u64>,
+    /// Milliseconds a connection may move no byte either way before it is closed
+    /// (env: DINGDIR_IDLE_TIMEOUT_MS; default 60000).
+    #[arg(long, value_name = "MS")]
+    pub(crate) idle_timeout_ms: Option<u64>,
+    /// Connections open at once; past it new ones are closed and a warning logged
+    /// (env: DINGDIR_MAX_CONNECTIONS; default: the open-file limit less 64).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_connections: Option<usize>,
+    /// Argon2 checks of app secrets and passwords run at once; more are answered "system busy"
+    /// (env: DINGDIR_HASH_CONCURRENCY; default: half the cores, at least 1).
+    #[arg(long, value_name = "N")]
+    pub(crate) hash_concurrency: Option<usize>,
     /// Largest gateway request body in bytes (env: DINGDIR_BODY_LIMIT; default 65536).
     #[arg(long, value_name = "BYTES")]
     pub(crate) body_limit: Option<usize>,

@@ -16,6 +16,8 @@ use std::sync::Arc;
 /// The demo directory `dingdir dev` starts with.
 const DEMO_SEED: &str = include_str!("../../../examples/demo.yaml");
 const DEMO_SEED_NAME: &str = "examples/demo.yaml (built in)";
+/// How often each node deletes expired tokens, codes, refresh tokens and consent tickets.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 /// `dev`'s fixed id secret, so the demo's unionIds and openIds are the same on every run.
 const DEV_ID_SECRET: &str = "dingdir-dev";
 
@@ -154,6 +156,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         token_ttl_secs: config.token_ttl_secs,
         visibility: config.visibility,
         cache_ttl_ms: i64::try_from(config.cache_ttl_ms).unwrap_or(i64::MAX),
+        hash_concurrency: config.hash_concurrency,
     };
     // Every store call is bounded by store_timeout: past it, the gateways answer "system busy".
     let store = dingdir_server::bounded(store, config.store_timeout);
@@ -180,13 +183,15 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
     out.flush()?;
     drop(out);
 
-    axum::serve(
+    let purging = tokio::spawn(dingdir_server::purge_expired(state.clone(), PURGE_EVERY));
+    dingdir_server::serve(
         listener,
-        axum::ServiceExt::into_make_service(dingdir_server::app(state)),
+        dingdir_server::app(state),
+        config.connections,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving HTTP")?;
+    .await;
+    purging.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -28,6 +28,10 @@ const KNOWN_ENV: &[&str] = &[
     "DB_POOL",
     "CACHE_TTL_MS",
     "VISIBILITY",
+    "HEADER_TIMEOUT_MS",
+    "IDLE_TIMEOUT_MS",
+    "MAX_CONNECTIONS",
+    "HASH_CONCURRENCY",
 ];
 
 /// The TOML file's keys; each is documented in the README.
@@ -50,6 +54,10 @@ struct FileConfig {
     db_pool: Option<u32>,
     cache_ttl_ms: Option<u64>,
     visibility: Option<String>,
+    header_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
+    hash_concurrency: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -70,6 +78,10 @@ pub(crate) struct Config {
     pub(crate) visibility: dingdir_core::Visibility,
     /// `None` means the mode's default (on in `dev`, off in `serve`).
     pub(crate) test_clock: Option<bool>,
+    /// Connection timeouts and cap.
+    pub(crate) connections: dingdir_server::ConnectionLimits,
+    /// Argon2 checks at once.
+    pub(crate) hash_concurrency: usize,
     /// Warnings to log once logging is up.
     pub(crate) warnings: Vec<String>,
 }
@@ -92,6 +104,8 @@ impl std::fmt::Debug for Config {
             .field("test_clock", &self.test_clock)
             .field("cache_ttl_ms", &self.cache_ttl_ms)
             .field("visibility", &self.visibility)
+            .field("connections", &self.connections)
+            .field("hash_concurrency", &self.hash_concurrency)
             .finish()
     }
 }
@@ -269,7 +283,37 @@ pub(crate) fn resolve(
         Some("self-only") => dingdir_core::Visibility::SelfOnly,
         Some(other) => bail!("visibility {other:?}: expected `corp` or `self-only`"),
     };
+    let defaults = dingdir_server::ConnectionLimits::default();
+    let millis = |v: Option<u64>, default: Duration| v.map_or(default, Duration::from_millis);
+    let connections = dingdir_server::ConnectionLimits {
+        header_timeout: millis(
+            layers.number(s.header_timeout_ms, "HEADER_TIMEOUT_MS", f.header_timeout_ms)?,
+            defaults.header_timeout,
+        ),
+        idle_timeout: millis(
+            layers.number(s.idle_timeout_ms, "IDLE_TIMEOUT_MS", f.idle_timeout_ms)?,
+            defaults.idle_timeout,
+        ),
+        max_connections: layers
+            .number(s.max_connections, "MAX_CONNECTIONS", f.max_connections)?
+            .unwrap_or(defaults.max_connections),
+        ..defaults
+    };
+    if connections.header_timeout.is_zero() || connections.idle_timeout.is_zero() {
+        bail!("header_timeout_ms and idle_timeout_ms must be at least 1");
+    }
+    if connections.max_connections == 0 {
+        bail!("max_connections must be at least 1");
+    }
+    let hash_concurrency = layers
+        .number(s.hash_concurrency, "HASH_CONCURRENCY", f.hash_concurrency)?
+        .unwrap_or_else(dingdir_core::default_hash_concurrency);
+    if hash_concurrency == 0 {
+        bail!("hash_concurrency must be at least 1");
+    }
     Ok(Config {
+        connections,
+        hash_concurrency,
         listen: layers
             .string(s.listen.as_ref(), "LISTEN", f.listen.as_ref())
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),

@@ -13,11 +13,13 @@ mod bounded;
 mod context;
 mod gateway;
 mod in_flight;
+mod listen;
 mod state;
 
 pub use bounded::bounded;
 pub use context::{Root, RootFuture};
 pub use gateway::Gateway;
+pub use listen::{ConnectionLimits, default_max_connections, serve};
 pub use state::{AppState, Mode, Settings, Shared};
 
 use axum::Router;
@@ -47,3 +49,19 @@ mod tests;
 
 #[cfg(test)]
 mod compat_doc;
+
+/// Deletes expired credentials every `every` while it runs ([`dingdir_core::Service::purge_expired`]),
+/// so their tables do not only grow. Every node runs one: the deletes are idempotent and by index.
+pub async fn purge_expired(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match state.service.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "purged expired tokens, codes and tickets"),
+            Err(e) => tracing::warn!(error = %e, "purging expired tokens failed; trying again later"),
+        }
+    }
+}
