@@ -38,7 +38,7 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
         }
         let map = self.map.read().ok()?;
         map.get(key)
-            .filter(|(_, at)| now - *at < self.ttl_ms && now >= *at)
+            .filter(|(_, at)| now >= *at && now.saturating_sub(*at) < self.ttl_ms)
             .map(|(v, _)| v.clone())
     }
 
@@ -75,6 +75,10 @@ mod tests {
         c.put("c", 3, 10);
         assert_eq!(c.get(&"a", 20), None, "emptied at capacity");
         assert_eq!(c.get(&"c", 20), Some(3));
+        c.put("d", 4, i64::MIN + 1);
+        assert_eq!(c.get(&"d", i64::MAX), None, "time far apart saturates, never wraps");
+        c.put("e", 5, i64::MAX);
+        assert_eq!(c.get(&"e", i64::MAX), Some(5));
         let off = Cached::new(0, 2);
         off.put("a", 1, 10);
         assert_eq!(off.get(&"a", 10), None, "ttl 0 disables the cache");

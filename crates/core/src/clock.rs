@@ -25,6 +25,14 @@ impl Clock for SystemClock {
     }
 }
 
+/// How far a [`MovableClock`] may be moved ahead in all: a hundred years.
+pub const MAX_OFFSET_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
+
+/// A clock advance past [`MAX_OFFSET_MS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the clock may be moved at most 100 years ahead in all")]
+pub struct ClockTooFar;
+
 /// The system clock plus an offset that can only move forward; the admin API moves it in tests.
 #[derive(Debug, Default)]
 pub struct MovableClock {
@@ -37,11 +45,19 @@ impl MovableClock {
         Self::default()
     }
 
-    /// Moves the clock forward by `ms` milliseconds (negative values are ignored).
-    pub fn advance_ms(&self, ms: i64) {
-        if ms > 0 {
-            self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+    /// Moves the clock forward by `ms` milliseconds (negative values are ignored). Refused,
+    /// with nothing moved, when the clock would end up more than [`MAX_OFFSET_MS`] ahead: time
+    /// arithmetic everywhere else can then never overflow.
+    pub fn advance_ms(&self, ms: i64) -> Result<(), ClockTooFar> {
+        if ms <= 0 {
+            return Ok(());
         }
+        self.offset_ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+                offset.checked_add(ms).filter(|&o| o <= MAX_OFFSET_MS)
+            })
+            .map(|_| ())
+            .map_err(|_| ClockTooFar)
     }
 
     /// How far the clock has been moved, in milliseconds.

@@ -7,7 +7,7 @@ use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
 use crate::store::Store;
-use crate::token::{CodeRecord, RefreshRecord, TokenRecord};
+use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,10 +87,10 @@ impl Store for Counting {
         &self,
         app: &AppKey,
         corp: Option<&CorpId>,
-        candidate: &str,
+        candidate: &StoredAppToken,
         now: Millis,
         expires_at: Millis,
-    ) -> Result<String, StoreError> {
+    ) -> Result<StoredAppToken, StoreError> {
         self.inner.issue_app_token(app, corp, candidate, now, expires_at).await
     }
     async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
@@ -115,6 +115,12 @@ impl Store for Counting {
         now: Millis,
     ) -> Result<Option<RefreshRecord>, StoreError> {
         self.inner.redeem_refresh(token, app, now).await
+    }
+    async fn insert_ticket(&self, digest: &str, expires_at: Millis) -> Result<(), StoreError> {
+        self.inner.insert_ticket(digest, expires_at).await
+    }
+    async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError> {
+        self.inner.redeem_ticket(digest, now).await
     }
     async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
         self.inner.set_suite_ticket(app, ticket).await

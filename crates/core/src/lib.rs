@@ -19,8 +19,10 @@ pub mod service;
 pub mod signin;
 pub mod store;
 pub mod token;
+mod verify;
 
 pub use clock::{Clock, MovableClock, SystemClock};
 pub use error::{Error, StoreError};
 pub use service::{Caller, Policy, Service, Visibility};
 pub use store::Store;
+pub use verify::default_concurrency as default_hash_concurrency;

@@ -1,7 +1,9 @@
-//! Secrets at rest (Argon2id) and fresh random tokens.
+//! Secrets at rest (Argon2id), digests of the tokens the store keeps, and fresh random tokens.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 /// Why a secret could not be hashed or read.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,23 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The stored form of a token, code or refresh token: SHA-256 as 64 lower-case hex. The store
+/// keeps only this, so a copy of it holds nothing a client could present; lookups are by digest.
+/// A token carries 128 random bits, so no salt or slow hash is needed.
+pub fn digest(token: &str) -> String {
+    crate::ident::hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// An internal app's token, derived from its secret and the nonce stored beside the token's
+/// digest: any node can give a renewing app the same string, and a reader of the store, who
+/// lacks the secret, cannot.
+pub fn app_token(app_secret: &str, nonce: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+    mac.update(b"dingdir app token\0");
+    mac.update(nonce.as_bytes());
+    crate::ident::hex(&mac.finalize().into_bytes()[..16])
+}
+
 /// `n` random bytes as lower-case hex: `random_hex(16)` is a DingTalk-shaped token. WIRE.md §C5.
 pub fn random_hex(n: usize) -> Result<String, SecretError> {
     let mut bytes = vec![0u8; n];
@@ -62,6 +81,19 @@ mod tests {
         assert!(!verify("s3cr3t", &a));
         assert!(!verify("x", "not a hash"));
         assert!(!is_valid_hash("$2b$12$abcdefghijklmnopqrstuv"));
+    }
+
+    #[test]
+    fn digests_and_app_tokens_are_fixed_and_distinct() {
+        let d = digest("0123456789abcdef0123456789abcdef");
+        assert_eq!(d.len(), 64);
+        assert_eq!(d, digest("0123456789abcdef0123456789abcdef"));
+        assert_ne!(d, digest("0123456789abcdef0123456789abcdee"));
+        let t = app_token("secret", "nonce");
+        assert_eq!(t.len(), 32);
+        assert_eq!(t, app_token("secret", "nonce"));
+        assert_ne!(t, app_token("secret2", "nonce"), "a new secret gives a new token");
+        assert_ne!(t, app_token("secret", "nonce2"));
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::model::{App, AppKind, Developer, MemberStatus, Membership, Person, Pe
 use crate::secret;
 use crate::store::Store;
 use crate::token::{
-    CODE_TTL_MS, CodeRecord, DEFAULT_TOKEN_TTL_SECS, Grant, REFRESH_TTL_MS, RefreshRecord, TokenKind, TokenRecord,
+    CODE_TTL_MS, CodeRecord, DEFAULT_TOKEN_TTL_SECS, Grant, REFRESH_TTL_MS, RefreshRecord, StoredAppToken, TokenKind,
+    TokenRecord,
 };
 use dingdir_proto::ids::{AppKey, CorpId};
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct Policy {
     /// How long tokens, apps and people are cached, in milliseconds (default 1000; 0 turns
     /// caching off). A write through another node is seen here within this time.
     pub cache_ttl_ms: i64,
+    /// Argon2 checks (app secrets, passwords) run at once; more are answered "system busy".
+    pub hash_concurrency: usize,
 }
 
 impl Default for Policy {
@@ -44,6 +47,7 @@ impl Default for Policy {
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             visibility: Visibility::default(),
             cache_ttl_ms: 1000,
+            hash_concurrency: crate::verify::default_concurrency(),
         }
     }
 }
@@ -138,11 +142,12 @@ pub struct Service {
     ids: IdSecret,
     policy: Policy,
     pub(crate) throttle: crate::signin::Throttle,
+    pub(crate) verifier: crate::verify::Verifier,
 }
 
 /// A real Argon2id hash, verified against when the app key is unknown, so an unknown key costs
 /// as much time as a wrong secret.
-fn decoy_hash() -> &'static str {
+pub(crate) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| secret::hash("dingdir decoy").unwrap_or_default())
 }
@@ -154,6 +159,7 @@ impl Service {
         Self {
             store: counter.clone(),
             counter,
+            verifier: crate::verify::Verifier::new(policy.hash_concurrency),
             caches: Caches::new(policy.cache_ttl_ms),
             clock,
             ids,
@@ -189,6 +195,14 @@ impl Service {
         let result = self.store.reset().await;
         self.invalidate();
         Ok(result?)
+    }
+
+    /// Deletes the tokens, codes, refresh tokens and consent tickets that expired more than a
+    /// day ago (a token a day past its expiry still answers "expired", not "invalid"), and
+    /// returns how many. Run on a schedule on every node; the deletes are idempotent.
+    pub async fn purge_expired(&self) -> Result<u64, Error> {
+        const GRACE_MS: Millis = 24 * 3600 * 1000;
+        Ok(self.store.purge_expired(self.now().saturating_sub(GRACE_MS)).await?)
     }
 
     /// An app, cached.
@@ -285,7 +299,7 @@ impl Service {
                 return Ok(Some(t));
             }
         }
-        let record = self.store.token(token).await?.map(Arc::new);
+        let record = self.store.token(&secret::digest(token)).await?.map(Arc::new);
         if let Some(t) = &record {
             self.caches.tokens.put(token.to_owned(), t.clone(), now);
         }
@@ -311,41 +325,58 @@ impl Service {
         i64::try_from(self.policy.token_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
 
-    /// Checks an app key and secret; unknown key and wrong secret are the same error.
-    pub async fn verify_client(&self, key: Option<&str>, secret: Option<&str>) -> Result<App, Error> {
+    /// Checks an app key and secret; unknown key and wrong secret are the same error, and cost
+    /// the same (an unknown key is checked against a decoy hash).
+    pub async fn verify_client(&self, key: Option<&str>, secret: Option<&str>) -> Result<Arc<App>, Error> {
         let (Some(key), Some(secret)) = (key.filter(|k| !k.is_empty()), secret.filter(|s| !s.is_empty())) else {
             return Err(Error::AppCredentialsMissing);
         };
-        match self.store.app(&AppKey(key.to_owned())).await? {
-            Some(app) if secret::verify(secret, &app.secret_hash) => Ok(app),
-            Some(_) => Err(Error::BadAppSecret),
-            None => {
-                let _ = secret::verify(secret, decoy_hash());
-                Err(Error::BadAppSecret)
-            }
+        let app = self.app(&AppKey(key.to_owned())).await?;
+        let hash = app.as_ref().map_or(decoy_hash(), |a| a.secret_hash.as_str());
+        let ok = self.verifier.verify(key, secret, hash).await?;
+        match app {
+            Some(app) if ok => Ok(app),
+            Some(_) | None => Err(Error::BadAppSecret),
         }
     }
 
     /// An app token for `GET /gettoken` and `POST /v1.0/oauth2/accessToken`: the same string
     /// while it is valid, its expiry renewed. WIRE.md §C1-C2.
+    ///
+    /// The store keeps the token's digest and a nonce; the string is derived from the nonce and
+    /// the app's secret, which only the caller brings.
     pub async fn app_token(&self, key: Option<&str>, secret: Option<&str>) -> Result<IssuedToken, Error> {
         let app = self.verify_client(key, secret).await?;
+        let secret = secret.unwrap_or_default();
         let now = self.now();
-        let candidate = new_token()?;
+        let nonce = new_token()?;
+        let candidate = secret::app_token(secret, &nonce);
         let corp = match app.kind {
             AppKind::Internal => app.corp_id.clone(),
             AppKind::ThirdPartyEnterprise | AppKind::ThirdPartyPersonal => None,
         };
-        let token = self
+        let expires_at = now.saturating_add(self.ttl_ms());
+        let seal = StoredAppToken {
+            digest: secret::digest(&candidate),
+            nonce: Some(nonce),
+        };
+        let kept = self
             .store
-            .issue_app_token(
-                &app.key,
-                corp.as_ref(),
-                &candidate,
-                now,
-                now.saturating_add(self.ttl_ms()),
-            )
+            .issue_app_token(&app.key, corp.as_ref(), &seal, now, expires_at)
             .await?;
+        let renewed = kept.nonce.as_deref().map(|n| secret::app_token(secret, n));
+        let token = match renewed {
+            Some(t) if secret::same(secret::digest(&t).as_bytes(), kept.digest.as_bytes()) => t,
+            // The valid token on record was issued under another secret, or before tokens were
+            // derived: nobody can be given it again, so it is replaced. No token is valid at the
+            // end of time, so the candidate wins.
+            Some(_) | None => {
+                self.store
+                    .issue_app_token(&app.key, corp.as_ref(), &seal, Millis::MAX, expires_at)
+                    .await?;
+                candidate
+            }
+        };
         Ok(IssuedToken {
             token,
             expires_in: self.policy.token_ttl_secs,
@@ -379,8 +410,9 @@ impl Service {
             Some(c) if app.authorized_corps.contains(&c) => c,
             _ => return Err(Error::NotAuthorised),
         };
+        let token = new_token()?;
         let record = TokenRecord {
-            token: new_token()?,
+            digest: secret::digest(&token),
             kind: TokenKind::Corp,
             app_key: app.key.clone(),
             corp_id: Some(corp),
@@ -389,26 +421,28 @@ impl Service {
         };
         self.store.insert_token(&record).await?;
         Ok(IssuedToken {
-            token: record.token,
+            token,
             expires_in: self.policy.token_ttl_secs,
         })
     }
 
     /// Stores an authorisation code for a signed-in person and returns it.
     pub async fn issue_code(&self, grant: Grant) -> Result<String, Error> {
+        let code = new_token()?;
         let record = CodeRecord {
-            code: new_token()?,
+            digest: secret::digest(&code),
             grant,
             expires_at: self.now().saturating_add(CODE_TTL_MS),
         };
         self.store.insert_code(&record).await?;
-        Ok(record.code)
+        Ok(code)
     }
 
     async fn issue_user_token(&self, grant: Grant) -> Result<UserToken, Error> {
         let now = self.now();
+        let access_token = new_token()?;
         let access = TokenRecord {
-            token: new_token()?,
+            digest: secret::digest(&access_token),
             kind: TokenKind::User,
             app_key: grant.app_key.clone(),
             corp_id: grant.corp_id.clone(),
@@ -418,15 +452,16 @@ impl Service {
         self.store.insert_token(&access).await?;
         let with_corp = scope_has_corpid(&grant.scope);
         let corp_id = grant.corp_id.clone().filter(|_| with_corp);
+        let refresh_token = new_token()?;
         let refresh = RefreshRecord {
-            token: new_token()?,
+            digest: secret::digest(&refresh_token),
             grant,
             expires_at: now.saturating_add(REFRESH_TTL_MS),
         };
         self.store.insert_refresh(&refresh).await?;
         Ok(UserToken {
-            access_token: access.token,
-            refresh_token: refresh.token,
+            access_token,
+            refresh_token,
             expires_in: self.policy.token_ttl_secs,
             corp_id,
         })
@@ -443,7 +478,7 @@ impl Service {
         let code = code.filter(|c| !c.is_empty()).ok_or(Error::CodeInvalid)?;
         let record = self
             .store
-            .redeem_code(code, &app.key, self.now())
+            .redeem_code(&secret::digest(code), &app.key, self.now())
             .await?
             .ok_or(Error::CodeInvalid)?;
         self.issue_user_token(record.grant).await
@@ -460,7 +495,7 @@ impl Service {
         let refresh = refresh.filter(|r| !r.is_empty()).ok_or(Error::RefreshTokenInvalid)?;
         let record = self
             .store
-            .redeem_refresh(refresh, &app.key, self.now())
+            .redeem_refresh(&secret::digest(refresh), &app.key, self.now())
             .await?
             .ok_or(Error::RefreshTokenInvalid)?;
         self.issue_user_token(record.grant).await
@@ -484,7 +519,7 @@ impl Service {
         let code = self.issue_code(grant).await?;
         let record = self
             .store
-            .redeem_code(&code, &app.key, self.now())
+            .redeem_code(&secret::digest(&code), &app.key, self.now())
             .await?
             .ok_or(Error::CodeInvalid)?;
         self.issue_user_token(record.grant).await

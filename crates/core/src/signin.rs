@@ -5,11 +5,10 @@ use crate::clock::Millis;
 use crate::error::Error;
 use crate::mobile::Mobile;
 use crate::model::{App, AppKind, MemberStatus, Person, PersonId};
-use crate::secret;
 use crate::service::Service;
 use dingdir_proto::ids::AppKey;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 /// The query of `GET /oauth2/auth`. WIRE.md §C3.
 #[derive(Clone, Debug, Default)]
@@ -76,37 +75,78 @@ pub enum SignInError {
 /// Failures before an account is slowed down, and the longest wait.
 const FREE_ATTEMPTS: u32 = 5;
 const MAX_WAIT_MS: Millis = 5 * 60 * 1000;
+/// Accounts the throttle tracks at once. An entry is forgotten once its last failure is older
+/// than the longest wait; a throttle full of live entries refuses attempts on accounts it does
+/// not track yet, rather than forget one that is under attack.
+const MAX_ENTRIES: usize = 10_000;
 
-/// Counts recent wrong passwords per account, in memory on each node.
+/// Counts recent wrong passwords per account (a well-formed mobile), in memory on each node.
+///
+/// An attempt is counted when it starts ([`Throttle::begin`]) and forgiven when it succeeds, so
+/// concurrent guesses cannot slip past the count. No request can poison the lock: nothing under
+/// it can panic, and a poisoned lock is taken over rather than treated as "no throttle".
 #[derive(Debug, Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, (u32, Millis)>>,
 }
 
+/// How long an account with `n` failures, the last at `last`, must still wait at `now`.
+fn wait_ms(n: u32, last: Millis, now: Millis) -> Millis {
+    if n < FREE_ATTEMPTS {
+        return 0;
+    }
+    let wait = (1000_i64 << (n - FREE_ATTEMPTS).min(16)).min(MAX_WAIT_MS);
+    last.saturating_add(wait).saturating_sub(now).max(0)
+}
+
 impl Throttle {
-    /// How long `key` must still wait before its next attempt is checked, in milliseconds.
-    fn wait_ms(&self, key: &str, now: Millis) -> Millis {
-        let Ok(map) = self.failures.lock() else { return 0 };
-        match map.get(key) {
-            Some(&(n, last)) if n >= FREE_ATTEMPTS => {
-                let wait = (1000_i64 << (n - FREE_ATTEMPTS).min(16)).min(MAX_WAIT_MS);
-                (last + wait - now).max(0)
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Millis)>> {
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts an attempt on `key`: `false` when the account must wait; otherwise the attempt is
+    /// counted as a failure until [`succeed`](Self::succeed) or [`undo`](Self::undo).
+    fn begin(&self, key: &str, now: Millis) -> bool {
+        let mut map = self.map();
+        if let Some(&(n, last)) = map.get(key) {
+            if wait_ms(n, last, now) > 0 {
+                return false;
             }
-            _ => 0,
+        } else if map.len() >= MAX_ENTRIES {
+            map.retain(|_, &mut (_, last)| now.saturating_sub(last) < MAX_WAIT_MS);
+            if map.len() >= MAX_ENTRIES {
+                return false;
+            }
         }
+        let entry = map.entry(key.to_owned()).or_insert((0, now));
+        *entry = (entry.0.saturating_add(1), now);
+        true
     }
 
-    fn fail(&self, key: &str, now: Millis) {
-        if let Ok(mut map) = self.failures.lock() {
-            let entry = map.entry(key.to_owned()).or_insert((0, now));
-            *entry = (entry.0.saturating_add(1), now);
-        }
-    }
-
+    /// The attempt succeeded: the account starts afresh.
     fn succeed(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(key);
+        self.map().remove(key);
+    }
+
+    /// The attempt could not be checked (the store or the checker failed): it does not count.
+    fn undo(&self, key: &str) {
+        let mut map = self.map();
+        if let Some(entry) = map.get_mut(key) {
+            entry.0 = entry.0.saturating_sub(1);
+            if entry.0 == 0 {
+                map.remove(key);
+            }
         }
+    }
+
+    /// How many accounts are tracked.
+    pub fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Whether no account is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -148,34 +188,61 @@ impl Service {
     }
 
     /// Signs a person in with mobile and password, for `app`.
+    ///
+    /// A malformed mobile is refused before anything is counted or remembered (it cannot be an
+    /// account). Every well-formed mobile costs one Argon2 check, against the account's hash or
+    /// a decoy, so the answer's timing does not tell which mobiles have accounts.
     pub async fn sign_in(&self, app: &App, mobile: &str, password: &str) -> Result<Person, SignInError> {
         // People type spaces into forms; the sign-in page forgives what the API does not.
-        let mobile = mobile.trim();
-        let key = Mobile::parse(mobile)
-            .map(|m| m.to_string())
-            .unwrap_or_else(|_| mobile.trim().to_owned());
-        let now = self.now();
-        if self.throttle.wait_ms(&key, now) > 0 {
+        let Ok(mobile) = Mobile::parse(mobile.trim()) else {
+            return Err(SignInError::WrongPassword);
+        };
+        let key = mobile.to_string();
+        if !self.throttle.begin(&key, self.now()) {
             return Err(SignInError::TooManyAttempts);
         }
-        let person = match Mobile::parse(mobile) {
-            Ok(m) => self.store().person_by_mobile(&m).await.map_err(Error::from)?,
-            Err(_) => None,
-        };
-        let ok = match &person {
-            Some(p) => p.password_hash.as_deref().is_some_and(|h| secret::verify(password, h)),
-            None => false,
-        };
-        match person {
-            Some(p) if ok => {
+        let checked = self.check_password(&key, &mobile, password).await;
+        match checked {
+            Ok(Some(person)) => {
                 self.throttle.succeed(&key);
-                self.admit(app, p).await
+                self.admit(app, person).await
             }
-            _ => {
-                self.throttle.fail(&key, now);
-                Err(SignInError::WrongPassword)
+            Ok(None) => Err(SignInError::WrongPassword),
+            Err(e) => {
+                self.throttle.undo(&key);
+                Err(SignInError::Domain(e))
             }
         }
+    }
+
+    /// The normal account with `mobile`, when `password` is its password.
+    async fn check_password(&self, key: &str, mobile: &Mobile, password: &str) -> Result<Option<Person>, Error> {
+        let person = self.store().person_by_mobile(mobile).await?;
+        let hash = person.as_ref().and_then(|p| p.password_hash.as_deref());
+        let has_password = hash.is_some();
+        let ok = self
+            .verifier
+            .verify(key, password, hash.unwrap_or(crate::service::decoy_hash()))
+            .await?;
+        Ok(person.filter(|_| ok && has_password))
+    }
+
+    /// A single-use consent ticket for a person who just signed in: a fresh nonce, of which the
+    /// store keeps only the digest, valid for `ttl_ms`.
+    pub async fn issue_consent_ticket(&self, ttl_ms: Millis) -> Result<String, Error> {
+        let nonce = crate::secret::random_hex(16).map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))?;
+        self.store()
+            .insert_ticket(&crate::secret::digest(&nonce), self.now().saturating_add(ttl_ms))
+            .await?;
+        Ok(nonce)
+    }
+
+    /// Spends a consent ticket: `true` the first time, while it is valid; `false` ever after.
+    pub async fn spend_consent_ticket(&self, nonce: &str) -> Result<bool, Error> {
+        Ok(self
+            .store()
+            .redeem_ticket(&crate::secret::digest(nonce), self.now())
+            .await?)
     }
 
     /// Signs a person in without a password (the `dev` one-click choices).
@@ -216,15 +283,48 @@ mod tests {
     fn throttle_slows_down_after_five_failures_and_doubles() {
         let t = Throttle::default();
         for i in 0..5 {
-            assert_eq!(t.wait_ms("k", 1000 + i), 0);
-            t.fail("k", 1000 + i);
+            assert!(t.begin("k", 1000 + i), "attempt {i} is free");
         }
-        assert_eq!(t.wait_ms("k", 1004), 1000);
-        assert_eq!(t.wait_ms("k", 2004), 0);
-        t.fail("k", 2004);
-        assert_eq!(t.wait_ms("k", 2004), 2000);
-        assert_eq!(t.wait_ms("other", 2004), 0);
+        assert!(!t.begin("k", 1004), "the sixth waits a second");
+        assert!(!t.begin("k", 2003));
+        assert!(t.begin("k", 2004));
+        assert!(!t.begin("k", 2004), "then two seconds");
+        assert!(t.begin("other", 2004));
         t.succeed("k");
-        assert_eq!(t.wait_ms("k", 2004), 0);
+        assert!(t.begin("k", 2004), "a success starts afresh");
+    }
+
+    #[test]
+    fn an_attempt_that_could_not_be_checked_does_not_count() {
+        let t = Throttle::default();
+        for _ in 0..10 {
+            assert!(t.begin("k", 0));
+            t.undo("k");
+        }
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn throttle_time_saturates_instead_of_wrapping() {
+        let t = Throttle::default();
+        for _ in 0..5 {
+            assert!(t.begin("k", i64::MAX - 1));
+        }
+        assert!(!t.begin("k", i64::MAX - 1), "the wait saturates at the end of time");
+        assert!(t.begin("k", i64::MAX), "and has passed there");
+        assert!(t.begin("j", i64::MIN));
+        assert_eq!(wait_ms(30, i64::MAX, i64::MIN), i64::MAX);
+    }
+
+    #[test]
+    fn throttle_is_bounded_and_forgets_stale_entries() {
+        let t = Throttle::default();
+        for i in 0..MAX_ENTRIES {
+            assert!(t.begin(&format!("m{i}"), 0));
+        }
+        assert!(!t.begin("new", 1), "full of live entries: a new account is refused");
+        assert!(t.begin("m0", 1), "a tracked account still counts");
+        assert!(t.begin("new", MAX_WAIT_MS), "stale entries are forgotten");
+        assert!(t.len() <= 2, "{} entries left", t.len());
     }
 }

@@ -5,7 +5,7 @@ use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
-use crate::token::{CodeRecord, RefreshRecord, TokenRecord};
+use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 
 /// Where the directory lives. Every write is one transaction; reads see committed data only.
@@ -62,40 +62,53 @@ pub trait Store: Send + Sync + 'static {
     /// status), with the person.
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError>;
 
-    /// Issues an app token: when `app` holds one valid at `now`, the same string with its expiry
-    /// moved to `expires_at`; otherwise `candidate`. Atomic across every node sharing the store.
+    /// Issues an app token: when `app` holds one valid at `now`, that one (its digest and
+    /// nonce) with its expiry moved to `expires_at`; otherwise `candidate`. Atomic across every
+    /// node sharing the store.
     async fn issue_app_token(
         &self,
         app: &AppKey,
         corp: Option<&CorpId>,
-        candidate: &str,
+        candidate: &StoredAppToken,
         now: Millis,
         expires_at: Millis,
-    ) -> Result<String, StoreError>;
+    ) -> Result<StoredAppToken, StoreError>;
 
     /// Stores a corp or user token.
     async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
 
-    /// A token by its string, expired or not.
-    async fn token(&self, token: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// A token by its digest, expired or not.
+    async fn token(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Stores an authorisation code.
     async fn insert_code(&self, code: &CodeRecord) -> Result<(), StoreError>;
 
-    /// Marks `code` used and returns it, when it is unused, unexpired at `now` and issued to
-    /// `app`; otherwise nothing changes. Atomic: of two concurrent redeemers only one wins.
-    async fn redeem_code(&self, code: &str, app: &AppKey, now: Millis) -> Result<Option<CodeRecord>, StoreError>;
+    /// Marks the code with `digest` used and returns it, when it is unused, unexpired at `now`
+    /// and issued to `app`; otherwise nothing changes. Atomic: of two concurrent redeemers only
+    /// one wins.
+    async fn redeem_code(&self, digest: &str, app: &AppKey, now: Millis) -> Result<Option<CodeRecord>, StoreError>;
 
     /// Stores a refresh token.
     async fn insert_refresh(&self, refresh: &RefreshRecord) -> Result<(), StoreError>;
 
     /// Consumes a refresh token as [`redeem_code`](Self::redeem_code) consumes a code.
-    async fn redeem_refresh(&self, token: &str, app: &AppKey, now: Millis)
-    -> Result<Option<RefreshRecord>, StoreError>;
+    async fn redeem_refresh(
+        &self,
+        digest: &str,
+        app: &AppKey,
+        now: Millis,
+    ) -> Result<Option<RefreshRecord>, StoreError>;
+
+    /// Stores a sign-in's consent ticket (its digest): single use, until `expires_at`.
+    async fn insert_ticket(&self, digest: &str, expires_at: Millis) -> Result<(), StoreError>;
+
+    /// Spends the ticket with `digest`: `true` once, when it is unused and unexpired at `now`.
+    /// Atomic, as [`redeem_code`](Self::redeem_code).
+    async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError>;
 
     /// Sets the suite ticket a third-party enterprise app must present; `false` if no such app.
     async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError>;
 
-    /// Deletes tokens, codes and refresh tokens that expired before `before`.
+    /// Deletes tokens, codes, refresh tokens and consent tickets that expired before `before`.
     async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError>;
 }

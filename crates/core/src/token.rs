@@ -39,8 +39,8 @@ impl TokenKind {
 /// A stored access token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRecord {
-    /// 32 lower-case hex.
-    pub token: String,
+    /// The token's [`digest`](crate::secret::digest): the store never holds the token itself.
+    pub digest: String,
     /// App, corp or user token.
     pub kind: TokenKind,
     /// The app it was issued to.
@@ -70,8 +70,8 @@ pub struct Grant {
 /// An authorisation code: single use, five minutes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeRecord {
-    /// 32 lower-case hex.
-    pub code: String,
+    /// The code's [`digest`](crate::secret::digest).
+    pub digest: String,
     /// What it grants.
     pub grant: Grant,
     /// Expiry, in milliseconds since the epoch.
@@ -81,12 +81,22 @@ pub struct CodeRecord {
 /// A refresh token: single use (each refresh returns a new one), thirty days.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshRecord {
-    /// 32 lower-case hex.
-    pub token: String,
+    /// The refresh token's [`digest`](crate::secret::digest).
+    pub digest: String,
     /// What it grants.
     pub grant: Grant,
     /// Expiry, in milliseconds since the epoch.
     pub expires_at: Millis,
+}
+
+/// An app token as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAppToken {
+    /// The token's [`digest`](crate::secret::digest), to look it up by.
+    pub digest: String,
+    /// What the token is derived from with the app's secret ([`app_token`](crate::secret::app_token));
+    /// none for a token stored before tokens were derived, which cannot be given out again.
+    pub nonce: Option<String>,
 }
 
 /// How long an authorisation code lives. WIRE.md §C3.

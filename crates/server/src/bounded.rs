@@ -8,7 +8,7 @@ use dingdir_core::clock::Millis;
 use dingdir_core::ident::IdSecret;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{App, Corp, Directory, Membership, Person, PersonId};
-use dingdir_core::token::{CodeRecord, RefreshRecord, TokenRecord};
+use dingdir_core::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_core::{Store, StoreError};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use std::future::Future;
@@ -91,10 +91,10 @@ impl Store for Bounded {
         &self,
         app: &AppKey,
         corp: Option<&CorpId>,
-        candidate: &str,
+        candidate: &StoredAppToken,
         now: Millis,
         expires_at: Millis,
-    ) -> Result<String, StoreError> {
+    ) -> Result<StoredAppToken, StoreError> {
         self.within(self.inner.issue_app_token(app, corp, candidate, now, expires_at))
             .await
     }
@@ -120,6 +120,12 @@ impl Store for Bounded {
         now: Millis,
     ) -> Result<Option<RefreshRecord>, StoreError> {
         self.within(self.inner.redeem_refresh(token, app, now)).await
+    }
+    async fn insert_ticket(&self, digest: &str, expires_at: Millis) -> Result<(), StoreError> {
+        self.within(self.inner.insert_ticket(digest, expires_at)).await
+    }
+    async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError> {
+        self.within(self.inner.redeem_ticket(digest, now)).await
     }
     async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
         self.within(self.inner.set_suite_ticket(app, ticket)).await

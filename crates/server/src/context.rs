@@ -226,6 +226,21 @@ where
             path = %path,
             endpoint = crate::gateway::endpoint_name(req.method(), path).unwrap_or("-")
         );
+        // Admin requests and sign-in posts are logged when answered, with the peer's address:
+        // a failed admin-token guess or a run of wrong passwords shows in the log.
+        let audit = match gateway {
+            Gateway::Admin => !path.starts_with(dingdir_proto::admin::path::HEALTH),
+            Gateway::Browser => req.method() == Method::POST,
+            Gateway::Api | Gateway::Oapi => false,
+        };
+        let audit = audit.then(|| Audit {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            peer: req
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0),
+        });
         let mut future = RootFuture {
             serving: None,
             shed: None,
@@ -233,7 +248,12 @@ where
             id: ctx.id,
             gateway,
             span,
+            audit,
         };
+        if req.method() == Method::CONNECT {
+            future.shed = Some(CURRENT.sync_scope(ctx, || gateway.connect_refused(path)));
+            return future;
+        }
         // The admin API is neither counted nor shed: health checks must answer under load.
         if gateway != Gateway::Admin {
             self.state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -273,6 +293,29 @@ fn recover(outcome: std::thread::Result<Result<Response, Infallible>>) -> Respon
     }
 }
 
+/// What an audited request's log line names.
+struct Audit {
+    method: Method,
+    uri: Uri,
+    peer: Option<std::net::SocketAddr>,
+}
+
+impl Audit {
+    fn log(&self, gateway: Gateway, id: RequestId, status: axum::http::StatusCode) {
+        let peer = self.peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "-".to_owned());
+        let path = self.uri.path();
+        let what = match gateway {
+            Gateway::Browser => "sign-in form",
+            Gateway::Admin | Gateway::Api | Gateway::Oapi => "admin request",
+        };
+        if status == axum::http::StatusCode::UNAUTHORIZED && gateway == Gateway::Admin {
+            tracing::warn!(%peer, id = %id, "{what} {} {path} refused: wrong or missing admin token", self.method);
+        } else {
+            tracing::info!(%peer, id = %id, status = status.as_u16(), "{what} {} {path}", self.method);
+        }
+    }
+}
+
 /// A place under the in-flight limit, given back when the request's future is done or dropped.
 struct Slot(AppState);
 
@@ -292,6 +335,7 @@ pin_project_lite::pin_project! {
         id: RequestId,
         gateway: Gateway,
         span: tracing::Span,
+        audit: Option<Audit>,
     }
 }
 
@@ -324,6 +368,9 @@ where
         }
         // Debug, not info: a line per request would cost more than the request on the hot path.
         tracing::debug!(status = response.status().as_u16(), "answered");
+        if let Some(audit) = this.audit.take() {
+            audit.log(*this.gateway, *this.id, response.status());
+        }
         Poll::Ready(Ok(response))
     }
 }

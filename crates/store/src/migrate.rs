@@ -7,6 +7,10 @@ pub(crate) struct Migration {
     pub(crate) sql: &'static str,
 }
 
+/// The migration after which tokens, codes and refresh tokens are stored as digests: when it is
+/// applied, the rows stored before it are rewritten in the same transaction.
+pub(crate) const CREDENTIAL_DIGESTS: i64 = 3;
+
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: &[Migration] = &[
     Migration {
@@ -18,6 +22,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 2,
         name: "0002_tokens",
         sql: include_str!("../migrations/sqlite/0002_tokens.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_credential_digests",
+        sql: include_str!("../migrations/sqlite/0003_credential_digests.sql"),
     },
 ];
 
@@ -32,6 +41,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "0002_tokens",
         sql: include_str!("../migrations/postgres/0002_tokens.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_credential_digests",
+        sql: include_str!("../migrations/postgres/0003_credential_digests.sql"),
     },
 ];
 

@@ -9,7 +9,7 @@ macro_rules! store_impl {
         use dingdir_core::ident::IdSecret;
         use dingdir_core::mobile::Mobile;
         use dingdir_core::model::{App, AppKind, Corp, Directory, MemberStatus, Membership, Person, PersonId};
-        use dingdir_core::token::{CodeRecord, Grant, RefreshRecord, TokenKind, TokenRecord};
+        use dingdir_core::token::{CodeRecord, Grant, RefreshRecord, StoredAppToken, TokenKind, TokenRecord};
         use dingdir_core::{Store, StoreError};
         use dingdir_proto::ids::{AppKey, CorpId, UserId};
         use sqlx::Row;
@@ -37,6 +37,9 @@ macro_rules! store_impl {
                     }
                     tracing::info!(migration = m.name, "applying migration");
                     sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(map)?;
+                    if m.version == $crate::migrate::CREDENTIAL_DIGESTS {
+                        digest_stored_credentials(&mut tx).await?;
+                    }
                     sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
                         .bind(m.version)
                         .bind(m.name)
@@ -498,33 +501,39 @@ impl Store for $store {
         &self,
         app: &AppKey,
         corp: Option<&CorpId>,
-        candidate: &str,
+        candidate: &StoredAppToken,
         now: Millis,
         expires_at: Millis,
-    ) -> Result<String, StoreError> {
-        sqlx::query_scalar(
-            "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at) \
-             VALUES ($1, 'app', $2, $3, NULL, $4) \
+    ) -> Result<StoredAppToken, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at, nonce) \
+             VALUES ($1, 'app', $2, $3, NULL, $4, $6) \
              ON CONFLICT (app_key) WHERE kind = 'app' DO UPDATE SET \
              token = CASE WHEN tokens.expires_at > $5 THEN tokens.token ELSE excluded.token END, \
+             nonce = CASE WHEN tokens.expires_at > $5 THEN tokens.nonce ELSE excluded.nonce END, \
              corp_id = excluded.corp_id, expires_at = excluded.expires_at \
-             RETURNING token",
+             RETURNING token, nonce",
         )
-        .bind(candidate)
+        .bind(&candidate.digest)
         .bind(&app.0)
         .bind(corp.map(|c| &c.0))
         .bind(expires_at)
         .bind(now)
+        .bind(candidate.nonce.as_deref())
         .fetch_one(&self.pool)
         .await
-        .map_err(map)
+        .map_err(map)?;
+        Ok(StoredAppToken {
+            digest: row.try_get("token").map_err(map)?,
+            nonce: row.try_get("nonce").map_err(map)?,
+        })
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(&t.token)
+        .bind(&t.digest)
         .bind(t.kind.as_str())
         .bind(&t.app_key.0)
         .bind(t.corp_id.as_ref().map(|c| &c.0))
@@ -536,10 +545,10 @@ impl Store for $store {
         Ok(())
     }
 
-    async fn token(&self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+    async fn token(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {
         let Some(row) =
             sqlx::query("SELECT token, kind, app_key, corp_id, person_id, expires_at FROM tokens WHERE token = $1")
-                .bind(token)
+                .bind(digest)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(map)?
@@ -548,7 +557,7 @@ impl Store for $store {
         };
         let kind: String = row.try_get("kind").map_err(map)?;
         Ok(Some(TokenRecord {
-            token: row.try_get("token").map_err(map)?,
+            digest: row.try_get("token").map_err(map)?,
             kind: TokenKind::parse(&kind).ok_or_else(|| corrupt("token kind", &kind))?,
             app_key: AppKey(row.try_get("app_key").map_err(map)?),
             corp_id: row.try_get::<Option<String>, _>("corp_id").map_err(map)?.map(CorpId),
@@ -561,36 +570,58 @@ impl Store for $store {
     }
 
     async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
-        insert_grant(&self.pool, "auth_codes", "code", &c.code, &c.grant, c.expires_at).await
+        insert_grant(&self.pool, "auth_codes", "code", &c.digest, &c.grant, c.expires_at).await
     }
 
-    async fn redeem_code(&self, code: &str, app: &AppKey, now: Millis) -> Result<Option<CodeRecord>, StoreError> {
-        Ok(redeem_grant(&self.pool, "auth_codes", "code", code, app, now)
+    async fn redeem_code(&self, digest: &str, app: &AppKey, now: Millis) -> Result<Option<CodeRecord>, StoreError> {
+        Ok(redeem_grant(&self.pool, "auth_codes", "code", digest, app, now)
             .await?
             .map(|(grant, expires_at)| CodeRecord {
-                code: code.to_owned(),
+                digest: digest.to_owned(),
                 grant,
                 expires_at,
             }))
     }
 
     async fn insert_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError> {
-        insert_grant(&self.pool, "refresh_tokens", "token", &r.token, &r.grant, r.expires_at).await
+        insert_grant(&self.pool, "refresh_tokens", "token", &r.digest, &r.grant, r.expires_at).await
     }
 
     async fn redeem_refresh(
         &self,
-        token: &str,
+        digest: &str,
         app: &AppKey,
         now: Millis,
     ) -> Result<Option<RefreshRecord>, StoreError> {
-        Ok(redeem_grant(&self.pool, "refresh_tokens", "token", token, app, now)
+        Ok(redeem_grant(&self.pool, "refresh_tokens", "token", digest, app, now)
             .await?
             .map(|(grant, expires_at)| RefreshRecord {
-                token: token.to_owned(),
+                digest: digest.to_owned(),
                 grant,
                 expires_at,
             }))
+    }
+
+    async fn insert_ticket(&self, digest: &str, expires_at: Millis) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO consent_tickets (digest, expires_at) VALUES ($1, $2)")
+            .bind(digest)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(())
+    }
+
+    async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE consent_tickets SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(digest)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
@@ -607,7 +638,7 @@ impl Store for $store {
     async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
         let mut n = 0;
-        for table in ["tokens", "auth_codes", "refresh_tokens"] {
+        for table in ["tokens", "auth_codes", "refresh_tokens", "consent_tickets"] {
             n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
                 .bind(before)
                 .execute(&mut *tx)
@@ -618,6 +649,26 @@ impl Store for $store {
         tx.commit().await.map_err(map)?;
         Ok(n)
     }
+}
+
+/// Rewrites the tokens, codes and refresh tokens stored before digests as their digests (a
+/// stored one is 32 hex, a digest 64), so they keep working and the store no longer holds them.
+async fn digest_stored_credentials(tx: &mut sqlx::Transaction<'static, $db>) -> Result<(), StoreError> {
+    for (table, column) in [("tokens", "token"), ("auth_codes", "code"), ("refresh_tokens", "token")] {
+        let plain: Vec<String> = sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE length({column}) = 32"))
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map)?;
+        for value in plain {
+            sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE {column} = $2"))
+                .bind(dingdir_core::secret::digest(&value))
+                .bind(&value)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+        }
+    }
+    Ok(())
 }
 
 async fn insert_grant(

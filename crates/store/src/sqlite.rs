@@ -58,7 +58,10 @@ impl SqliteStore {
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     // With WAL, NORMAL keeps every committed transaction across a process crash.
-                    .synchronous(SqliteSynchronous::Normal),
+                    .synchronous(SqliteSynchronous::Normal)
+                    // Deleted and overwritten rows are zeroed on disk, so a purged digest or a
+                    // credential rewritten at an upgrade does not linger in free pages.
+                    .pragma("secure_delete", "ON"),
                 SqlitePoolOptions::new().max_connections(8),
             ),
             // A named database in shared-cache mode, so the keeper and the pool's connection
@@ -86,6 +89,14 @@ impl SqliteStore {
             .map_err(map)?;
         let store = Self { pool, keeper };
         store.migrate(SQLITE).await?;
+        if matches!(target, SqliteTarget::File(_)) {
+            // What a migration rewrote (credentials made digests, see 0003) reaches the main file
+            // now, not at some later checkpoint, so a copy of the file holds only the new rows.
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&store.pool)
+                .await
+                .map_err(map)?;
+        }
         Ok(store)
     }
 

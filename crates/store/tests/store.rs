@@ -7,7 +7,7 @@ use dingdir_core::Store;
 use dingdir_core::ident::IdSecret;
 use dingdir_core::model::PersonId;
 use dingdir_core::seed;
-use dingdir_core::token::{CodeRecord, Grant, TokenKind, TokenRecord};
+use dingdir_core::token::{CodeRecord, Grant, StoredAppToken, TokenKind, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId};
 use dingdir_store::testing::{Backend, backends, fresh_postgres_database, store_on};
 use dingdir_store::{PgStore, SqliteStore, SqliteTarget};
@@ -131,7 +131,10 @@ async fn two_nodes_racing_for_an_app_token_get_one_token() {
         for i in 0..16 {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
             let key = key.clone();
-            let candidate = format!("{i:032x}");
+            let candidate = StoredAppToken {
+                digest: format!("{i:064x}"),
+                nonce: Some(format!("{i:032x}")),
+            };
             tasks.push(tokio::spawn(async move {
                 store
                     .issue_app_token(&key, None, &candidate, 1_000, 9_000)
@@ -145,12 +148,15 @@ async fn two_nodes_racing_for_an_app_token_get_one_token() {
         }
         tokens.dedup();
         assert_eq!(tokens.len(), 1, "{backend:?}: {tokens:?}");
-        // Expired: the next request replaces it.
-        let next = a
-            .issue_app_token(&key, None, &"f".repeat(32), 10_000, 20_000)
-            .await
-            .unwrap();
-        assert_eq!(next, "f".repeat(32), "{backend:?}");
+        // Expired: the next request replaces it, digest and nonce.
+        let fresh = StoredAppToken {
+            digest: "f".repeat(64),
+            nonce: Some("e".repeat(32)),
+        };
+        let next = a.issue_app_token(&key, None, &fresh, 10_000, 20_000).await.unwrap();
+        assert_eq!(next, fresh, "{backend:?}");
+        let kept = b.issue_app_token(&key, None, &tokens[0], 11_000, 21_000).await.unwrap();
+        assert_eq!(kept, fresh, "{backend:?}: still valid, so kept");
     }
 }
 
@@ -168,17 +174,17 @@ async fn a_code_is_redeemed_once_across_nodes() {
             scope: "openid".into(),
         };
         a.insert_code(&CodeRecord {
-            code: "c".repeat(32),
+            digest: "c".repeat(64),
             grant,
             expires_at: 5_000,
         })
         .await
         .unwrap();
-        let code = "c".repeat(32);
+        let code = "c".repeat(64);
         let (x, y) = tokio::join!(a.redeem_code(&code, &app, 1_000), b.redeem_code(&code, &app, 1_000));
         let wins = [x.unwrap(), y.unwrap()].into_iter().flatten().count();
         assert_eq!(wins, 1, "{backend:?}");
-        assert!(a.redeem_code(&"c".repeat(32), &app, 1_000).await.unwrap().is_none());
+        assert!(a.redeem_code(&"c".repeat(64), &app, 1_000).await.unwrap().is_none());
     }
 }
 
@@ -195,7 +201,7 @@ async fn codes_refuse_the_wrong_app_and_expire() {
         };
         store
             .insert_code(&CodeRecord {
-                code: "d".repeat(32),
+                digest: "d".repeat(32),
                 grant,
                 expires_at: 5_000,
             })
@@ -222,7 +228,7 @@ async fn tokens_round_trip_and_purge() {
     for backend in backends() {
         let store = seeded(backend).await;
         let record = TokenRecord {
-            token: "a".repeat(32),
+            digest: "a".repeat(64),
             kind: TokenKind::User,
             app_key: AppKey("dingdemointernal".into()),
             corp_id: Some(CorpId("ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4".into())),
@@ -231,7 +237,7 @@ async fn tokens_round_trip_and_purge() {
         };
         store.insert_token(&record).await.unwrap();
         assert_eq!(
-            store.token(&record.token).await.unwrap(),
+            store.token(&record.digest).await.unwrap(),
             Some(record.clone()),
             "{backend:?}"
         );
@@ -240,8 +246,32 @@ async fn tokens_round_trip_and_purge() {
             matches!(duplicate, dingdir_core::StoreError::Conflict(_)),
             "{backend:?}: {duplicate:?}"
         );
-        assert_eq!(store.purge_expired(3_000).await.unwrap(), 1);
-        assert_eq!(store.token(&record.token).await.unwrap(), None);
+        store.insert_ticket(&"b".repeat(64), 2_500).await.unwrap();
+        assert_eq!(store.purge_expired(3_000).await.unwrap(), 2, "the token and the ticket");
+        assert_eq!(store.token(&record.digest).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn a_consent_ticket_is_spent_once_across_nodes_and_expires() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = two_nodes(backend, dir.path()).await;
+        let ticket = "t".repeat(64);
+        a.insert_ticket(&ticket, 5_000).await.unwrap();
+        let (x, y) = tokio::join!(a.redeem_ticket(&ticket, 1_000), b.redeem_ticket(&ticket, 1_000));
+        let wins = [x.unwrap(), y.unwrap()].into_iter().filter(|&won| won).count();
+        assert_eq!(wins, 1, "{backend:?}");
+        assert!(!a.redeem_ticket(&ticket, 1_000).await.unwrap(), "{backend:?}: spent");
+        a.insert_ticket(&"u".repeat(64), 5_000).await.unwrap();
+        assert!(
+            !b.redeem_ticket(&"u".repeat(64), 5_000).await.unwrap(),
+            "{backend:?}: expired"
+        );
+        assert!(
+            !b.redeem_ticket(&"v".repeat(64), 1_000).await.unwrap(),
+            "{backend:?}: unknown"
+        );
     }
 }
 
@@ -257,6 +287,57 @@ async fn migrations_apply_once_on_a_reopened_store() {
         let (a, b) = tokio::join!(PgStore::open(&url, 2), PgStore::open(&url, 2));
         a.unwrap().ping().await.unwrap();
         b.unwrap().ping().await.unwrap();
+    }
+}
+
+/// A store made before credentials were kept as digests: its tokens, codes and refresh tokens
+/// are rewritten as digests when it is opened, so they still work and are no longer stored.
+#[tokio::test]
+async fn an_upgraded_store_keeps_its_credentials_only_as_digests() {
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    let old = [
+        include_str!("../migrations/sqlite/0001_directory.sql"),
+        include_str!("../migrations/sqlite/0002_tokens.sql"),
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, '0001_directory'), (2, '0002_tokens');
+         INSERT INTO tokens VALUES ('0123456789abcdef0123456789abcdef', 'user', 'dingdemointernal', NULL, 'zhangsan', 9000000000000);
+         INSERT INTO auth_codes VALUES ('fedcba9876543210fedcba9876543210', 'dingdemointernal', 'zhangsan', NULL, 'openid', 9000000000000, NULL);
+         INSERT INTO refresh_tokens VALUES ('00112233445566778899aabbccddeeff', 'dingdemointernal', 'zhangsan', NULL, 'openid', 9000000000000, NULL);",
+    ];
+    for sql in old {
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    }
+    drop(conn);
+    let store = SqliteStore::open(&SqliteTarget::File(path.clone())).await.unwrap();
+    let token = "0123456789abcdef0123456789abcdef";
+    let found = store.token(&dingdir_core::secret::digest(token)).await.unwrap();
+    assert_eq!(found.map(|t| t.person_id), Some(Some(PersonId("zhangsan".into()))));
+    assert_eq!(store.token(token).await.unwrap(), None, "not by the token itself");
+    let app = AppKey("dingdemointernal".into());
+    let code = dingdir_core::secret::digest("fedcba9876543210fedcba9876543210");
+    assert!(store.redeem_code(&code, &app, 1).await.unwrap().is_some());
+    let refresh = dingdir_core::secret::digest("00112233445566778899aabbccddeeff");
+    assert!(store.redeem_refresh(&refresh, &app, 1).await.unwrap().is_some());
+    store.close().await;
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(dir.path().join("old.sqlite-wal")).unwrap_or_default());
+    for secret in [
+        token,
+        "fedcba9876543210fedcba9876543210",
+        "00112233445566778899aabbccddeeff",
+    ] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is still in the file"
+        );
     }
 }
 

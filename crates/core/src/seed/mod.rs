@@ -187,10 +187,23 @@ pub enum ApplyError {
     Store(#[from] StoreError),
 }
 
+/// How deeply a seed's collections may nest. A real seed nests about six deep; the limit is
+/// checked by the parser as it reads, before anything recurses, so every way a seed arrives
+/// (the admin API, `apply`, `--seed`, `reset`) is refused cleanly instead of running a worker's
+/// stack out (52 nested brackets did that to a debug build).
+pub const MAX_DEPTH: usize = 24;
+
+/// The YAML parser's options for seeds: the default budget, with [`MAX_DEPTH`].
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+    }
+}
+
 /// Parses `text` (named `file` in errors) into a seed document.
 pub fn parse(file: &str, text: &str) -> Result<(SeedDoc, Locator), SeedError> {
     let locator = Locator::new(text);
-    match serde_saphyr::from_str::<SeedDoc>(text) {
+    match serde_saphyr::from_str_with_options::<SeedDoc>(text, yaml_options()) {
         Ok(doc) => Ok((doc, locator)),
         Err(e) => {
             let at = e
@@ -347,5 +360,49 @@ mod tests {
         let (doc, locator) = super::parse("demo.yaml", text).unwrap();
         let plan = super::Plan::build("demo.yaml", &doc, &locator).unwrap();
         assert_eq!(plan.counts(), (2, 5, 8, 9));
+    }
+
+    /// Deep nesting is refused by the parser with a position, in flow and in block style, on a
+    /// thread with a small stack: no recursion runs past the limit.
+    #[test]
+    fn deep_nesting_is_refused_with_its_line_before_anything_recurses() {
+        let deep = 10_000;
+        let cases = [
+            ("flow", format!("{}{}", "[".repeat(deep), "]".repeat(deep))),
+            ("flow maps", format!("{}{}", "{a: ".repeat(deep), "}".repeat(deep))),
+            (
+                "block",
+                (0..200)
+                    .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+                    .collect::<String>(),
+            ),
+            (
+                "under corps",
+                format!("corps:\n  - id: {}{}\n", "[".repeat(60), "]".repeat(60)),
+            ),
+        ];
+        for (name, text) in cases {
+            let outcome = std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || super::parse("deep.yaml", &text).map(|_| ()))
+                .unwrap()
+                .join()
+                .expect("parsing must not overflow the stack");
+            let err = outcome.expect_err(name);
+            let msg = err.message.to_lowercase();
+            assert!(msg.contains("depth") || msg.contains("recursion"), "{name}: {err}");
+            assert!(err.at.line >= 1, "{name}: {err}");
+        }
+        let ok = format!(
+            "corps: {}{}",
+            "[".repeat(super::MAX_DEPTH - 2),
+            "]".repeat(super::MAX_DEPTH - 2)
+        );
+        let err = super::parse("shallow.yaml", &ok).map(|_| ()).unwrap_err();
+        let msg = err.message.to_lowercase();
+        assert!(
+            !msg.contains("depth") && !msg.contains("recursion"),
+            "within the limit it is the usual error: {err}"
+        );
     }
 }

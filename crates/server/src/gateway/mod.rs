@@ -1,8 +1,9 @@
 //! The gateways, and the fallbacks that route an unknown path or method to the right one.
 //!
 //! axum allows one fallback across merged routers, so the root fallback picks the gateway by
-//! path prefix: `/v1.0/` is the new gateway, `/_dingdir/` the admin API, `/oauth2/` the browser
-//! sign-in, the rest the legacy one.
+//! path: `/v1.0/` is the new gateway, `/_dingdir/` the admin API, the sign-in pages' own three
+//! paths the browser gateway, and the rest (other `/oauth2/` paths included) the legacy one, so
+//! only a sign-in page ever answers HTML.
 
 pub(crate) mod admin;
 pub(crate) mod api;
@@ -35,7 +36,9 @@ impl Gateway {
             Self::Api
         } else if path.starts_with(admin_path::PREFIX) {
             Self::Admin
-        } else if path.starts_with(browser_path::PREFIX) {
+        } else if path.starts_with(browser_path::PREFIX)
+            && [browser_path::AUTHORIZE, browser_path::SIGN_IN, browser_path::CONSENT].contains(&path)
+        {
             Self::Browser
         } else {
             Self::Oapi
@@ -49,6 +52,22 @@ impl Gateway {
             Self::Admin => admin::Error::Busy.into_response(),
             Self::Browser => browser::Error::Busy.into_response(),
         }
+    }
+
+    /// The answer to `CONNECT`, which no gateway serves: its method-not-allowed form, never with
+    /// a 2xx status (hyper would take a 2xx answer to `CONNECT` for an open tunnel and send no
+    /// body).
+    pub(crate) fn connect_refused(self, path: &str) -> Response {
+        let mut response = match self {
+            Self::Api => api::Error::UnknownRoute.into_response(),
+            Self::Oapi => oapi::Error::method_not_allowed(path).into_response(),
+            Self::Admin => admin::Error::MethodNotAllowed.into_response(),
+            Self::Browser => browser::Error::NotFound.into_response(),
+        };
+        if response.status().is_success() {
+            *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+        }
+        response
     }
 
     pub(crate) fn panicked(self) -> Response {

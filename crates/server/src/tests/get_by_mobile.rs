@@ -366,7 +366,7 @@ async fn getbymobile_invalid_token_is_88_40014() {
 async fn getbymobile_expired_token_is_88_40014() {
     let fx = fixture().await;
     let token = internal_token(&fx).await;
-    fx.clock.advance_ms(7200 * 1000);
+    fx.clock.advance_ms(7200 * 1000).unwrap();
     let a = fx.send(json_req(&token, r#"{"mobile": "15000009144"}"#)).await;
     assert_topapi(&a, wrapped("40014", "不合法的access_token"));
 }

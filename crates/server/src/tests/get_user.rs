@@ -337,10 +337,10 @@ async fn getuser_garbage_token_is_400_invalid_authentication() {
 async fn getuser_expired_token_is_400_invalid_authentication() {
     let fx = fixture().await;
     let token = fx.user_token("dingdemointernal", "15000009144").await;
-    fx.clock.advance_ms(7199 * 1000);
+    fx.clock.advance_ms(7199 * 1000).unwrap();
     let a = fx.send(sdk_get(ME, Some(&token))).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-    fx.clock.advance_ms(1000);
+    fx.clock.advance_ms(1000).unwrap();
     let a = fx.send(sdk_get(ME, Some(&token))).await;
     assert_api_error(
         &a,

@@ -8,7 +8,7 @@ use dingdir_core::StoreError;
 use dingdir_core::clock::Millis;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{App, Corp, Directory, Membership, Person};
-use dingdir_core::token::{CodeRecord, RefreshRecord, TokenRecord};
+use dingdir_core::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::UserId;
 use futures_util::stream;
 use std::convert::Infallible;
@@ -97,10 +97,10 @@ impl Store for FaultyStore {
         &self,
         _: &AppKey,
         _: Option<&CorpId>,
-        _: &str,
+        _: &StoredAppToken,
         _: Millis,
         _: Millis,
-    ) -> Result<String, StoreError> {
+    ) -> Result<StoredAppToken, StoreError> {
         self.fail().await
     }
     async fn insert_token(&self, _: &TokenRecord) -> Result<(), StoreError> {
@@ -119,6 +119,12 @@ impl Store for FaultyStore {
         self.fail().await
     }
     async fn redeem_refresh(&self, _: &str, _: &AppKey, _: Millis) -> Result<Option<RefreshRecord>, StoreError> {
+        self.fail().await
+    }
+    async fn insert_ticket(&self, _: &str, _: Millis) -> Result<(), StoreError> {
+        self.fail().await
+    }
+    async fn redeem_ticket(&self, _: &str, _: Millis) -> Result<bool, StoreError> {
         self.fail().await
     }
     async fn set_suite_ticket(&self, _: &AppKey, _: &str) -> Result<bool, StoreError> {

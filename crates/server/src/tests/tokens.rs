@@ -533,7 +533,7 @@ async fn code_for_another_client_is_invalid_code() {
 async fn expired_code_is_invalid_code() {
     let fx = fixture().await;
     let code = zhangsan_code(&fx, "openid corpid").await;
-    fx.clock.advance_ms(301 * 1000);
+    fx.clock.advance_ms(301 * 1000).unwrap();
     let a = fx
         .send(sdk_post(
             "/v1.0/oauth2/userAccessToken",
@@ -550,7 +550,7 @@ async fn tokens_are_refused_after_their_lifetime() {
     let fx = fixture().await;
     let app = fx.app_token("dingdemointernal", "demo-internal-secret").await;
     let user = fx.user_token("dingdemointernal", "15000009144").await;
-    fx.clock.advance_ms(7200 * 1000);
+    fx.clock.advance_ms(7200 * 1000).unwrap();
 
     let a = fx.send(sdk_get("/v1.0/contact/users/me", Some(&user))).await;
     assert_api_error(
@@ -593,10 +593,10 @@ async fn tokens_are_refused_after_their_lifetime() {
 async fn internal_app_token_is_renewed_when_asked_again() {
     let fx = fixture().await;
     let token = fx.app_token("dingdemointernal", "demo-internal-secret").await;
-    fx.clock.advance_ms(7000 * 1000);
+    fx.clock.advance_ms(7000 * 1000).unwrap();
     assert_eq!(fx.app_token("dingdemointernal", "demo-internal-secret").await, token);
     // 14 000 s after the first issue, 7 000 s after the renewal: still valid.
-    fx.clock.advance_ms(7000 * 1000);
+    fx.clock.advance_ms(7000 * 1000).unwrap();
     let a = fx
         .send(legacy_post(
             &format!("/topapi/v2/user/getbymobile?access_token={token}"),
@@ -627,7 +627,7 @@ async fn corp_token_expires_after_its_lifetime() {
     // Valid: refused for the app type, not for the token.
     let a = fx.send(legacy_post(&uri, "application/json", body)).await;
     assert_eq!(a.json["sub_code"], json!("60011"), "{}", a.text());
-    fx.clock.advance_ms(7200 * 1000);
+    fx.clock.advance_ms(7200 * 1000).unwrap();
     let a = fx.send(legacy_post(&uri, "application/json", body)).await;
     assert_eq!(a.json["sub_code"], json!("40014"), "{}", a.text());
 }

@@ -105,7 +105,7 @@ pub(super) async fn advance_clock(
         ));
     };
     let ms = i64::try_from(req.advance_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    clock.advance_ms(ms);
+    clock.advance_ms(ms).map_err(|e| Error::BadRequest(e.to_string()))?;
     Ok(json(
         StatusCode::OK,
         &ClockState {

@@ -22,6 +22,9 @@ use std::collections::HashMap;
 
 const CSRF_COOKIE: &str = "dingdir_csrf";
 const FORM_TTL_MS: i64 = 10 * 60 * 1000;
+/// The sign-in forms carry a sealed flow, a CSRF token, a mobile and a password: a few hundred
+/// bytes. Anything much larger is not a person typing, and is refused before it is parsed.
+pub(crate) const FORM_BODY_LIMIT: usize = 16 * 1024;
 
 /// The authorise request, carried from page to page.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -34,11 +37,17 @@ struct Flow {
 }
 
 /// Who signed in, carried from the sign-in page to the consent page.
+///
+/// The seal alone is not enough to consent: the ticket names a single-use nonce whose digest the
+/// store keeps (so a reader of the store, who could forge a seal with its id secret, cannot know
+/// one), and the digest of the CSRF cookie of the browser that signed in.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Ticket {
     flow: Flow,
     person: String,
     at: i64,
+    nonce: String,
+    browser: String,
 }
 
 fn lang(headers: &HeaderMap) -> Lang {
@@ -59,7 +68,7 @@ fn open<T: DeserializeOwned>(state: &AppState, label: &str, sealed: &str, at: im
         return None;
     }
     let value: T = serde_json::from_slice(&json).ok()?;
-    let age = state.service.now() - at(&value);
+    let age = state.service.now().saturating_sub(at(&value));
     (0..FORM_TTL_MS).contains(&age).then_some(value)
 }
 
@@ -228,12 +237,20 @@ async fn demo_people(state: &AppState, app: &dingdir_core::model::App) -> Result
     Ok(out)
 }
 
+/// Reads a sign-in form: at most [`FORM_BODY_LIMIT`] bytes, within the store timeout.
 async fn form<T: DeserializeOwned>(req: Request, state: &AppState, lang: Lang) -> Result<(HeaderMap, T), Error> {
-    let headers = req.headers().clone();
-    let read = axum::extract::Form::<T>::from_request(req, state);
-    let axum::extract::Form(f) = tokio::time::timeout(state.settings.store_timeout, read)
+    let (parts, body) = req.into_parts();
+    let bytes = crate::body::read(body, FORM_BODY_LIMIT, Some(state.settings.store_timeout))
         .await
-        .map_err(|_| Error::Busy)?
+        .map_err(|e| match e {
+            crate::body::BodyError::TooLarge => Error::page(lang, StatusCode::PAYLOAD_TOO_LARGE, Text::InvalidRequest),
+            crate::body::BodyError::TimedOut => Error::Busy,
+            crate::body::BodyError::Read(_) => Error::page(lang, StatusCode::BAD_REQUEST, Text::InvalidRequest),
+        })?;
+    let headers = parts.headers.clone();
+    let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+    let axum::extract::Form(f) = axum::extract::Form::<T>::from_request(req, state)
+        .await
         .map_err(|_| Error::page(lang, StatusCode::BAD_REQUEST, Text::ExpiredForm))?;
     Ok((headers, f))
 }
@@ -280,6 +297,15 @@ pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Resu
         (Some(p), Mode::Dev) => state.service.sign_in_as(&app, &PersonId(p.clone())).await,
         _ => state.service.sign_in(&app, &f.mobile, &f.password).await,
     };
+    let outcome = match &result {
+        Ok(_) => "signed in",
+        Err(SignInError::WrongPassword) => "wrong mobile or password",
+        Err(SignInError::TooManyAttempts) => "throttled",
+        Err(SignInError::NotAMember) => "not a member",
+        Err(SignInError::Domain(_)) => "not checked",
+    };
+    let masked = dingdir_core::mobile::Mobile::parse(f.mobile.trim()).map_or_else(|_| "-".to_owned(), |m| m.masked());
+    tracing::info!(request = %crate::context::current(), app = %app.key, mobile = %masked, outcome, "sign-in attempt");
     let person = match result {
         Ok(p) => p,
         Err(e) => {
@@ -301,6 +327,8 @@ pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Resu
         flow: flow.clone(),
         person: person.id.0.clone(),
         at: state.service.now(),
+        nonce: state.service.issue_consent_ticket(FORM_TTL_MS).await?,
+        browser: secret::digest(&f.csrf),
     };
     let sealed = seal(&state, "ticket", &ticket);
     let hidden = [("ticket", sealed.as_str()), ("csrf", f.csrf.as_str())];
@@ -340,6 +368,12 @@ pub(super) async fn consent(State(state): State<AppState>, req: Request) -> Resu
         StatusCode::BAD_REQUEST,
         Text::ExpiredForm,
     ))?;
+    // The cookie matched the form's field above; the ticket must be this browser's, and unspent.
+    if !secret::same(secret::digest(&f.csrf).as_bytes(), ticket.browser.as_bytes())
+        || !state.service.spend_consent_ticket(&ticket.nonce).await?
+    {
+        return Err(Error::page(lang, StatusCode::BAD_REQUEST, Text::ExpiredForm));
+    }
     let flow = ticket.flow;
     match f.decision.as_str() {
         "approve" => {
