@@ -157,3 +157,33 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any input parses or is refused, never panics; what parses is short, digits only, and
+        /// reads back as itself (so a throttle key or a cache key is bounded and canonical).
+        #[test]
+        fn any_input_parses_to_a_bounded_canonical_mobile_or_is_refused(input in ".{0,64}") {
+            if let Ok(m) = Mobile::parse(&input) {
+                prop_assert!(m.national().bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!(m.state_code().bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!(m.to_string().len() <= 40, "{}", m);
+                prop_assert_eq!(Mobile::parse(&m.to_string()).ok(), Some(m.clone()));
+                prop_assert_eq!(m.masked().chars().count() <= m.to_string().chars().count() + 4, true);
+            }
+        }
+
+        /// National digits and `+CC-NNNN` of realistic lengths always parse.
+        #[test]
+        fn well_formed_mobiles_parse(cc in "[1-9][0-9]{0,2}", national in "1[3-9][0-9]{9}") {
+            let m = Mobile::parse(&format!("+{cc}-{national}")).unwrap();
+            prop_assert_eq!(m.state_code(), cc.as_str());
+            let national = Mobile::parse(&national).unwrap();
+            prop_assert_eq!(national.state_code(), "86");
+        }
+    }
+}

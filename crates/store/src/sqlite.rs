@@ -92,7 +92,7 @@ impl SqliteStore {
         if matches!(target, SqliteTarget::File(_)) {
             // What a migration rewrote (credentials made digests, see 0003) reaches the main file
             // now, not at some later checkpoint, so a copy of the file holds only the new rows.
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&store.pool)
                 .await
                 .map_err(map)?;

@@ -85,6 +85,21 @@ impl Server {
         Self::start(&args, None)
     }
 
+    /// The server's resident memory in KiB (`VmRSS`), from `/proc`.
+    pub(crate) fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
+    /// The listen address, for raw sockets.
+    pub(crate) fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_owned()
+    }
+
     /// Kills the process at once (SIGKILL), as a crash would.
     pub(crate) fn kill_now(&mut self) {
         let _ = self.child.kill();

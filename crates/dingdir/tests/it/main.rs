@@ -12,6 +12,7 @@ mod cache;
 mod client;
 mod compat;
 mod harness;
+mod hostile;
 mod multinode;
 mod seeds;
 mod serve;

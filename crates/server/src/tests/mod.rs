@@ -10,6 +10,7 @@
 
 mod get_by_mobile;
 mod get_user;
+mod hostile;
 mod routing;
 mod shedding;
 mod skeleton;
