@@ -61,7 +61,9 @@ pub type MembersWithMobile = Arc<Vec<(Membership, Person)>>;
 /// The caches in front of the store.
 pub(crate) struct Caches {
     tokens: Cached<String, Arc<TokenRecord>>,
-    apps: Cached<AppKey, Arc<App>>,
+    /// Unknown keys too: a flood of guesses for one key reads the store once per TTL, not once
+    /// per guess.
+    apps: Cached<AppKey, Option<Arc<App>>>,
     people: Cached<PersonId, Arc<Person>>,
     numbers: Cached<u64, Arc<Person>>,
     memberships: Cached<PersonId, Arc<Vec<Membership>>>,
@@ -205,16 +207,14 @@ impl Service {
         Ok(self.store.purge_expired(self.now().saturating_sub(GRACE_MS)).await?)
     }
 
-    /// An app, cached.
+    /// An app, cached (an unknown key as well).
     pub async fn app(&self, key: &AppKey) -> Result<Option<Arc<App>>, Error> {
         let now = self.now();
         if let Some(app) = self.caches.apps.get(key, now) {
-            return Ok(Some(app));
+            return Ok(app);
         }
         let app = self.store.app(key).await?.map(Arc::new);
-        if let Some(a) = &app {
-            self.caches.apps.put(key.clone(), a.clone(), now);
-        }
+        self.caches.apps.put(key.clone(), app.clone(), now);
         Ok(app)
     }
 
