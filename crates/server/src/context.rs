@@ -68,6 +68,36 @@ impl std::fmt::Display for CurrentRequest {
     }
 }
 
+/// Lines a second that per-request refusals, sheds and busy answers may log; past it they are
+/// counted, and the count is logged once the next second begins. A flood of bad requests (50,000
+/// a second of wrong secrets) must not become a flood of log writes on the workers, nor fill a
+/// disk; the first lines of each second still show what is going on.
+const LOG_LINES_PER_SECOND: u32 = 20;
+
+/// Whether a per-request log line may be written now (see [`LOG_LINES_PER_SECOND`]).
+pub(crate) fn log_budget() -> bool {
+    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    static SECOND: AtomicU64 = AtomicU64::new(0);
+    static USED: AtomicU32 = AtomicU32::new(0);
+    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+    let now = EPOCH.get_or_init(std::time::Instant::now).elapsed().as_secs();
+    let second = SECOND.load(Ordering::Relaxed);
+    if now != second && SECOND.compare_exchange(second, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        USED.store(0, Ordering::Relaxed);
+        let suppressed = SUPPRESSED.swap(0, Ordering::Relaxed);
+        if suppressed > 0 {
+            tracing::warn!(suppressed, "per-request log lines over {LOG_LINES_PER_SECOND} a second were not written");
+        }
+    }
+    if USED.fetch_add(1, Ordering::Relaxed) < LOG_LINES_PER_SECOND {
+        true
+    } else {
+        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        false
+    }
+}
+
 /// Whether the request being served is a legacy `/topapi/*` one.
 pub(crate) fn is_topapi() -> bool {
     CURRENT.try_with(|c| c.topapi).unwrap_or(false)
@@ -259,7 +289,9 @@ where
             self.state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if !self.state.in_flight.try_enter() {
                 future.shed = Some(CURRENT.sync_scope(ctx, || {
-                    tracing::warn!(request = %current(), "over the in-flight limit; answering system busy");
+                    if log_budget() {
+                        tracing::warn!(request = %current(), "over the in-flight limit; answering system busy");
+                    }
                     gateway.busy()
                 }));
                 return future;

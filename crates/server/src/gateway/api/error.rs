@@ -122,9 +122,10 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code, message, accessdenieddetail) = self.parts();
-        if status.is_server_error() {
+        let logged = context::log_budget();
+        if logged && status.is_server_error() {
             tracing::error!(request = %context::current(), error = %self, "new gateway answered {status}");
-        } else {
+        } else if logged {
             tracing::info!(request = %context::current(), error = %self, "new gateway refused the request");
         }
         let body = ApiError {

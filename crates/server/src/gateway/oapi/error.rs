@@ -136,9 +136,10 @@ impl IntoResponse for Error {
             errmsg,
             wrapped,
         } = self.parts(topapi);
-        if errcode == errcode::SYSTEM_BUSY {
+        let logged = context::log_budget();
+        if logged && errcode == errcode::SYSTEM_BUSY {
             tracing::error!(request = %context::current(), error = %self, "legacy gateway answered system busy");
-        } else {
+        } else if logged {
             tracing::info!(request = %context::current(), error = %self, errcode, "legacy gateway refused the request");
         }
         let body = if wrapped && topapi {
