@@ -82,7 +82,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 /// Counts recent wrong passwords per account (a well-formed mobile), in memory on each node.
 ///
-/// An attempt is counted when it starts ([`Throttle::begin`]) and forgiven when it succeeds, so
+/// An attempt is counted when it starts and forgiven when it succeeds, so
 /// concurrent guesses cannot slip past the count. No request can poison the lock: nothing under
 /// it can panic, and a poisoned lock is taken over rather than treated as "no throttle".
 #[derive(Debug, Default)]

@@ -24,10 +24,20 @@ const MEMO_CAPACITY: usize = 10_000;
 
 /// One check for a hashing thread: the secret, the PHC string, and where the outcome goes.
 struct Job {
+    tag: [u8; 32],
     secret: String,
     hash: String,
-    done: tokio::sync::oneshot::Sender<bool>,
+    done: tokio::sync::watch::Sender<Option<bool>>,
     permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// What is known, and what is being checked: callers with the same (context, hash, secret)
+/// while it is checked wait for that check instead of taking a place of their own, so twenty
+/// workers of one app asking for its token at once cost one Argon2 check, not nineteen refusals.
+#[derive(Default)]
+struct Memo {
+    known: HashMap<[u8; 32], bool>,
+    pending: HashMap<[u8; 32], tokio::sync::watch::Receiver<Option<bool>>>,
 }
 
 /// The bounded Argon2 checker.
@@ -35,7 +45,7 @@ pub(crate) struct Verifier {
     permits: Arc<tokio::sync::Semaphore>,
     jobs: Mutex<std::sync::mpsc::Sender<Job>>,
     key: [u8; 32],
-    memo: Mutex<HashMap<[u8; 32], bool>>,
+    memo: Arc<Mutex<Memo>>,
 }
 
 impl Verifier {
@@ -48,8 +58,10 @@ impl Verifier {
         let _ = getrandom::fill(&mut key);
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let memo = Arc::new(Mutex::new(Memo::default()));
         for i in 0..concurrency {
             let rx = Arc::clone(&rx);
+            let memo = Arc::clone(&memo);
             // A thread that cannot be started leaves fewer threads; the permits still bound the
             // queue, and each job waits for a free thread.
             let _ = std::thread::Builder::new()
@@ -61,10 +73,18 @@ impl Verifier {
                         let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(job) = job else { return };
                         let ok = crate::secret::verify_reusing(&job.secret, &job.hash, &mut blocks);
-                        // The place is free before the caller hears the outcome, so its next
-                        // check (a client asking again at once) finds it free.
+                        {
+                            let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
+                            memo.pending.remove(&job.tag);
+                            if memo.known.len() >= MEMO_CAPACITY {
+                                memo.known.clear();
+                            }
+                            memo.known.insert(job.tag, ok);
+                        }
+                        // The place is free before the callers hear the outcome, so a client
+                        // asking again at once finds it free.
                         drop(job.permit);
-                        let _ = job.done.send(ok);
+                        let _ = job.done.send(Some(ok));
                     }
                 });
         }
@@ -72,7 +92,7 @@ impl Verifier {
             permits: Arc::new(tokio::sync::Semaphore::new(concurrency)),
             jobs: Mutex::new(tx),
             key,
-            memo: Mutex::new(HashMap::new()),
+            memo,
         }
     }
 
@@ -90,33 +110,39 @@ impl Verifier {
     /// decoy. [`Error::Overloaded`] when every place is taken.
     pub(crate) async fn verify(&self, context: &str, secret: &str, hash: &str) -> Result<bool, Error> {
         let tag = self.tag(context, hash, secret);
-        if let Some(&known) = self.memo.lock().unwrap_or_else(PoisonError::into_inner).get(&tag) {
-            return Ok(known);
-        }
-        let permit = Arc::clone(&self.permits)
-            .try_acquire_owned()
-            .map_err(|_| Error::Overloaded)?;
-        // The permit goes with the job: a request that is dropped mid-check still holds its
-        // place until Argon2 is done, so the bound holds.
-        let (done, outcome) = tokio::sync::oneshot::channel();
-        let job = Job {
-            secret: secret.to_owned(),
-            hash: hash.to_owned(),
-            done,
-            permit,
+        let mut outcome = {
+            let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(&known) = memo.known.get(&tag) {
+                return Ok(known);
+            }
+            match memo.pending.get(&tag) {
+                Some(checking) => checking.clone(),
+                None => {
+                    let permit = Arc::clone(&self.permits)
+                        .try_acquire_owned()
+                        .map_err(|_| Error::Overloaded)?;
+                    // The job holds the place and reports to every caller: one that is dropped
+                    // mid-check changes nothing, and the bound holds.
+                    let (done, outcome) = tokio::sync::watch::channel(None);
+                    let job = Job {
+                        tag,
+                        secret: secret.to_owned(),
+                        hash: hash.to_owned(),
+                        done,
+                        permit,
+                    };
+                    self.jobs
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .send(job)
+                        .map_err(|_| Error::Overloaded)?;
+                    memo.pending.insert(tag, outcome.clone());
+                    outcome
+                }
+            }
         };
-        self.jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .send(job)
-            .map_err(|_| Error::Overloaded)?;
-        let ok = outcome.await.map_err(|_| Error::Overloaded)?;
-        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
-        if memo.len() >= MEMO_CAPACITY {
-            memo.clear();
-        }
-        memo.insert(tag, ok);
-        Ok(ok)
+        let ok = outcome.wait_for(Option::is_some).await.map_err(|_| Error::Overloaded)?;
+        Ok((*ok).unwrap_or(false))
     }
 }
 
@@ -151,6 +177,22 @@ mod tests {
         );
         drop(held);
         assert!(v.verify("app", "right", &other).await.unwrap());
+    }
+
+    /// Many callers with the same secret at once share one check; none is refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_identical_checks_share_one_place() {
+        let v = Arc::new(Verifier::new(1));
+        let hash = crate::secret::hash("right").unwrap();
+        let calls: Vec<_> = (0..20)
+            .map(|_| {
+                let (v, hash) = (Arc::clone(&v), hash.clone());
+                tokio::spawn(async move { v.verify("app", "right", &hash).await })
+            })
+            .collect();
+        for c in calls {
+            assert!(c.await.unwrap().unwrap());
+        }
     }
 
     /// One caller after another never finds the place taken: it is freed before the outcome

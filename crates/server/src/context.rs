@@ -83,11 +83,18 @@ pub(crate) fn log_budget() -> bool {
     static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
     let now = EPOCH.get_or_init(std::time::Instant::now).elapsed().as_secs();
     let second = SECOND.load(Ordering::Relaxed);
-    if now != second && SECOND.compare_exchange(second, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+    if now != second
+        && SECOND
+            .compare_exchange(second, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
         USED.store(0, Ordering::Relaxed);
         let suppressed = SUPPRESSED.swap(0, Ordering::Relaxed);
         if suppressed > 0 {
-            tracing::warn!(suppressed, "per-request log lines over {LOG_LINES_PER_SECOND} a second were not written");
+            tracing::warn!(
+                suppressed,
+                "per-request log lines over {LOG_LINES_PER_SECOND} a second were not written"
+            );
         }
     }
     if USED.fetch_add(1, Ordering::Relaxed) < LOG_LINES_PER_SECOND {

@@ -51,7 +51,7 @@ impl Default for ConnectionLimits {
 /// File descriptors kept free for the store, logs and the listener itself.
 const RESERVED_FDS: u64 = 64;
 
-/// The default cap: the process's open-file limit less [`RESERVED_FDS`], at least 64; 1,000
+/// The default cap: the process's open-file limit less 64 (kept for the store and logs), at least 64; 1,000
 /// where the limit cannot be read.
 pub fn default_max_connections() -> usize {
     let soft = std::fs::read_to_string("/proc/self/limits").ok().and_then(|limits| {
