@@ -2,39 +2,13 @@
 
 use crate::error::Error;
 use crate::model::{AppKind, MemberStatus, Person};
+pub use crate::profile::UserProfile;
 use crate::service::{Caller, Service, Visibility};
 use crate::token::TokenKind;
 use dingdir_proto::api::GetUserResponse;
 use dingdir_proto::scope::{CONTACT_USER_MOBILE, CONTACT_USER_READ};
 use std::collections::HashSet;
 use std::sync::Arc;
-
-/// A person as GetUser shows them to one app: the wire answer, and its JSON. A profile is cached
-/// and served many times, so it is serialised once, when it is built.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserProfile {
-    answer: GetUserResponse,
-    json: Box<[u8]>,
-}
-
-impl UserProfile {
-    fn new(answer: GetUserResponse) -> Self {
-        // Strings and a bool into a Vec: serde_json cannot fail here.
-        let json = serde_json::to_vec(&answer).unwrap_or_default().into_boxed_slice();
-        Self { answer, json }
-    }
-
-    /// The answer. Empty fields are `None` and left off the wire; `mobile` and `state_code`
-    /// need `Contact.User.mobile`, and a third-party enterprise app sees the mobile masked.
-    pub fn answer(&self) -> &GetUserResponse {
-        &self.answer
-    }
-
-    /// The answer serialised, as the wire carries it.
-    pub fn json(&self) -> &[u8] {
-        &self.json
-    }
-}
 
 fn non_empty(s: &Option<String>) -> Option<String> {
     s.clone().filter(|v| !v.trim().is_empty())

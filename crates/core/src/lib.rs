@@ -13,11 +13,13 @@ pub mod error;
 pub mod ident;
 pub mod mobile;
 pub mod model;
+mod profile;
 pub mod secret;
 pub mod seed;
 pub mod service;
 pub mod signin;
 pub mod store;
+mod throttle;
 pub mod token;
 mod verify;
 

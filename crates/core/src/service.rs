@@ -72,7 +72,7 @@ pub(crate) struct Caches {
     /// again with a dozen HMACs per request.
     ids: Cached<(String, u64), Arc<str>>,
     /// GetUser's answer per (app, person), built once per TTL.
-    pub(crate) profiles: Cached<(AppKey, u64), Arc<crate::contact::UserProfile>>,
+    pub(crate) profiles: Cached<(AppKey, u64), Arc<crate::profile::UserProfile>>,
 }
 
 impl Caches {
@@ -143,15 +143,8 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     ids: IdSecret,
     policy: Policy,
-    pub(crate) throttle: crate::signin::Throttle,
+    pub(crate) throttle: crate::throttle::Throttle,
     pub(crate) verifier: crate::verify::Verifier,
-}
-
-/// A real Argon2id hash, verified against when the app key is unknown, so an unknown key costs
-/// as much time as a wrong secret.
-pub(crate) fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| secret::hash("dingdir decoy").unwrap_or_default())
 }
 
 impl Service {
@@ -166,7 +159,7 @@ impl Service {
             clock,
             ids,
             policy,
-            throttle: crate::signin::Throttle::default(),
+            throttle: crate::throttle::Throttle::default(),
         }
     }
 
@@ -332,7 +325,9 @@ impl Service {
             return Err(Error::AppCredentialsMissing);
         };
         let app = self.app(&AppKey(key.to_owned())).await?;
-        let hash = app.as_ref().map_or(decoy_hash(), |a| a.secret_hash.as_str());
+        let hash = app
+            .as_ref()
+            .map_or(crate::verify::decoy_hash(), |a| a.secret_hash.as_str());
         let ok = self.verifier.verify(key, secret, hash).await?;
         match app {
             Some(app) if ok => Ok(app),
