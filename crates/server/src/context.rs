@@ -1,15 +1,15 @@
-//! The root layer: one place mints the request id, so the body, the headers and the log lines
-//! agree. Handlers and error renderers read it from a task-local.
+//! The root layer: one place mints the request id and sets the request being served
+//! ([`crate::request`]), so the body, the headers and the log lines agree.
 //!
 //! Logging costs nothing per request at the default level: the per-request span is at `debug`
 //! (at `info` a span is built and formatted for every request, which cost more than the rest of
-//! a cached GetUser). A line logged while serving a request names it with [`current`].
+//! a cached GetUser). A line logged while serving a request names it with [`crate::request::current`].
 //!
 //! It is a hand-written [`Service`] around the whole router rather than an `axum::middleware`
 //! function: every request passes through it, and as a plain future it costs no boxing, no
 //! clone of the inner service and no request split, which `from_fn` pays per request.
 
-use crate::gateway::Gateway;
+use crate::request::{CURRENT, Gateway, RequestContext, RequestId, current, log_budget, trace_id};
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, Uri};
@@ -28,195 +28,6 @@ use tower::Service;
 /// The id headers, parsed once rather than on every answer.
 const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 const TRACE_ID: HeaderName = HeaderName::from_static(TRACE_ID_HEADER);
-
-tokio::task_local! {
-    static CURRENT: RequestContext;
-}
-
-/// What the root layer knows about the request being served.
-#[derive(Clone, Debug)]
-struct RequestContext {
-    /// The request id, in the gateway's own format.
-    id: RequestId,
-    /// The gateway the path belongs to.
-    gateway: Gateway,
-    /// Whether the path is a legacy `/topapi/*` one (the `errcode 88` envelope).
-    topapi: bool,
-    /// For log lines (cheap to clone: the URI shares the request's buffer).
-    method: Method,
-    uri: Uri,
-}
-
-/// The request being served, for a log line: `GET /v1.0/contact/users/me (GetUser) id=…`, or
-/// `-` outside a request.
-pub(crate) fn current() -> CurrentRequest {
-    CurrentRequest
-}
-
-/// See [`current`].
-pub(crate) struct CurrentRequest;
-
-impl std::fmt::Display for CurrentRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        CURRENT
-            .try_with(|c| {
-                let path = c.uri.path();
-                let endpoint = crate::gateway::endpoint_name(&c.method, path).unwrap_or("-");
-                write!(f, "{} {path} ({endpoint}) id={}", c.method, c.id)
-            })
-            .unwrap_or_else(|_| f.write_str("-"))
-    }
-}
-
-/// Lines a second that per-request refusals, sheds and busy answers may log; past it they are
-/// counted, and the count is logged once the next second begins. A flood of bad requests (50,000
-/// a second of wrong secrets) must not become a flood of log writes on the workers, nor fill a
-/// disk; the first lines of each second still show what is going on.
-const LOG_LINES_PER_SECOND: u32 = 20;
-
-/// Whether a per-request log line may be written now (see [`LOG_LINES_PER_SECOND`]).
-pub(crate) fn log_budget() -> bool {
-    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    static SECOND: AtomicU64 = AtomicU64::new(0);
-    static USED: AtomicU32 = AtomicU32::new(0);
-    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
-    let now = EPOCH.get_or_init(std::time::Instant::now).elapsed().as_secs();
-    let second = SECOND.load(Ordering::Relaxed);
-    if now != second
-        && SECOND
-            .compare_exchange(second, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
-        USED.store(0, Ordering::Relaxed);
-        let suppressed = SUPPRESSED.swap(0, Ordering::Relaxed);
-        if suppressed > 0 {
-            tracing::warn!(
-                suppressed,
-                "per-request log lines over {LOG_LINES_PER_SECOND} a second were not written"
-            );
-        }
-    }
-    if USED.fetch_add(1, Ordering::Relaxed) < LOG_LINES_PER_SECOND {
-        true
-    } else {
-        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
-        false
-    }
-}
-
-/// Whether the request being served is a legacy `/topapi/*` one.
-pub(crate) fn is_topapi() -> bool {
-    CURRENT.try_with(|c| c.topapi).unwrap_or(false)
-}
-
-/// The id of the request being served (a fresh one outside a request).
-pub(crate) fn request_id() -> String {
-    CURRENT
-        .try_with(|c| c.id)
-        .unwrap_or_else(|_| RequestId::new(Gateway::Api))
-        .as_str()
-        .to_owned()
-}
-
-/// Bytes for request and trace ids: unique, not secret, so a per-thread generator seeded once
-/// from the OS spares every request two system calls.
-fn random_bytes<const N: usize>() -> [u8; N] {
-    thread_local! {
-        static STATE: std::cell::Cell<u64> = std::cell::Cell::new({
-            let mut seed = [0u8; 8];
-            // A failing OS random source leaves a fixed seed: ids stay well-formed, only less unique.
-            let _ = getrandom::fill(&mut seed);
-            u64::from_le_bytes(seed) | 1
-        });
-    }
-    let mut out = [0u8; N];
-    STATE.with(|state| {
-        for chunk in out.chunks_mut(8) {
-            // splitmix64
-            let mut z = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-            state.set(z);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
-        }
-    });
-    out
-}
-
-/// A request id, held inline (it is copied into the task-local, the headers and error bodies).
-#[derive(Clone, Copy)]
-struct RequestId {
-    bytes: [u8; 36],
-    len: u8,
-}
-
-impl RequestId {
-    /// An id as the gateway writes them: `8-4-4-4-12` upper-case hex on the new gateway
-    /// (WIRE.md §A1), 13 lower-case alphanumerics on the legacy one (WIRE.md §B1).
-    fn new(gateway: Gateway) -> Self {
-        let mut bytes = [0u8; 36];
-        let len = match gateway {
-            Gateway::Oapi => {
-                const ALNUM: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-                for (out, b) in bytes.iter_mut().zip(random_bytes::<13>()) {
-                    *out = ALNUM[usize::from(b) % 36];
-                }
-                13
-            }
-            Gateway::Api | Gateway::Admin | Gateway::Browser => {
-                let mut at = 0;
-                for (i, b) in random_bytes::<16>().into_iter().enumerate() {
-                    if matches!(i, 4 | 6 | 8 | 10) {
-                        bytes[at] = b'-';
-                        at += 1;
-                    }
-                    bytes[at..at + 2].copy_from_slice(&hex_pair(b, b"0123456789ABCDEF"));
-                    at += 2;
-                }
-                36
-            }
-        };
-        Self { bytes, len }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
-    }
-
-    fn as_str(&self) -> &str {
-        // Only ASCII is ever written.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::fmt::Display for RequestId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A trace id: 32 lower-case hex digits.
-fn trace_id() -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (pair, b) in out.chunks_exact_mut(2).zip(random_bytes::<16>()) {
-        pair.copy_from_slice(&hex_pair(b, b"0123456789abcdef"));
-    }
-    out
-}
-
-/// `b` as two hex digits from `digits` (upper- or lower-case), written into a fixed buffer: ids
-/// are made on every request, so without a String.
-fn hex_pair(b: u8, digits: &[u8; 16]) -> [u8; 2] {
-    [digits[usize::from(b >> 4)], digits[usize::from(b & 0xf)]]
-}
 
 /// Wraps the whole router: gives each request its id and gateway, sheds load over the in-flight
 /// limit, turns a panic into the gateway's error, and stamps the id headers on every answer.
@@ -254,6 +65,7 @@ where
             topapi: path.starts_with(dingdir_proto::oapi::path::TOPAPI_PREFIX),
             method: req.method().clone(),
             uri: req.uri().clone(),
+            endpoint_name: crate::gateway::endpoint_name,
         };
         // The fields are only evaluated when the span is enabled.
         let span = tracing::debug_span!(
@@ -411,33 +223,5 @@ where
             audit.log(*this.gateway, *this.id, response.status());
         }
         Poll::Ready(Ok(response))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_ids_have_each_gateways_shape() {
-        let api = RequestId::new(Gateway::Api);
-        let s = api.as_str();
-        assert_eq!(s.len(), 36);
-        let groups: Vec<usize> = s.split('-').map(str::len).collect();
-        assert_eq!(groups, [8, 4, 4, 4, 12]);
-        assert!(
-            s.bytes()
-                .all(|b| b == b'-' || b.is_ascii_digit() || b.is_ascii_uppercase())
-        );
-        let oapi = RequestId::new(Gateway::Oapi);
-        assert_eq!(oapi.as_str().len(), 13);
-        assert!(
-            oapi.as_str()
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
-        );
-        assert_ne!(RequestId::new(Gateway::Api).as_str(), s, "ids differ");
-        let t = trace_id();
-        assert!(t.iter().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 }

@@ -14,12 +14,13 @@ mod context;
 mod gateway;
 mod in_flight;
 mod listen;
+mod request;
 mod state;
 
 pub use bounded::bounded;
 pub use context::{Root, RootFuture};
-pub use gateway::Gateway;
 pub use listen::{ConnectionLimits, default_max_connections, serve};
+pub use request::Gateway;
 pub use state::{AppState, Mode, Settings, Shared};
 
 use axum::Router;

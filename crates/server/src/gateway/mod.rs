@@ -10,41 +10,13 @@ pub(crate) mod api;
 pub(crate) mod browser;
 pub(crate) mod oapi;
 
+use crate::request::Gateway;
 use crate::state::AppState;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
-use dingdir_proto::{admin::path as admin_path, api::path as api_path, browser::path as browser_path};
-
-/// Which wire form a path answers in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gateway {
-    /// The new gateway, `api.dingtalk.com`.
-    Api,
-    /// The legacy gateway, `oapi.dingtalk.com`.
-    Oapi,
-    /// dingdir's admin API.
-    Admin,
-    /// The browser sign-in pages (`/oauth2/...`, as on `login.dingtalk.com`).
-    Browser,
-}
 
 impl Gateway {
-    /// The gateway a path belongs to.
-    pub fn of(path: &str) -> Self {
-        if path.starts_with(api_path::PREFIX) {
-            Self::Api
-        } else if path.starts_with(admin_path::PREFIX) {
-            Self::Admin
-        } else if path.starts_with(browser_path::PREFIX)
-            && [browser_path::AUTHORIZE, browser_path::SIGN_IN, browser_path::CONSENT].contains(&path)
-        {
-            Self::Browser
-        } else {
-            Self::Oapi
-        }
-    }
-
     pub(crate) fn busy(self) -> Response {
         match self {
             Self::Api => api::Error::Busy.into_response(),

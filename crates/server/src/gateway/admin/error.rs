@@ -1,6 +1,6 @@
 //! The one place the admin API's errors take their wire form.
 
-use crate::context::{self, request_id};
+use crate::request::{self, request_id};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dingdir_core::StoreError;
@@ -106,7 +106,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
         if status.is_server_error() {
-            tracing::error!(request = %context::current(), error = %self, "admin API answered {status}");
+            tracing::error!(request = %request::current(), error = %self, "admin API answered {status}");
         }
         let body = AdminError {
             code: code.to_owned(),

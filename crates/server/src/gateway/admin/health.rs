@@ -26,7 +26,7 @@ pub(super) async fn ready(State(state): State<AppState>) -> Result<Response, Err
     Ok(match ok {
         Ok(Ok(())) => crate::gateway::api::json_response(StatusCode::OK, &health_body("ok", Some("ok"))),
         Ok(Err(e)) => {
-            tracing::warn!(request = %crate::context::current(), error = %e, "store not ready");
+            tracing::warn!(request = %crate::request::current(), error = %e, "store not ready");
             crate::gateway::api::json_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &health_body("unavailable", Some("unavailable")),

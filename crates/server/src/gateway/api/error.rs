@@ -1,6 +1,6 @@
 //! The one place the new gateway's errors take their wire form.
 
-use crate::context::{self, request_id};
+use crate::request::{self, request_id};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dingdir_core::{Error as Domain, StoreError};
@@ -122,11 +122,11 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code, message, accessdenieddetail) = self.parts();
-        let logged = context::log_budget();
+        let logged = request::log_budget();
         if logged && status.is_server_error() {
-            tracing::error!(request = %context::current(), error = %self, "new gateway answered {status}");
+            tracing::error!(request = %request::current(), error = %self, "new gateway answered {status}");
         } else if logged {
-            tracing::info!(request = %context::current(), error = %self, "new gateway refused the request");
+            tracing::info!(request = %request::current(), error = %self, "new gateway refused the request");
         }
         let body = ApiError {
             code: code.to_owned(),

@@ -2,7 +2,7 @@
 //! redirects (an unverified redirect URI must never receive the browser).
 
 use super::pages::{self, ErrorView, Lang, Text};
-use crate::context::{self, request_id};
+use crate::request::{self, request_id};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -44,7 +44,7 @@ impl From<dingdir_core::StoreError> for Error {
 
 impl From<dingdir_core::Error> for Error {
     fn from(e: dingdir_core::Error) -> Self {
-        tracing::error!(request = %context::current(), error = %e, "sign-in page failed");
+        tracing::error!(request = %request::current(), error = %e, "sign-in page failed");
         Self::Busy
     }
 }

@@ -1,6 +1,6 @@
 //! The one place the legacy gateway's errors take their wire form.
 
-use crate::context::{self, request_id};
+use crate::request::{self, request_id};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dingdir_core::Error as Domain;
@@ -130,17 +130,17 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let topapi = context::is_topapi();
+        let topapi = request::is_topapi();
         let Parts {
             errcode,
             errmsg,
             wrapped,
         } = self.parts(topapi);
-        let logged = context::log_budget();
+        let logged = request::log_budget();
         if logged && errcode == errcode::SYSTEM_BUSY {
-            tracing::error!(request = %context::current(), error = %self, "legacy gateway answered system busy");
+            tracing::error!(request = %request::current(), error = %self, "legacy gateway answered system busy");
         } else if logged {
-            tracing::info!(request = %context::current(), error = %self, errcode, "legacy gateway refused the request");
+            tracing::info!(request = %request::current(), error = %self, errcode, "legacy gateway refused the request");
         }
         let body = if wrapped && topapi {
             OapiError {

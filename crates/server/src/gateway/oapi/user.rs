@@ -3,7 +3,7 @@
 use super::Error;
 use super::error::json_response;
 use super::extract::TopRequest;
-use crate::context::request_id;
+use crate::request::request_id;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;

@@ -1,0 +1,257 @@
+//! The request being served, as every layer below the root sees it: its id (minted once, so the
+//! body, the headers and the log lines agree), its gateway, and the name of its endpoint for log
+//! lines. The root layer ([`crate::context`]) sets it; handlers and error renderers read it from
+//! a task-local. Nothing here knows a gateway's wire form, so every gateway may import it.
+
+use axum::http::{Method, Uri};
+use dingdir_proto::{admin::path as admin_path, api::path as api_path, browser::path as browser_path};
+
+/// Which wire form a path answers in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gateway {
+    /// The new gateway, `api.dingtalk.com`.
+    Api,
+    /// The legacy gateway, `oapi.dingtalk.com`.
+    Oapi,
+    /// dingdir's admin API.
+    Admin,
+    /// The browser sign-in pages (`/oauth2/...`, as on `login.dingtalk.com`).
+    Browser,
+}
+
+impl Gateway {
+    /// The gateway a path belongs to.
+    pub fn of(path: &str) -> Self {
+        if path.starts_with(api_path::PREFIX) {
+            Self::Api
+        } else if path.starts_with(admin_path::PREFIX) {
+            Self::Admin
+        } else if path.starts_with(browser_path::PREFIX)
+            && [browser_path::AUTHORIZE, browser_path::SIGN_IN, browser_path::CONSENT].contains(&path)
+        {
+            Self::Browser
+        } else {
+            Self::Oapi
+        }
+    }
+}
+
+tokio::task_local! {
+    pub(crate) static CURRENT: RequestContext;
+}
+
+/// What the root layer knows about the request being served.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestContext {
+    /// The request id, in the gateway's own format.
+    pub(crate) id: RequestId,
+    /// The gateway the path belongs to.
+    pub(crate) gateway: Gateway,
+    /// Whether the path is a legacy `/topapi/*` one (the `errcode 88` envelope).
+    pub(crate) topapi: bool,
+    /// For log lines (cheap to clone: the URI shares the request's buffer).
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    /// Names the endpoint of a method and path, for log lines; given by the root layer, which
+    /// knows the gateways' endpoint lists.
+    pub(crate) endpoint_name: fn(&Method, &str) -> Option<&'static str>,
+}
+
+/// The request being served, for a log line: `GET /v1.0/contact/users/me (GetUser) id=…`, or
+/// `-` outside a request.
+pub(crate) fn current() -> CurrentRequest {
+    CurrentRequest
+}
+
+/// See [`current`].
+pub(crate) struct CurrentRequest;
+
+impl std::fmt::Display for CurrentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        CURRENT
+            .try_with(|c| {
+                let path = c.uri.path();
+                let endpoint = (c.endpoint_name)(&c.method, path).unwrap_or("-");
+                write!(f, "{} {path} ({endpoint}) id={}", c.method, c.id)
+            })
+            .unwrap_or_else(|_| f.write_str("-"))
+    }
+}
+
+/// Lines a second that per-request refusals, sheds and busy answers may log; past it they are
+/// counted, and the count is logged once the next second begins. A flood of bad requests (50,000
+/// a second of wrong secrets) must not become a flood of log writes on the workers, nor fill a
+/// disk; the first lines of each second still show what is going on.
+const LOG_LINES_PER_SECOND: u32 = 20;
+
+/// Whether a per-request log line may be written now (see [`LOG_LINES_PER_SECOND`]).
+pub(crate) fn log_budget() -> bool {
+    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    static SECOND: AtomicU64 = AtomicU64::new(0);
+    static USED: AtomicU32 = AtomicU32::new(0);
+    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+    let now = EPOCH.get_or_init(std::time::Instant::now).elapsed().as_secs();
+    let second = SECOND.load(Ordering::Relaxed);
+    if now != second
+        && SECOND
+            .compare_exchange(second, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        USED.store(0, Ordering::Relaxed);
+        let suppressed = SUPPRESSED.swap(0, Ordering::Relaxed);
+        if suppressed > 0 {
+            tracing::warn!(
+                suppressed,
+                "per-request log lines over {LOG_LINES_PER_SECOND} a second were not written"
+            );
+        }
+    }
+    if USED.fetch_add(1, Ordering::Relaxed) < LOG_LINES_PER_SECOND {
+        true
+    } else {
+        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        false
+    }
+}
+
+/// Whether the request being served is a legacy `/topapi/*` one.
+pub(crate) fn is_topapi() -> bool {
+    CURRENT.try_with(|c| c.topapi).unwrap_or(false)
+}
+
+/// The id of the request being served (a fresh one outside a request).
+pub(crate) fn request_id() -> String {
+    CURRENT
+        .try_with(|c| c.id)
+        .unwrap_or_else(|_| RequestId::new(Gateway::Api))
+        .as_str()
+        .to_owned()
+}
+
+/// Bytes for request and trace ids: unique, not secret, so a per-thread generator seeded once
+/// from the OS spares every request two system calls.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = std::cell::Cell::new({
+            let mut seed = [0u8; 8];
+            // A failing OS random source leaves a fixed seed: ids stay well-formed, only less unique.
+            let _ = getrandom::fill(&mut seed);
+            u64::from_le_bytes(seed) | 1
+        });
+    }
+    let mut out = [0u8; N];
+    STATE.with(|state| {
+        for chunk in out.chunks_mut(8) {
+            // splitmix64
+            let mut z = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            state.set(z);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    });
+    out
+}
+
+/// A request id, held inline (it is copied into the task-local, the headers and error bodies).
+#[derive(Clone, Copy)]
+pub(crate) struct RequestId {
+    bytes: [u8; 36],
+    len: u8,
+}
+
+impl RequestId {
+    /// An id as the gateway writes them: `8-4-4-4-12` upper-case hex on the new gateway
+    /// (WIRE.md §A1), 13 lower-case alphanumerics on the legacy one (WIRE.md §B1).
+    pub(crate) fn new(gateway: Gateway) -> Self {
+        let mut bytes = [0u8; 36];
+        let len = match gateway {
+            Gateway::Oapi => {
+                const ALNUM: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+                for (out, b) in bytes.iter_mut().zip(random_bytes::<13>()) {
+                    *out = ALNUM[usize::from(b) % 36];
+                }
+                13
+            }
+            Gateway::Api | Gateway::Admin | Gateway::Browser => {
+                let mut at = 0;
+                for (i, b) in random_bytes::<16>().into_iter().enumerate() {
+                    if matches!(i, 4 | 6 | 8 | 10) {
+                        bytes[at] = b'-';
+                        at += 1;
+                    }
+                    bytes[at..at + 2].copy_from_slice(&hex_pair(b, b"0123456789ABCDEF"));
+                    at += 2;
+                }
+                36
+            }
+        };
+        Self { bytes, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII is ever written.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A trace id: 32 lower-case hex digits.
+pub(crate) fn trace_id() -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (pair, b) in out.chunks_exact_mut(2).zip(random_bytes::<16>()) {
+        pair.copy_from_slice(&hex_pair(b, b"0123456789abcdef"));
+    }
+    out
+}
+
+/// `b` as two hex digits from `digits` (upper- or lower-case), written into a fixed buffer: ids
+/// are made on every request, so without a String.
+fn hex_pair(b: u8, digits: &[u8; 16]) -> [u8; 2] {
+    [digits[usize::from(b >> 4)], digits[usize::from(b & 0xf)]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_have_each_gateways_shape() {
+        let api = RequestId::new(Gateway::Api);
+        let s = api.as_str();
+        assert_eq!(s.len(), 36);
+        let groups: Vec<usize> = s.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(
+            s.bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || b.is_ascii_uppercase())
+        );
+        let oapi = RequestId::new(Gateway::Oapi);
+        assert_eq!(oapi.as_str().len(), 13);
+        assert!(
+            oapi.as_str()
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        );
+        assert_ne!(RequestId::new(Gateway::Api).as_str(), s, "ids differ");
+        let t = trace_id();
+        assert!(t.iter().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    }
+}
