@@ -35,6 +35,8 @@ const DEMO_PEOPLE: usize = 8;
 /// A seeded service, a user token and an app token for `dingdemointernal`, and their callers.
 struct Fixture {
     service: Service,
+    /// The store under the service, for the benchmarks of the store itself.
+    store: Arc<dyn Store>,
     user_token: String,
     app_token: String,
     user: Caller,
@@ -79,10 +81,14 @@ async fn fixture(extra_people: usize) -> Fixture {
         .await
         .expect("apply the demo seed");
     let clock = Arc::new(MovableClock::new());
-    let service = Service::new(store, clock, IdSecret::from_passphrase("bench"), Policy::default());
+    let service = Service::new(
+        Arc::clone(&store),
+        clock,
+        IdSecret::from_passphrase("bench"),
+        Policy::default(),
+    );
     let app = app(&service).await;
     let zhangsan = service
-        .store()
         .person_by_mobile(&Mobile::parse(ZHANGSAN_MOBILE).expect("a mobile"))
         .await
         .expect("a store read")
@@ -107,6 +113,7 @@ async fn fixture(extra_people: usize) -> Fixture {
         .expect("the app token is valid");
     Fixture {
         service,
+        store,
         user_token,
         app_token,
         user,
@@ -115,12 +122,12 @@ async fn fixture(extra_people: usize) -> Fixture {
 }
 
 async fn app(service: &Service) -> App {
-    service
-        .store()
+    let app = service
         .app(&AppKey(APP_KEY.to_owned()))
         .await
         .expect("a store read")
-        .expect("the demo app")
+        .expect("the demo app");
+    (*app).clone()
 }
 
 fn ident(c: &mut Criterion) {
@@ -205,7 +212,7 @@ fn store_lookup_by_size(c: &mut Criterion) {
     let mut g = c.benchmark_group("store lookup by directory size");
     for extra in [0, 10_000] {
         let fx = rt.block_on(fixture(extra));
-        let store = Arc::clone(fx.service.store());
+        let store = Arc::clone(&fx.store);
         let (mobiles, people): (Vec<Mobile>, Vec<PersonId>) = if extra == 0 {
             (
                 vec![Mobile::parse(ZHANGSAN_MOBILE).expect("a mobile")],

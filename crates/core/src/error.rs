@@ -81,9 +81,12 @@ pub enum StoreError {
     /// A uniqueness rule was broken (for example by a concurrent writer).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The store could not be reached or did not answer in time.
+    /// The store could not be reached.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The store did not answer within the service's time bound.
+    #[error("the store did not answer in time")]
+    TimedOut,
     /// Stored data that the domain cannot read.
     #[error("corrupt data: {0}")]
     Corrupt(String),

@@ -3,9 +3,9 @@
 
 use crate::cache::Cached;
 use crate::clock::{Clock, Millis};
-use crate::counting::Counting;
 use crate::error::Error;
 use crate::ident::IdSecret;
+use crate::metered::Metered;
 use crate::mobile::Mobile;
 use crate::model::{App, AppKind, Developer, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
@@ -39,6 +39,8 @@ pub struct Policy {
     pub cache_ttl_ms: i64,
     /// Argon2 checks (app secrets, passwords) run at once; more are answered "system busy".
     pub hash_concurrency: usize,
+    /// How long one store call may take before it fails as unavailable ("system busy").
+    pub store_timeout: std::time::Duration,
 }
 
 impl Default for Policy {
@@ -48,6 +50,7 @@ impl Default for Policy {
             visibility: Visibility::default(),
             cache_ttl_ms: 1000,
             hash_concurrency: crate::verify::default_concurrency(),
+            store_timeout: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -137,8 +140,7 @@ pub struct Caller {
 
 /// The domain's facade.
 pub struct Service {
-    store: Arc<dyn Store>,
-    counter: Arc<Counting>,
+    store: Arc<Metered>,
     pub(crate) caches: Caches,
     clock: Arc<dyn Clock>,
     ids: IdSecret,
@@ -148,12 +150,12 @@ pub struct Service {
 }
 
 impl Service {
-    /// Builds the facade; every store read goes through a counter ([`Service::store_reads`]).
+    /// Builds the facade. Every store call goes through one decorator that counts reads
+    /// ([`Service::store_reads`]) and bounds the call by `policy.store_timeout`; nothing else
+    /// holds the store.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: IdSecret, policy: Policy) -> Self {
-        let counter = Arc::new(Counting::new(store));
         Self {
-            store: counter.clone(),
-            counter,
+            store: Arc::new(Metered::new(store, policy.store_timeout)),
             verifier: crate::verify::Verifier::new(policy.hash_concurrency),
             caches: Caches::new(policy.cache_ttl_ms),
             clock,
@@ -163,14 +165,48 @@ impl Service {
         }
     }
 
-    /// The store (reads through it are counted).
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    /// The store, counted and bounded: for this crate's rules only.
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
     }
 
     /// How many store reads this service has made.
     pub fn store_reads(&self) -> u64 {
-        self.counter.reads()
+        self.store.reads()
+    }
+
+    /// Whether the store answers (readiness).
+    pub async fn ping(&self) -> Result<(), Error> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The whole directory, for export and the `dev` sign-in page's choices.
+    pub async fn directory(&self) -> Result<crate::model::Directory, Error> {
+        Ok(self.store.directory().await?)
+    }
+
+    /// A corp by id.
+    pub async fn corp(&self, id: &CorpId) -> Result<Option<crate::model::Corp>, Error> {
+        Ok(self.store.corp(id).await?)
+    }
+
+    /// The membership holding `userid` in `corp`, whatever its status.
+    pub async fn membership(
+        &self,
+        corp: &CorpId,
+        userid: &dingdir_proto::ids::UserId,
+    ) -> Result<Option<Membership>, Error> {
+        Ok(self.store.membership(corp, userid).await?)
+    }
+
+    /// The normal account (not an exclusive one) with this mobile.
+    pub async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, Error> {
+        Ok(self.store.person_by_mobile(mobile).await?)
+    }
+
+    /// Sets the suite ticket a third-party enterprise app must present; `false` if no such app.
+    pub async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, Error> {
+        Ok(self.store.set_suite_ticket(app, ticket).await?)
     }
 
     /// Forgets everything cached: after a write through this node.
@@ -180,7 +216,7 @@ impl Service {
 
     /// Applies a seed (one transaction; refused whole) and forgets what was cached.
     pub async fn apply_seed(&self, file: &str, text: &str) -> Result<crate::seed::Plan, crate::seed::ApplyError> {
-        let result = crate::seed::apply_text(self.store.as_ref(), file, text).await;
+        let result = crate::seed::apply_text(self.store(), file, text).await;
         self.invalidate();
         result
     }

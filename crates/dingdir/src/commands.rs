@@ -157,9 +157,9 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         visibility: config.visibility,
         cache_ttl_ms: i64::try_from(config.cache_ttl_ms).unwrap_or(i64::MAX),
         hash_concurrency: config.hash_concurrency,
+        // Every store call is bounded: past it, the gateways answer "system busy".
+        store_timeout: config.store_timeout,
     };
-    // Every store call is bounded by store_timeout: past it, the gateways answer "system busy".
-    let store = dingdir_server::bounded(store, config.store_timeout);
     let service = Service::new(Arc::clone(&store), clock.clone(), ids, policy);
     let state = AppState::new(service, settings, Some(clock));
     let listener = tokio::net::TcpListener::bind(&config.listen)

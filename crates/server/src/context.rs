@@ -117,7 +117,7 @@ where
             }
             future.slot = Some(Slot(self.state.clone()));
         }
-        // Store calls and body reads are bounded where they happen (`bounded`, `body::read`), so
+        // Store calls and body reads are bounded where they happen (the service's store, `body::read`), so
         // a request the caches answer carries no timer.
         let catching = AssertUnwindSafe(self.inner.call(req)).catch_unwind();
         future.serving = Some(CURRENT.scope(ctx, catching.map(recover as Recover)));

@@ -9,7 +9,6 @@
 //! Handlers are thin: they call `dingdir-core` and shape the answer. This crate never names sqlx.
 
 mod body;
-mod bounded;
 mod context;
 mod gateway;
 mod in_flight;
@@ -17,7 +16,6 @@ mod listen;
 mod request;
 mod state;
 
-pub use bounded::bounded;
 pub use context::{Root, RootFuture};
 pub use listen::{ConnectionLimits, default_max_connections, serve};
 pub use request::Gateway;

@@ -135,9 +135,12 @@ pub(super) async fn fixture_with(setup: Setup) -> Fixture {
             store
         }
     };
-    let store = crate::bounded(store, setup.settings.store_timeout);
     let clock = Arc::new(MovableClock::new());
-    let service = Service::new(store, clock.clone(), IdSecret::from_passphrase("test"), setup.policy);
+    let policy = Policy {
+        store_timeout: setup.settings.store_timeout,
+        ..setup.policy
+    };
+    let service = Service::new(store, clock.clone(), IdSecret::from_passphrase("test"), policy);
     let state = AppState::new(service, setup.settings, Some(clock.clone()));
     let app = crate::app_with_extra_routes(state.clone(), setup.extra_routes);
     Fixture { app, state, clock }

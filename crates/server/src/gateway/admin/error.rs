@@ -51,7 +51,7 @@ pub(crate) enum Error {
 fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
     match e {
         StoreError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
-        StoreError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "StoreUnavailable"),
+        StoreError::Unavailable(_) | StoreError::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "StoreUnavailable"),
         StoreError::Corrupt(_) | StoreError::Other(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal"),
     }
 }

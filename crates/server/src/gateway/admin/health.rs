@@ -22,20 +22,19 @@ pub(super) async fn live() -> Response {
 
 /// `GET /_dingdir/health/ready` and `/_dingdir/health`: the store answers too.
 pub(super) async fn ready(State(state): State<AppState>) -> Result<Response, Error> {
-    let ok = tokio::time::timeout(state.settings.store_timeout, state.service.store().ping()).await;
-    Ok(match ok {
-        Ok(Ok(())) => crate::gateway::api::json_response(StatusCode::OK, &health_body("ok", Some("ok"))),
-        Ok(Err(e)) => {
+    Ok(match state.service.ping().await {
+        Ok(()) => crate::gateway::api::json_response(StatusCode::OK, &health_body("ok", Some("ok"))),
+        Err(dingdir_core::Error::Store(dingdir_core::StoreError::TimedOut)) => crate::gateway::api::json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &health_body("unavailable", Some("timeout")),
+        ),
+        Err(e) => {
             tracing::warn!(request = %crate::request::current(), error = %e, "store not ready");
             crate::gateway::api::json_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &health_body("unavailable", Some("unavailable")),
             )
         }
-        Err(_) => crate::gateway::api::json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &health_body("unavailable", Some("timeout")),
-        ),
     })
 }
 

@@ -50,7 +50,7 @@ pub(super) async fn apply(
 
 /// `GET /_dingdir/export`: the directory as YAML that `apply` takes back.
 pub(super) async fn export(State(state): State<AppState>) -> Result<Response, Error> {
-    let directory = state.service.store().directory().await?;
+    let directory = state.service.directory().await?;
     let yaml = seed::to_yaml(&seed::export(&directory)).map_err(Error::BadRequest)?;
     let mut response = (StatusCode::OK, yaml).into_response();
     response.headers_mut().insert(

@@ -44,22 +44,21 @@ pub(super) async fn mint_user_token(
     Json(req): Json<MintUserTokenRequest>,
 ) -> Result<Response, Error> {
     let service = &state.service;
-    let store = service.store();
-    let app = store
+    let app = service
         .app(&AppKey(req.app_key.clone()))
         .await?
         .ok_or_else(|| Error::Missing(format!("no app {}", req.app_key)))?;
     let person = match (&req.corp_id, &req.userid, &req.mobile) {
         (Some(corp), Some(userid), _) => {
-            let m = store
+            let m = service
                 .membership(&CorpId(corp.clone()), &UserId(userid.clone()))
                 .await?
                 .ok_or_else(|| Error::Missing(format!("no userid {userid} in corp {corp}")))?;
-            store.person(&m.person_id).await?
+            service.person(&m.person_id).await?.map(|p| (*p).clone())
         }
         (_, None, Some(mobile)) => {
             let m = Mobile::parse(mobile).map_err(|e| Error::BadRequest(format!("mobile {mobile:?}: {e}")))?;
-            store.person_by_mobile(&m).await?
+            service.person_by_mobile(&m).await?
         }
         _ => {
             return Err(Error::BadRequest(
@@ -131,7 +130,6 @@ pub(super) async fn set_suite_ticket(
     }
     if !state
         .service
-        .store()
         .set_suite_ticket(&AppKey(app_key.clone()), &req.suite_ticket)
         .await?
     {

@@ -94,9 +94,8 @@ impl Error {
                 plain(S::BAD_REQUEST, code::INVALID_REFRESH_TOKEN, "无效的refreshToken")
             }
             // WIRE.md §A2: system.busy.
-            Self::Domain(Domain::Overloaded | Domain::Store(StoreError::Unavailable(_))) | Self::Busy => {
-                plain(S::SERVICE_UNAVAILABLE, code::SYSTEM_BUSY, "系统繁忙")
-            }
+            Self::Domain(Domain::Overloaded | Domain::Store(StoreError::Unavailable(_) | StoreError::TimedOut))
+            | Self::Busy => plain(S::SERVICE_UNAVAILABLE, code::SYSTEM_BUSY, "系统繁忙"),
             // WIRE.md §A2, probe P4.
             Self::Domain(Domain::Store(StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_)))
             | Self::Panicked => plain(S::INTERNAL_SERVER_ERROR, code::UNKNOWN_ERROR, "未知错误"),

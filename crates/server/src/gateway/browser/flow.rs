@@ -175,7 +175,6 @@ async fn sign_in_page(
 ) -> Result<Response, Error> {
     let app = state
         .service
-        .store()
         .app(&AppKey(flow.client_id.clone()))
         .await?
         .ok_or(Error::page(lang, StatusCode::BAD_REQUEST, Text::UnknownClient))?;
@@ -211,12 +210,7 @@ async fn sign_in_page(
 
 /// The people a `dev` sign-in page offers as one-click choices: those the app would admit.
 async fn demo_people(state: &AppState, app: &dingdir_core::model::App) -> Result<Vec<(String, String, String)>, Error> {
-    let dir = state
-        .service
-        .store()
-        .directory()
-        .await
-        .map_err(dingdir_core::Error::from)?;
+    let dir = state.service.directory().await?;
     let installed = app.installed_in();
     let corp_names: HashMap<_, _> = dir.corps.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
     let mut out = Vec::new();
@@ -289,7 +283,6 @@ pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Resu
     ))?;
     let app = state
         .service
-        .store()
         .app(&AppKey(flow.client_id.clone()))
         .await?
         .ok_or(Error::page(lang, StatusCode::BAD_REQUEST, Text::UnknownClient))?;
@@ -320,7 +313,7 @@ pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Resu
     };
     let corp = state.service.sign_in_corp(&app, &person.id).await?;
     let corp_name = match &corp {
-        Some(c) => state.service.store().corp(c).await?.map(|c| c.name),
+        Some(c) => state.service.corp(c).await?.map(|c| c.name),
         None => None,
     };
     let ticket = Ticket {
@@ -379,7 +372,6 @@ pub(super) async fn consent(State(state): State<AppState>, req: Request) -> Resu
         "approve" => {
             let app = state
                 .service
-                .store()
                 .app(&AppKey(flow.client_id.clone()))
                 .await?
                 .ok_or(Error::page(lang, StatusCode::BAD_REQUEST, Text::UnknownClient))?;
@@ -388,7 +380,7 @@ pub(super) async fn consent(State(state): State<AppState>, req: Request) -> Resu
             let code = state
                 .service
                 .issue_code(Grant {
-                    app_key: app.key,
+                    app_key: app.key.clone(),
                     person_id: person,
                     corp_id,
                     scope: flow.scope,
