@@ -85,6 +85,21 @@ impl Server {
         Self::start(&args, None)
     }
 
+    /// `GET /gettoken` with `key` and `secret`: the whole legacy answer.
+    pub(crate) async fn gettoken(&self, key: &str, secret: &str) -> serde_json::Value {
+        let url = self.url(&format!("/gettoken?appkey={key}&appsecret={secret}"));
+        http().get(url).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// An app token from `GET /gettoken`; any other answer fails the test.
+    pub(crate) async fn app_token(&self, key: &str, secret: &str) -> String {
+        let body = self.gettoken(key, secret).await;
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
     /// The server's resident memory in KiB (`VmRSS`), from `/proc`.
     pub(crate) fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");

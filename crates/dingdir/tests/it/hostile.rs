@@ -105,14 +105,7 @@ async fn a_wrong_secret_flood_is_shed_and_valid_tokens_are_served_meanwhile() {
     );
     assert!(refused >= 1, "the ones checked are refused as wrong ({refused})");
     // A right secret, once verified, is not queued behind the flood again.
-    let ok: serde_json::Value = client
-        .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ok = server.gettoken("dingdemointernal", "demo-internal-secret").await;
     assert_eq!(ok["errcode"], 0, "{ok}");
 }
 
@@ -189,24 +182,9 @@ async fn the_store_holds_no_usable_credential_and_a_consent_ticket_is_single_use
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml");
     let server = Server::serve(&db, &["--seed", seed]);
     let client = http();
-    let app: serde_json::Value = client
-        .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let app_token = app["access_token"].as_str().unwrap().to_owned();
-    let again: serde_json::Value = client
-        .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(again["access_token"], app_token.as_str(), "renewed, the same string");
+    let app_token = server.app_token("dingdemointernal", "demo-internal-secret").await;
+    let again = server.app_token("dingdemointernal", "demo-internal-secret").await;
+    assert_eq!(again, app_token, "renewed, the same string");
 
     let page = open_sign_in(&server, "dingdemointernal").await;
     let html = sign_in(&server, &page, "15000009144", "demo-password")

@@ -17,21 +17,6 @@ async fn two_nodes() -> Option<(Server, Server)> {
     Some((a, b))
 }
 
-async fn gettoken(server: &Server, key: &str, secret: &str) -> String {
-    let body: Value = http()
-        .get(server.url(&format!("/gettoken?appkey={key}&appsecret={secret}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 async fn by_mobile(server: &Server, token: &str, mobile: &str) -> Value {
     http()
         .post(server.url(&format!("/topapi/v2/user/getbymobile?access_token={token}")))
@@ -47,7 +32,7 @@ async fn by_mobile(server: &Server, token: &str, mobile: &str) -> Value {
 #[tokio::test]
 async fn a_token_from_one_node_works_on_the_other() {
     let Some((a, b)) = two_nodes().await else { return };
-    let token = gettoken(&a, "dingdemointernal", "demo-internal-secret").await;
+    let token = a.app_token("dingdemointernal", "demo-internal-secret").await;
     assert_eq!(
         by_mobile(&b, &token, "15000009144").await["result"]["userid"],
         "zhangsan"
@@ -94,7 +79,7 @@ async fn a_seed_applied_through_one_node_is_served_by_the_other() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let token = gettoken(&b, "dingmultinode", "multi-secret").await;
+    let token = b.app_token("dingmultinode", "multi-secret").await;
     assert_eq!(by_mobile(&b, &token, "13700000008").await["result"]["userid"], "zhouba");
 }
 

@@ -6,11 +6,6 @@ use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-async fn gettoken(server: &Server, key: &str, secret: &str) -> Value {
-    let url = server.url(&format!("/gettoken?appkey={key}&appsecret={secret}"));
-    http().get(url).send().await.unwrap().json().await.unwrap()
-}
-
 async fn advance(server: &Server, secs: u64) {
     server.advance_clock(secs).await;
 }
@@ -39,12 +34,12 @@ async fn me(server: &Server, token: &str) -> (u16, Value) {
 #[tokio::test]
 async fn an_app_token_is_renewed_while_valid_and_replaced_after_expiry() {
     let server = Server::dev(&[]);
-    let first = gettoken(&server, "dingdemointernal", "demo-internal-secret").await;
+    let first = server.gettoken("dingdemointernal", "demo-internal-secret").await;
     let token = first["access_token"].as_str().unwrap().to_owned();
     assert_eq!(by_mobile(&server, &token).await["result"]["userid"], "zhangsan");
 
     advance(&server, 7000).await;
-    let again = gettoken(&server, "dingdemointernal", "demo-internal-secret").await;
+    let again = server.gettoken("dingdemointernal", "demo-internal-secret").await;
     assert_eq!(again, first, "the same string and expires_in while valid");
     advance(&server, 7000).await;
     assert_eq!(
@@ -57,7 +52,7 @@ async fn an_app_token_is_renewed_while_valid_and_replaced_after_expiry() {
     let expired = by_mobile(&server, &token).await;
     assert_eq!(expired["errcode"], 88);
     assert_eq!(expired["sub_code"], "40014");
-    let fresh = gettoken(&server, "dingdemointernal", "demo-internal-secret").await;
+    let fresh = server.gettoken("dingdemointernal", "demo-internal-secret").await;
     assert_ne!(fresh["access_token"], first["access_token"]);
     assert_eq!(
         by_mobile(&server, fresh["access_token"].as_str().unwrap()).await["errcode"],
@@ -105,13 +100,13 @@ async fn tokens_survive_a_restart_on_the_same_sqlite_file() {
     let db = dir.path().join("tokens.sqlite");
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml");
     let first = Server::serve(&db, &["--seed", demo]);
-    let app = gettoken(&first, "dingdemointernal", "demo-internal-secret").await;
+    let app = &first.gettoken("dingdemointernal", "demo-internal-secret").await;
     let user = mint(&first).await;
     assert!(first.stop());
 
     let second = Server::serve(&db, &[]);
     assert_eq!(
-        gettoken(&second, "dingdemointernal", "demo-internal-secret").await,
+        &second.gettoken("dingdemointernal", "demo-internal-secret").await,
         app,
         "the same app token"
     );
