@@ -148,21 +148,24 @@ impl Service {
         Ok(person.filter(|_| ok && has_password))
     }
 
-    /// A single-use consent ticket for a person who just signed in: a fresh nonce, of which the
-    /// store keeps only the digest, valid for `ttl_ms`.
-    pub async fn issue_consent_ticket(&self, ttl_ms: Millis) -> Result<String, Error> {
+    /// A single-use consent ticket for a person who just signed in: a fresh nonce, valid for
+    /// `ttl_ms`. The store keeps only the digest of the nonce together with `binding` (who signed
+    /// in, to which app and redirect, in which browser), so a ticket whose content was changed,
+    /// even by someone who can seal forms with the store's id secret, spends nothing.
+    pub async fn issue_consent_ticket(&self, ttl_ms: Millis, binding: &str) -> Result<String, Error> {
         let nonce = crate::secret::random_hex(16).map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))?;
         self.store()
-            .insert_ticket(&crate::secret::digest(&nonce), self.now().saturating_add(ttl_ms))
+            .insert_ticket(&ticket_digest(&nonce, binding), self.now().saturating_add(ttl_ms))
             .await?;
         Ok(nonce)
     }
 
-    /// Spends a consent ticket: `true` the first time, while it is valid; `false` ever after.
-    pub async fn spend_consent_ticket(&self, nonce: &str) -> Result<bool, Error> {
+    /// Spends a consent ticket: `true` the first time, while it is valid and `binding` is the
+    /// one it was issued with; `false` ever after.
+    pub async fn spend_consent_ticket(&self, nonce: &str, binding: &str) -> Result<bool, Error> {
         Ok(self
             .store()
-            .redeem_ticket(&crate::secret::digest(nonce), self.now())
+            .redeem_ticket(&ticket_digest(nonce, binding), self.now())
             .await?)
     }
 
@@ -194,4 +197,9 @@ impl Service {
             Err(SignInError::NotAMember)
         }
     }
+}
+
+/// What the store keeps of a consent ticket: the digest of its nonce and what it is bound to.
+fn ticket_digest(nonce: &str, binding: &str) -> String {
+    crate::secret::digest(&format!("{nonce}\n{binding}"))
 }

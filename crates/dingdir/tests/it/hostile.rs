@@ -245,6 +245,33 @@ async fn the_store_holds_no_usable_credential_and_a_consent_ticket_is_single_use
     assert_eq!(server.get_me(&access).await.status(), 200);
 }
 
+/// Finding 5, from a reader of the store: with the id secret (`dev`'s is fixed) a consent form can
+/// be resealed, but a ticket resealed for another person spends nothing.
+#[tokio::test]
+async fn a_ticket_resealed_with_the_id_secret_for_another_person_is_refused() {
+    use dingdir_core::ident::{IdSecret, hex, unhex};
+    let server = Server::dev(&[]);
+    let page = open_sign_in(&server, "dingdemointernal").await;
+    let html = sign_in(&server, &page, "15000009144", "demo-password")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let ticket = hidden(&html, "ticket");
+    let (data, _) = ticket.split_once('.').unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&unhex(data).unwrap()).unwrap();
+    assert_eq!(json["person"], "zhangsan");
+    json["person"] = "lisi".into();
+    let forged_json = serde_json::to_vec(&json).unwrap();
+    let tag = IdSecret::from_passphrase("dingdir-dev").tag("ticket", &forged_json);
+    let forged = format!("{}.{}", hex(&forged_json), hex(&tag));
+    let r = consent(&server, &page.csrf, &forged, "approve").await;
+    assert_eq!(r.status(), 400, "a resealed ticket for another person gives no code");
+    // The untouched ticket still works once: the refusal did not spend it.
+    let r = consent(&server, &page.csrf, &ticket, "approve").await;
+    assert_eq!(r.status(), 302);
+}
+
 /// Finding 6: a sign-in for a mobile without an account costs what one with an account costs.
 #[tokio::test]
 async fn sign_in_timing_does_not_tell_which_mobiles_have_accounts() {

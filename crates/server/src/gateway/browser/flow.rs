@@ -50,6 +50,23 @@ struct Ticket {
     browser: String,
 }
 
+impl Ticket {
+    /// What the store's record of the ticket is bound to: a ticket with any of it changed
+    /// spends nothing.
+    fn binding(&self) -> String {
+        let f = &self.flow;
+        serde_json::to_string(&(
+            &self.person,
+            &f.client_id,
+            &f.redirect_uri,
+            &f.scope,
+            &f.state,
+            &self.browser,
+        ))
+        .unwrap_or_default()
+    }
+}
+
 fn lang(headers: &HeaderMap) -> Lang {
     Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
 }
@@ -316,13 +333,17 @@ pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Resu
         Some(c) => state.service.corp(c).await?.map(|c| c.name),
         None => None,
     };
-    let ticket = Ticket {
+    let mut ticket = Ticket {
         flow: flow.clone(),
         person: person.id.0.clone(),
         at: state.service.now(),
-        nonce: state.service.issue_consent_ticket(FORM_TTL_MS).await?,
+        nonce: String::new(),
         browser: secret::digest(&f.csrf),
     };
+    ticket.nonce = state
+        .service
+        .issue_consent_ticket(FORM_TTL_MS, &ticket.binding())
+        .await?;
     let sealed = seal(&state, "ticket", &ticket);
     let hidden = [("ticket", sealed.as_str()), ("csrf", f.csrf.as_str())];
     let scopes = scopes_of(&flow.scope, &app.scopes);
@@ -363,7 +384,10 @@ pub(super) async fn consent(State(state): State<AppState>, req: Request) -> Resu
     ))?;
     // The cookie matched the form's field above; the ticket must be this browser's, and unspent.
     if !secret::same(secret::digest(&f.csrf).as_bytes(), ticket.browser.as_bytes())
-        || !state.service.spend_consent_ticket(&ticket.nonce).await?
+        || !state
+            .service
+            .spend_consent_ticket(&ticket.nonce, &ticket.binding())
+            .await?
     {
         return Err(Error::page(lang, StatusCode::BAD_REQUEST, Text::ExpiredForm));
     }
