@@ -36,7 +36,10 @@ struct Job {
 /// workers of one app asking for its token at once cost one Argon2 check, not nineteen refusals.
 #[derive(Default)]
 struct Memo {
+    /// Wrong outcomes (guesses), bounded.
     known: HashMap<[u8; 32], bool>,
+    /// Right outcomes: one per secret that really verified, bounded as well.
+    right: HashMap<[u8; 32], bool>,
     pending: HashMap<[u8; 32], tokio::sync::watch::Receiver<Option<bool>>>,
 }
 
@@ -76,10 +79,13 @@ impl Verifier {
                         {
                             let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
                             memo.pending.remove(&job.tag);
-                            if memo.known.len() >= MEMO_CAPACITY {
-                                memo.known.clear();
+                            // Right and wrong outcomes are kept apart: a flood of distinct
+                            // guesses empties only the wrong ones, never a verified secret.
+                            let kept = if ok { &mut memo.right } else { &mut memo.known };
+                            if kept.len() >= MEMO_CAPACITY {
+                                kept.clear();
                             }
-                            memo.known.insert(job.tag, ok);
+                            kept.insert(job.tag, ok);
                         }
                         // The place is free before the callers hear the outcome, so a client
                         // asking again at once finds it free.
@@ -112,7 +118,7 @@ impl Verifier {
         let tag = self.tag(context, hash, secret);
         let mut outcome = {
             let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(&known) = memo.known.get(&tag) {
+            if let Some(&known) = memo.right.get(&tag).or_else(|| memo.known.get(&tag)) {
                 return Ok(known);
             }
             match memo.pending.get(&tag) {

@@ -9,7 +9,7 @@
 //! function: every request passes through it, and as a plain future it costs no boxing, no
 //! clone of the inner service and no request split, which `from_fn` pays per request.
 
-use crate::request::{CURRENT, Gateway, RequestContext, RequestId, current, log_budget, trace_id};
+use crate::request::{CURRENT, Gateway, LogKind, RequestContext, RequestId, current, log_budget, trace_id};
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, Uri};
@@ -108,7 +108,7 @@ where
             self.state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if !self.state.in_flight.try_enter() {
                 future.shed = Some(CURRENT.sync_scope(ctx, || {
-                    if log_budget() {
+                    if log_budget(LogKind::Refusal) {
                         tracing::warn!(request = %current(), "over the in-flight limit; answering system busy");
                     }
                     gateway.busy()
@@ -220,7 +220,14 @@ where
         // Debug, not info: a line per request would cost more than the request on the hot path.
         tracing::debug!(status = response.status().as_u16(), "answered");
         if let Some(audit) = this.audit.take() {
-            audit.log(*this.gateway, *this.id, response.status());
+            let kind = if *this.gateway == Gateway::Admin {
+                LogKind::Admin
+            } else {
+                LogKind::SignIn
+            };
+            if log_budget(kind) {
+                audit.log(*this.gateway, *this.id, response.status());
+            }
         }
         Poll::Ready(Ok(response))
     }

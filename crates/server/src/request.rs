@@ -78,41 +78,79 @@ impl std::fmt::Display for CurrentRequest {
     }
 }
 
-/// Lines a second that per-request refusals, sheds and busy answers may log; past it they are
+/// Lines a second that one kind of per-request line may log ([`LogKind`]); past it they are
 /// counted, and the count is logged once the next second begins. A flood of bad requests (50,000
 /// a second of wrong secrets) must not become a flood of log writes on the workers, nor fill a
-/// disk; the first lines of each second still show what is going on.
+/// disk; the first lines of each second still show what is going on, and one kind's flood does
+/// not silence another's (a run of wrong passwords hides no admin-token guess).
 const LOG_LINES_PER_SECOND: u32 = 20;
 
-/// Whether a per-request log line may be written now (see [`LOG_LINES_PER_SECOND`]).
-pub(crate) fn log_budget() -> bool {
-    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    static SECOND: AtomicU64 = AtomicU64::new(0);
-    static USED: AtomicU32 = AtomicU32::new(0);
-    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
-    let now = EPOCH.get_or_init(std::time::Instant::now).elapsed().as_secs();
-    let second = SECOND.load(Ordering::Relaxed);
-    if now != second
-        && SECOND
-            .compare_exchange(second, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
-        USED.store(0, Ordering::Relaxed);
-        let suppressed = SUPPRESSED.swap(0, Ordering::Relaxed);
-        if suppressed > 0 {
-            tracing::warn!(
-                suppressed,
-                "per-request log lines over {LOG_LINES_PER_SECOND} a second were not written"
-            );
+/// The kinds of per-request log line, each with its own budget.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LogKind {
+    /// Gateway refusals, busy answers and sheds.
+    Refusal,
+    /// Sign-in posts and attempts.
+    SignIn,
+    /// Admin requests, refused ones included.
+    Admin,
+}
+
+/// One kind's budget for the current second.
+struct LogBudget {
+    second: std::sync::atomic::AtomicU64,
+    used: std::sync::atomic::AtomicU32,
+    suppressed: std::sync::atomic::AtomicU64,
+}
+
+impl LogBudget {
+    const fn new() -> Self {
+        Self {
+            second: std::sync::atomic::AtomicU64::new(0),
+            used: std::sync::atomic::AtomicU32::new(0),
+            suppressed: std::sync::atomic::AtomicU64::new(0),
         }
     }
-    if USED.fetch_add(1, Ordering::Relaxed) < LOG_LINES_PER_SECOND {
-        true
-    } else {
-        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
-        false
+
+    fn take(&self, kind: LogKind, now: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        let second = self.second.load(Ordering::Relaxed);
+        if now != second
+            && self
+                .second
+                .compare_exchange(second, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.used.store(0, Ordering::Relaxed);
+            let suppressed = self.suppressed.swap(0, Ordering::Relaxed);
+            if suppressed > 0 {
+                tracing::warn!(
+                    suppressed,
+                    ?kind,
+                    "per-request log lines over {LOG_LINES_PER_SECOND} a second were not written"
+                );
+            }
+        }
+        if self.used.fetch_add(1, Ordering::Relaxed) < LOG_LINES_PER_SECOND {
+            true
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            false
+        }
     }
+}
+
+/// Whether a per-request log line of `kind` may be written now (see [`LOG_LINES_PER_SECOND`]).
+pub(crate) fn log_budget(kind: LogKind) -> bool {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    static BUDGETS: [LogBudget; 3] = [LogBudget::new(), LogBudget::new(), LogBudget::new()];
+    let now = EPOCH.get_or_init(std::time::Instant::now).elapsed().as_secs();
+    let budget = match kind {
+        LogKind::Refusal => &BUDGETS[0],
+        LogKind::SignIn => &BUDGETS[1],
+        LogKind::Admin => &BUDGETS[2],
+    };
+    budget.take(kind, now)
 }
 
 /// Whether the request being served is a legacy `/topapi/*` one.

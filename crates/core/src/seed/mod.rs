@@ -391,7 +391,6 @@ mod tests {
                 .expect("parsing must not overflow the stack");
             let err = outcome.expect_err(name);
             assert!(err.at.line >= 1, "{name}: {err}");
-            assert!(err.at.line >= 1, "{name}: {err}");
         }
         let ok = format!(
             "corps: {}{}",

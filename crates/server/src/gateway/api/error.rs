@@ -121,7 +121,7 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code, message, accessdenieddetail) = self.parts();
-        let logged = request::log_budget();
+        let logged = request::log_budget(crate::request::LogKind::Refusal);
         if logged && status.is_server_error() {
             tracing::error!(request = %request::current(), error = %self, "new gateway answered {status}");
         } else if logged {

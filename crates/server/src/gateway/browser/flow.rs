@@ -315,7 +315,9 @@ pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Resu
         Err(SignInError::Domain(_)) => "not checked",
     };
     let masked = dingdir_core::mobile::Mobile::parse(f.mobile.trim()).map_or_else(|_| "-".to_owned(), |m| m.masked());
-    tracing::info!(request = %crate::request::current(), app = %app.key, mobile = %masked, outcome, "sign-in attempt");
+    if crate::request::log_budget(crate::request::LogKind::SignIn) {
+        tracing::info!(request = %crate::request::current(), app = %app.key, mobile = %masked, outcome, "sign-in attempt");
+    }
     let person = match result {
         Ok(p) => p,
         Err(e) => {

@@ -136,7 +136,7 @@ impl IntoResponse for Error {
             errmsg,
             wrapped,
         } = self.parts(topapi);
-        let logged = request::log_budget();
+        let logged = request::log_budget(crate::request::LogKind::Refusal);
         if logged && errcode == errcode::SYSTEM_BUSY {
             tracing::error!(request = %request::current(), error = %self, "legacy gateway answered system busy");
         } else if logged {
