@@ -105,9 +105,13 @@ impl Store for Metered {
         candidate: &StoredAppToken,
         now: Millis,
         expires_at: Millis,
+        unusable: Option<&str>,
     ) -> Result<StoredAppToken, StoreError> {
-        self.within(self.inner.issue_app_token(app, corp, candidate, now, expires_at))
-            .await
+        self.within(
+            self.inner
+                .issue_app_token(app, corp, candidate, now, expires_at, unusable),
+        )
+        .await
     }
     async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         self.within(self.inner.insert_token(token)).await

@@ -400,21 +400,25 @@ impl Service {
             digest: secret::digest(&candidate),
             nonce: Some(nonce),
         };
+        let derive = |kept: &StoredAppToken| {
+            let t = secret::app_token(secret, kept.nonce.as_deref()?);
+            secret::same(secret::digest(&t).as_bytes(), kept.digest.as_bytes()).then_some(t)
+        };
         let kept = self
             .store
-            .issue_app_token(&app.key, corp.as_ref(), &seal, now, expires_at)
+            .issue_app_token(&app.key, corp.as_ref(), &seal, now, expires_at, None)
             .await?;
-        let renewed = kept.nonce.as_deref().map(|n| secret::app_token(secret, n));
-        let token = match renewed {
-            Some(t) if secret::same(secret::digest(&t).as_bytes(), kept.digest.as_bytes()) => t,
+        let token = match derive(&kept) {
+            Some(t) => t,
             // The valid token on record was issued under another secret, or before tokens were
-            // derived: nobody can be given it again, so it is replaced. No token is valid at the
-            // end of time, so the candidate wins.
-            Some(_) | None => {
-                self.store
-                    .issue_app_token(&app.key, corp.as_ref(), &seal, Millis::MAX, expires_at)
+            // derived: nobody can be given it again, so it is replaced, unless a concurrent
+            // caller replaced it first (then theirs is kept, and derived here too).
+            None => {
+                let now_kept = self
+                    .store
+                    .issue_app_token(&app.key, corp.as_ref(), &seal, now, expires_at, Some(&kept.digest))
                     .await?;
-                candidate
+                derive(&now_kept).unwrap_or(candidate)
             }
         };
         Ok(IssuedToken {

@@ -62,9 +62,10 @@ pub trait Store: Send + Sync + 'static {
     /// status), with the person.
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError>;
 
-    /// Issues an app token: when `app` holds one valid at `now`, that one (its digest and
-    /// nonce) with its expiry moved to `expires_at`; otherwise `candidate`. Atomic across every
-    /// node sharing the store.
+    /// Issues an app token: when `app` holds one valid at `now` (and it is not the one with the
+    /// digest `unusable`), that one (its digest and nonce) with its expiry moved to
+    /// `expires_at`; otherwise `candidate`. Atomic across every node sharing the store, so of
+    /// two callers replacing the same unusable token, the second keeps the first's.
     async fn issue_app_token(
         &self,
         app: &AppKey,
@@ -72,6 +73,7 @@ pub trait Store: Send + Sync + 'static {
         candidate: &StoredAppToken,
         now: Millis,
         expires_at: Millis,
+        unusable: Option<&str>,
     ) -> Result<StoredAppToken, StoreError>;
 
     /// Stores a corp or user token.

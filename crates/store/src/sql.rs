@@ -504,13 +504,14 @@ impl Store for $store {
         candidate: &StoredAppToken,
         now: Millis,
         expires_at: Millis,
+        unusable: Option<&str>,
     ) -> Result<StoredAppToken, StoreError> {
         let row = sqlx::query(
             "INSERT INTO tokens (token, kind, app_key, corp_id, person_id, expires_at, nonce) \
              VALUES ($1, 'app', $2, $3, NULL, $4, $6) \
              ON CONFLICT (app_key) WHERE kind = 'app' DO UPDATE SET \
-             token = CASE WHEN tokens.expires_at > $5 THEN tokens.token ELSE excluded.token END, \
-             nonce = CASE WHEN tokens.expires_at > $5 THEN tokens.nonce ELSE excluded.nonce END, \
+             token = CASE WHEN tokens.expires_at > $5 AND tokens.token <> COALESCE($7, '') THEN tokens.token ELSE excluded.token END, \
+             nonce = CASE WHEN tokens.expires_at > $5 AND tokens.token <> COALESCE($7, '') THEN tokens.nonce ELSE excluded.nonce END, \
              corp_id = excluded.corp_id, expires_at = excluded.expires_at \
              RETURNING token, nonce",
         )
@@ -520,6 +521,7 @@ impl Store for $store {
         .bind(expires_at)
         .bind(now)
         .bind(candidate.nonce.as_deref())
+        .bind(unusable)
         .fetch_one(&self.pool)
         .await
         .map_err(map)?;

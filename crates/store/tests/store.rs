@@ -137,7 +137,7 @@ async fn two_nodes_racing_for_an_app_token_get_one_token() {
             };
             tasks.push(tokio::spawn(async move {
                 store
-                    .issue_app_token(&key, None, &candidate, 1_000, 9_000)
+                    .issue_app_token(&key, None, &candidate, 1_000, 9_000, None)
                     .await
                     .unwrap()
             }));
@@ -153,10 +153,38 @@ async fn two_nodes_racing_for_an_app_token_get_one_token() {
             digest: "f".repeat(64),
             nonce: Some("e".repeat(32)),
         };
-        let next = a.issue_app_token(&key, None, &fresh, 10_000, 20_000).await.unwrap();
+        let next = a
+            .issue_app_token(&key, None, &fresh, 10_000, 20_000, None)
+            .await
+            .unwrap();
         assert_eq!(next, fresh, "{backend:?}");
-        let kept = b.issue_app_token(&key, None, &tokens[0], 11_000, 21_000).await.unwrap();
+        let kept = b
+            .issue_app_token(&key, None, &tokens[0], 11_000, 21_000, None)
+            .await
+            .unwrap();
         assert_eq!(kept, fresh, "{backend:?}: still valid, so kept");
+        // Two callers replacing the same unusable token: the first replaces it, the second keeps
+        // the first's.
+        let (x, y) = (
+            StoredAppToken {
+                digest: "1".repeat(64),
+                nonce: Some("1".repeat(32)),
+            },
+            StoredAppToken {
+                digest: "2".repeat(64),
+                nonce: Some("2".repeat(32)),
+            },
+        );
+        let first = a
+            .issue_app_token(&key, None, &x, 12_000, 22_000, Some(&fresh.digest))
+            .await
+            .unwrap();
+        assert_eq!(first, x, "{backend:?}: the unusable one is replaced");
+        let second = b
+            .issue_app_token(&key, None, &y, 12_000, 22_000, Some(&fresh.digest))
+            .await
+            .unwrap();
+        assert_eq!(second, x, "{backend:?}: already replaced, so kept");
     }
 }
 

@@ -100,6 +100,7 @@ impl Store for FaultyStore {
         _: &StoredAppToken,
         _: Millis,
         _: Millis,
+        _: Option<&str>,
     ) -> Result<StoredAppToken, StoreError> {
         self.fail().await
     }
