@@ -167,7 +167,10 @@ where
         last_log: None,
     };
     let mut shutdown = pin!(shutdown);
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        // Reap the connections that ended, so the set holds only open ones.
+        while connections.try_join_next().is_some() {}
         let accepted = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => accepted,
@@ -190,7 +193,7 @@ where
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let stop = stop_rx.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             serve_connection(stream, peer, app, limits, stop).await;
             drop(permit);
         });
@@ -201,8 +204,13 @@ where
         .await
         .is_err()
     {
-        tracing::warn!("connections still open after the shutdown grace period; closing them");
+        tracing::warn!(
+            open = connections.len(),
+            "connections still open after the shutdown grace period; closing them"
+        );
     }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
 }
 
 async fn serve_connection<S>(
