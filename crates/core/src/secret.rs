@@ -84,11 +84,28 @@ pub fn digest(token: &str) -> String {
     crate::ident::hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// An internal app's token, derived from its secret and the nonce stored beside the token's
-/// digest: any node can give a renewing app the same string, and a reader of the store, who
-/// lacks the secret, cannot.
-pub fn app_token(app_secret: &str, nonce: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+/// The key an internal app's tokens are derived with: Argon2id of its secret, salted with its
+/// key. Slow on purpose: the store holds a token's digest and nonce, and with a fast key a reader
+/// could test guesses of the secret at hash speed; with this one, only at Argon2's.
+pub fn app_token_key(app_secret: &str, app_key: &str, blocks: &mut Vec<argon2::Block>) -> Option<[u8; 32]> {
+    let salt = Sha256::digest(format!("dingdir app token key\0{app_key}").as_bytes());
+    let params = argon2::Params::default();
+    let needed = params.block_count();
+    if blocks.len() < needed {
+        blocks.resize(needed, argon2::Block::default());
+    }
+    let mut out = [0u8; 32];
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into_with_memory(app_secret.as_bytes(), &salt[..16], &mut out, &mut blocks[..needed])
+        .ok()?;
+    Some(out)
+}
+
+/// An internal app's token, derived from its [`app_token_key`] and the nonce stored beside the
+/// token's digest: any node can give a renewing app the same string, and a reader of the store,
+/// who lacks the secret, cannot.
+pub fn app_token(key: &[u8; 32], nonce: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
     mac.update(b"dingdir app token\0");
     mac.update(nonce.as_bytes());
     crate::ident::hex(&mac.finalize().into_bytes()[..16])
@@ -129,11 +146,18 @@ mod tests {
         assert_eq!(d.len(), 64);
         assert_eq!(d, digest("0123456789abcdef0123456789abcdef"));
         assert_ne!(d, digest("0123456789abcdef0123456789abcdee"));
-        let t = app_token("secret", "nonce");
+        let mut blocks = Vec::new();
+        let key = app_token_key("secret", "dingapp", &mut blocks).unwrap();
+        assert_eq!(Some(key), app_token_key("secret", "dingapp", &mut blocks));
+        let other_secret = app_token_key("secret2", "dingapp", &mut blocks).unwrap();
+        let other_app = app_token_key("secret", "dingapp2", &mut blocks).unwrap();
+        assert_ne!(key, other_secret);
+        assert_ne!(key, other_app, "salted with the app key");
+        let t = app_token(&key, "nonce");
         assert_eq!(t.len(), 32);
-        assert_eq!(t, app_token("secret", "nonce"));
-        assert_ne!(t, app_token("secret2", "nonce"), "a new secret gives a new token");
-        assert_ne!(t, app_token("secret", "nonce2"));
+        assert_eq!(t, app_token(&key, "nonce"));
+        assert_ne!(t, app_token(&other_secret, "nonce"), "a new secret gives a new token");
+        assert_ne!(t, app_token(&key, "nonce2"));
     }
 
     #[test]

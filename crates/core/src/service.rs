@@ -360,6 +360,15 @@ impl Service {
     /// Checks an app key and secret; unknown key and wrong secret are the same error, and cost
     /// the same (an unknown key is checked against a decoy hash).
     pub async fn verify_client(&self, key: Option<&str>, secret: Option<&str>) -> Result<Arc<App>, Error> {
+        Ok(self.verify_client_keyed(key, secret).await?.0)
+    }
+
+    /// [`verify_client`](Self::verify_client), with the key the app's tokens are derived with.
+    async fn verify_client_keyed(
+        &self,
+        key: Option<&str>,
+        secret: Option<&str>,
+    ) -> Result<(Arc<App>, [u8; 32]), Error> {
         let (Some(key), Some(secret)) = (key.filter(|k| !k.is_empty()), secret.filter(|s| !s.is_empty())) else {
             return Err(Error::AppCredentialsMissing);
         };
@@ -373,10 +382,10 @@ impl Service {
         let hash = app
             .as_ref()
             .map_or(crate::verify::decoy_hash(), |a| a.secret_hash.as_str());
-        let ok = self.verifier.verify(key, secret, hash).await?;
-        match app {
-            Some(app) if ok => Ok(app),
-            Some(_) | None => Err(Error::BadAppSecret),
+        let token_key = self.verifier.verify_app(key, secret, hash).await?;
+        match (app, token_key) {
+            (Some(app), Some(token_key)) => Ok((app, token_key)),
+            (Some(_) | None, _) => Err(Error::BadAppSecret),
         }
     }
 
@@ -384,13 +393,12 @@ impl Service {
     /// while it is valid, its expiry renewed. WIRE.md §C1-C2.
     ///
     /// The store keeps the token's digest and a nonce; the string is derived from the nonce and
-    /// the app's secret, which only the caller brings.
+    /// a slow key of the app's secret, which only the caller brings.
     pub async fn app_token(&self, key: Option<&str>, secret: Option<&str>) -> Result<IssuedToken, Error> {
-        let app = self.verify_client(key, secret).await?;
-        let secret = secret.unwrap_or_default();
+        let (app, token_key) = self.verify_client_keyed(key, secret).await?;
         let now = self.now();
         let nonce = new_token()?;
-        let candidate = secret::app_token(secret, &nonce);
+        let candidate = secret::app_token(&token_key, &nonce);
         let corp = match app.kind {
             AppKind::Internal => app.corp_id.clone(),
             AppKind::ThirdPartyEnterprise | AppKind::ThirdPartyPersonal => None,
@@ -401,7 +409,7 @@ impl Service {
             nonce: Some(nonce),
         };
         let derive = |kept: &StoredAppToken| {
-            let t = secret::app_token(secret, kept.nonce.as_deref()?);
+            let t = secret::app_token(&token_key, kept.nonce.as_deref()?);
             secret::same(secret::digest(&t).as_bytes(), kept.digest.as_bytes()).then_some(t)
         };
         let kept = self

@@ -27,7 +27,9 @@ struct Job {
     tag: [u8; 32],
     secret: String,
     hash: String,
-    done: tokio::sync::watch::Sender<Option<bool>>,
+    /// For an app secret: the app key, to derive its token key once the secret verifies.
+    derive: Option<String>,
+    done: tokio::sync::watch::Sender<Option<Check>>,
     permit: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -37,10 +39,18 @@ struct Job {
 #[derive(Default)]
 struct Memo {
     /// Wrong outcomes (guesses), bounded.
-    known: HashMap<[u8; 32], bool>,
+    known: HashMap<[u8; 32], Check>,
     /// Right outcomes: one per secret that really verified, bounded as well.
-    right: HashMap<[u8; 32], bool>,
-    pending: HashMap<[u8; 32], tokio::sync::watch::Receiver<Option<bool>>>,
+    right: HashMap<[u8; 32], Check>,
+    pending: HashMap<[u8; 32], tokio::sync::watch::Receiver<Option<Check>>>,
+}
+
+/// A check's outcome: whether the secret matched, and for an app secret that did, the key its
+/// tokens are derived with ([`crate::secret::app_token_key`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Check {
+    pub(crate) ok: bool,
+    pub(crate) app_token_key: Option<[u8; 32]>,
 }
 
 /// The bounded Argon2 checker.
@@ -76,6 +86,11 @@ impl Verifier {
                         let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(job) = job else { return };
                         let ok = crate::secret::verify_reusing(&job.secret, &job.hash, &mut blocks);
+                        let app_token_key = match &job.derive {
+                            Some(app) if ok => crate::secret::app_token_key(&job.secret, app, &mut blocks),
+                            Some(_) | None => None,
+                        };
+                        let check = Check { ok, app_token_key };
                         {
                             let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
                             memo.pending.remove(&job.tag);
@@ -85,12 +100,12 @@ impl Verifier {
                             if kept.len() >= MEMO_CAPACITY {
                                 kept.clear();
                             }
-                            kept.insert(job.tag, ok);
+                            kept.insert(job.tag, check);
                         }
                         // The place is free before the callers hear the outcome, so a client
                         // asking again at once finds it free.
                         drop(job.permit);
-                        let _ = job.done.send(Some(ok));
+                        let _ = job.done.send(Some(check));
                     }
                 });
         }
@@ -115,7 +130,22 @@ impl Verifier {
     /// outcomes for different accounts apart when they share a hash, as unknown ones share the
     /// decoy. [`Error::Overloaded`] when every place is taken.
     pub(crate) async fn verify(&self, context: &str, secret: &str, hash: &str) -> Result<bool, Error> {
-        let tag = self.tag(context, hash, secret);
+        Ok(self.check(context, secret, hash, None).await?.ok)
+    }
+
+    /// [`verify`](Self::verify) for an app secret: `Some` with the app's token key when it
+    /// matches (derived with Argon2 once per process, with the check).
+    pub(crate) async fn verify_app(&self, app_key: &str, secret: &str, hash: &str) -> Result<Option<[u8; 32]>, Error> {
+        let check = self.check(app_key, secret, hash, Some(app_key)).await?;
+        Ok(if check.ok { check.app_token_key } else { None })
+    }
+
+    async fn check(&self, context: &str, secret: &str, hash: &str, derive: Option<&str>) -> Result<Check, Error> {
+        let tag = self.tag(
+            if derive.is_some() { "app" } else { "account" },
+            &format!("{context}\0{hash}"),
+            secret,
+        );
         let mut outcome = {
             let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(&known) = memo.right.get(&tag).or_else(|| memo.known.get(&tag)) {
@@ -134,6 +164,7 @@ impl Verifier {
                         tag,
                         secret: secret.to_owned(),
                         hash: hash.to_owned(),
+                        derive: derive.map(str::to_owned),
                         done,
                         permit,
                     };
@@ -148,7 +179,10 @@ impl Verifier {
             }
         };
         let ok = outcome.wait_for(Option::is_some).await.map_err(|_| Error::Overloaded)?;
-        Ok((*ok).unwrap_or(false))
+        Ok((*ok).unwrap_or(Check {
+            ok: false,
+            app_token_key: None,
+        }))
     }
 }
 
@@ -206,6 +240,19 @@ mod tests {
         for c in calls {
             assert!(c.await.unwrap().unwrap());
         }
+    }
+
+    /// An app secret that verifies yields its slow token key, the same from memory as fresh;
+    /// a wrong one yields none.
+    #[tokio::test]
+    async fn a_verified_app_secret_yields_its_token_key() {
+        let v = Verifier::new(1);
+        let hash = crate::secret::hash("right").unwrap();
+        let key = v.verify_app("dingapp", "right", &hash).await.unwrap().unwrap();
+        let mut blocks = Vec::new();
+        assert_eq!(Some(key), crate::secret::app_token_key("right", "dingapp", &mut blocks));
+        assert_eq!(v.verify_app("dingapp", "right", &hash).await.unwrap(), Some(key));
+        assert_eq!(v.verify_app("dingapp", "wrong", &hash).await.unwrap(), None);
     }
 
     /// One caller after another never finds the place taken: it is freed before the outcome
