@@ -50,15 +50,7 @@ async fn warm_requests_read_the_store_at_most_once() {
         "GetUser me with a warm token reads nothing"
     );
 
-    let app: Value = http()
-        .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let app_token = app["access_token"].as_str().unwrap().to_owned();
+    let app_token = server.app_token("dingdemointernal", "demo-internal-secret").await;
     by_mobile(&server, &app_token, "15000009144").await; // warm
     let before = store_reads(&server).await;
     for _ in 0..50 {

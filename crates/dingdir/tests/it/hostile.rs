@@ -2,7 +2,7 @@
 //! pinned through real TCP, plus a bounded mixed stream of malformed requests.
 
 use crate::harness::{Server, http};
-use crate::signin::{consent, hidden, open_sign_in, sign_in};
+use crate::signin::{code_in, consent, open_sign_in, sign_in, user_token, zhangsan_ticket};
 use reqwest::header::COOKIE;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -199,47 +199,29 @@ async fn the_store_holds_no_usable_credential_and_a_consent_ticket_is_single_use
     let db = dir.path().join("d.sqlite");
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml");
     let server = Server::serve(&db, &["--seed", seed]);
-    let client = http();
     let app_token = server.app_token("dingdemointernal", "demo-internal-secret").await;
     let again = server.app_token("dingdemointernal", "demo-internal-secret").await;
     assert_eq!(again, app_token, "renewed, the same string");
 
-    let page = open_sign_in(&server, "dingdemointernal").await;
-    let html = sign_in(&server, &page, "15000009144", "demo-password")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let ticket = hidden(&html, "ticket");
+    let (page, ticket) = zhangsan_ticket(&server, "dingdemointernal").await;
     // Another browser (another CSRF cookie) cannot use this browser's ticket.
     let other = open_sign_in(&server, "dingdemointernal").await;
     let r = consent(&server, &other.csrf, &ticket, "approve").await;
     assert_eq!(r.status(), 400, "a ticket is bound to the browser that signed in");
     let r = consent(&server, &page.csrf, &ticket, "approve").await;
     assert_eq!(r.status(), 302);
-    let location = r.headers()["location"].to_str().unwrap().to_owned();
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = code_in(&r);
     let r = consent(&server, &page.csrf, &ticket, "approve").await;
     assert_eq!(r.status(), 400, "approving the same ticket again gives no second code");
 
-    let user: serde_json::Value = client
-        .post(server.url("/v1.0/oauth2/userAccessToken"))
-        .json(&serde_json::json!({
+    let (status, user) = user_token(
+        &server,
+        serde_json::json!({
             "clientId": "dingdemointernal", "clientSecret": "demo-internal-secret",
-            "code": code, "grantType": "authorization_code"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            "code": code, "grantType": "authorization_code"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
     let access = user["accessToken"].as_str().unwrap().to_owned();
     let refresh = user["refreshToken"].as_str().unwrap().to_owned();
     assert_eq!(server.get_me(&access).await.status(), 200);
@@ -269,13 +251,7 @@ async fn the_store_holds_no_usable_credential_and_a_consent_ticket_is_single_use
 async fn a_ticket_resealed_with_the_id_secret_for_another_person_is_refused() {
     use dingdir_core::ident::{IdSecret, hex, unhex};
     let server = Server::dev(&[]);
-    let page = open_sign_in(&server, "dingdemointernal").await;
-    let html = sign_in(&server, &page, "15000009144", "demo-password")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let ticket = hidden(&html, "ticket");
+    let (page, ticket) = zhangsan_ticket(&server, "dingdemointernal").await;
     let (data, _) = ticket.split_once('.').unwrap();
     let mut json: serde_json::Value = serde_json::from_slice(&unhex(data).unwrap()).unwrap();
     assert_eq!(json["person"], "zhangsan");
@@ -409,10 +385,9 @@ async fn a_stream_of_malformed_requests_gets_wire_form_answers_and_no_panic() {
         (deep.clone().into_bytes(), "application/json"),
         (deep.into_bytes(), "application/x-yaml"),
         (
-            "{\"mobile\": \"".to_owned() + &"9".repeat(60_000) + "\"}",
+            format!("{{\"mobile\": \"{}\"}}", "9".repeat(60_000)).into_bytes(),
             "application/json",
-        )
-            .into_bytes_pair(),
+        ),
         (b"mobile=%zz&x=%ff".to_vec(), "application/x-www-form-urlencoded"),
         (b"appKey=1&appSecret=2".to_vec(), "text/plain"),
         (vec![b'a'; 70_000], "application/json"),
@@ -479,14 +454,4 @@ async fn a_stream_of_malformed_requests_gets_wire_form_answers_and_no_panic() {
     assert!(after < before + 64 * 1024, "RSS grew from {before} KiB to {after} KiB");
     let log = server.log_text();
     assert!(!log.contains("panicked"), "{log}");
-}
-
-trait IntoBytesPair {
-    fn into_bytes_pair(self) -> (Vec<u8>, &'static str);
-}
-
-impl IntoBytesPair for (String, &'static str) {
-    fn into_bytes_pair(self) -> (Vec<u8>, &'static str) {
-        (self.0.into_bytes(), self.1)
-    }
 }

@@ -2,7 +2,7 @@
 //! Skipped without `DINGDIR_TEST_POSTGRES_URL` (a failure in CI).
 
 use crate::harness::{Server, http};
-use crate::signin::{REDIRECT, consent, hidden, open_sign_in, sign_in};
+use crate::signin::{REDIRECT, code_in, consent, zhangsan_ticket};
 use dingdir_store::testing::{fresh_postgres_database, postgres_server};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -87,24 +87,11 @@ async fn a_seed_applied_through_one_node_is_served_by_the_other() {
 async fn a_code_redeemed_on_one_node_is_refused_on_the_other() {
     let Some((a, b)) = two_nodes().await else { return };
     // The sign-in pages move between nodes too: sign in on A, consent on B.
-    let page = open_sign_in(&a, "dingdemointernal").await;
-    let html = sign_in(&a, &page, "15000009144", "demo-password")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let r = consent(&b, &page.csrf, &hidden(&html, "ticket"), "approve").await;
+    let (page, ticket) = zhangsan_ticket(&a, "dingdemointernal").await;
+    let r = consent(&b, &page.csrf, &ticket, "approve").await;
     assert_eq!(r.status(), 302);
-    let location = r.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(REDIRECT));
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    assert!(r.headers()["location"].to_str().unwrap().starts_with(REDIRECT));
+    let code = code_in(&r);
     let exchange = json!({"clientId": "dingdemointernal", "clientSecret": "demo-internal-secret", "code": code, "grantType": "authorization_code"});
     let r = http()
         .post(a.url("/v1.0/oauth2/userAccessToken"))

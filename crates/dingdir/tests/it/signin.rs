@@ -120,6 +120,25 @@ pub(crate) async fn consent(server: &Server, csrf: &str, ticket: &str, decision:
         .unwrap()
 }
 
+/// Signs zhangsan (the demo's password) in to `client_id`: the page, and the consent ticket the
+/// consent page carries.
+pub(crate) async fn zhangsan_ticket(server: &Server, client_id: &str) -> (Page, String) {
+    let page = open_sign_in(server, client_id).await;
+    let r = sign_in(server, &page, "15000009144", "demo-password").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let ticket = hidden(&html, "ticket");
+    (page, ticket)
+}
+
+/// The `code` of an approving consent's redirect.
+pub(crate) fn code_in(consented: &reqwest::Response) -> String {
+    let location = consented.headers()[LOCATION].to_str().unwrap();
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    let code = query.split('&').find_map(|kv| kv.strip_prefix("code="));
+    code.unwrap_or_else(|| panic!("no code in {location}")).to_owned()
+}
+
 /// Signs zhangsan in to the internal demo app and returns the code from the redirect.
 async fn code_for_zhangsan(server: &Server) -> String {
     let page = open_sign_in(server, "dingdemointernal").await;
@@ -146,7 +165,8 @@ async fn code_for_zhangsan(server: &Server) -> String {
     code
 }
 
-async fn user_token(server: &Server, body: Value) -> (u16, Value) {
+/// `POST /v1.0/oauth2/userAccessToken` with `body`: the status and the answer.
+pub(crate) async fn user_token(server: &Server, body: Value) -> (u16, Value) {
     let r = http()
         .post(server.url("/v1.0/oauth2/userAccessToken"))
         .json(&body)
@@ -227,8 +247,7 @@ async fn scope_openid_alone_gives_no_corp_id() {
         .await
         .unwrap();
     let r = consent(&server, &page.csrf, &hidden(&html, "ticket"), "approve").await;
-    let location = r.headers()[LOCATION].to_str().unwrap().to_owned();
-    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let code = code_in(&r);
     let (status, body) = user_token(
         &server,
         json!({"clientId": "dingdemointernal", "clientSecret": "demo-internal-secret", "code": code, "grantType": "authorization_code"}),
@@ -241,13 +260,8 @@ async fn scope_openid_alone_gives_no_corp_id() {
 #[tokio::test]
 async fn deny_redirects_with_access_denied_and_state() {
     let server = Server::dev(&[]);
-    let page = open_sign_in(&server, "dingdemointernal").await;
-    let html = sign_in(&server, &page, "15000009144", "demo-password")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let r = consent(&server, &page.csrf, &hidden(&html, "ticket"), "deny").await;
+    let (page, ticket) = zhangsan_ticket(&server, "dingdemointernal").await;
+    let r = consent(&server, &page.csrf, &ticket, "deny").await;
     assert_eq!(r.status(), 302);
     assert_eq!(
         r.headers()[LOCATION],
