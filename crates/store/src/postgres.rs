@@ -26,6 +26,7 @@ impl PgStore {
             .await
             .map_err(map)?;
         let store = Self { pool };
+        // Rewritten credentials' old row versions stay until VACUUM (docs/SECURITY.md).
         store.migrate(POSTGRES).await?;
         Ok(store)
     }

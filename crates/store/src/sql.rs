@@ -19,7 +19,9 @@ macro_rules! store_impl {
         impl $store {
             /// Applies pending migrations in one transaction, recorded in `schema_migrations`;
             /// nodes starting at once take turns (`serialize_writers`), so each applies once.
-            async fn migrate(&self, migrations: &[$crate::migrate::Migration]) -> Result<(), StoreError> {
+            /// Answers whether stored credentials were rewritten as digests.
+            async fn migrate(&self, migrations: &[$crate::migrate::Migration]) -> Result<bool, StoreError> {
+                let mut rewrote = false;
                 let mut tx = self.write().await?;
                 Self::serialize_writers(&mut tx).await?;
                 sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
@@ -39,6 +41,7 @@ macro_rules! store_impl {
                     sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(map)?;
                     if m.version == $crate::migrate::CREDENTIAL_DIGESTS {
                         digest_stored_credentials(&mut tx).await?;
+                        rewrote = true;
                     }
                     sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
                         .bind(m.version)
@@ -47,7 +50,8 @@ macro_rules! store_impl {
                         .await
                         .map_err(map)?;
                 }
-                tx.commit().await.map_err(map)
+                tx.commit().await.map_err(map)?;
+                Ok(rewrote)
             }
 
         async fn app_children(&self, key: &str, app: &mut App) -> Result<(), StoreError> {
