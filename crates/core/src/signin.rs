@@ -138,7 +138,7 @@ impl Service {
 
     /// The normal account with `mobile`, when `password` is its password.
     async fn check_password(&self, key: &str, mobile: &Mobile, password: &str) -> Result<Option<Person>, Error> {
-        let person = self.store().person_by_mobile(mobile).await?;
+        let person = self.person_by_mobile(mobile).await?;
         let hash = person.as_ref().and_then(|p| p.password_hash.as_deref());
         let has_password = hash.is_some();
         let ok = self

@@ -39,7 +39,7 @@ struct Job {
 #[derive(Default)]
 struct Memo {
     /// Wrong outcomes (guesses), bounded.
-    known: HashMap<[u8; 32], Check>,
+    wrong: HashMap<[u8; 32], Check>,
     /// Right outcomes: one per secret that really verified, bounded as well.
     right: HashMap<[u8; 32], Check>,
     pending: HashMap<[u8; 32], tokio::sync::watch::Receiver<Option<Check>>>,
@@ -96,7 +96,7 @@ impl Verifier {
                             memo.pending.remove(&job.tag);
                             // Right and wrong outcomes are kept apart: a flood of distinct
                             // guesses empties only the wrong ones, never a verified secret.
-                            let kept = if ok { &mut memo.right } else { &mut memo.known };
+                            let kept = if ok { &mut memo.right } else { &mut memo.wrong };
                             if kept.len() >= MEMO_CAPACITY {
                                 kept.clear();
                             }
@@ -148,7 +148,7 @@ impl Verifier {
         );
         let mut outcome = {
             let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(&known) = memo.right.get(&tag).or_else(|| memo.known.get(&tag)) {
+            if let Some(&known) = memo.right.get(&tag).or_else(|| memo.wrong.get(&tag)) {
                 return Ok(known);
             }
             match memo.pending.get(&tag) {

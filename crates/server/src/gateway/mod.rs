@@ -26,16 +26,21 @@ impl Gateway {
         }
     }
 
-    /// The answer to `CONNECT`, which no gateway serves: its method-not-allowed form, never with
-    /// a 2xx status (hyper would take a 2xx answer to `CONNECT` for an open tunnel and send no
-    /// body).
-    pub(crate) fn connect_refused(self, path: &str) -> Response {
-        let mut response = match self {
+    /// The answer to a method the path does not take, in the gateway's wire form.
+    fn method_not_allowed(self, path: &str) -> Response {
+        match self {
             Self::Api => api::Error::UnknownRoute.into_response(),
             Self::Oapi => oapi::Error::method_not_allowed(path).into_response(),
             Self::Admin => admin::Error::MethodNotAllowed.into_response(),
             Self::Browser => browser::Error::NotFound.into_response(),
-        };
+        }
+    }
+
+    /// The answer to `CONNECT`, which no gateway serves: its method-not-allowed form, never with
+    /// a 2xx status (hyper would take a 2xx answer to `CONNECT` for an open tunnel and send no
+    /// body).
+    pub(crate) fn connect_refused(self, path: &str) -> Response {
+        let mut response = self.method_not_allowed(path);
         if response.status().is_success() {
             *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
         }
@@ -64,12 +69,7 @@ pub(crate) async fn fallback(uri: Uri) -> Response {
 
 /// The answer to a known path asked with a method it does not take.
 pub(crate) async fn method_not_allowed(uri: Uri) -> Response {
-    match Gateway::of(uri.path()) {
-        Gateway::Api => api::Error::UnknownRoute.into_response(),
-        Gateway::Oapi => oapi::Error::method_not_allowed(uri.path()).into_response(),
-        Gateway::Admin => admin::Error::MethodNotAllowed.into_response(),
-        Gateway::Browser => browser::Error::NotFound.into_response(),
-    }
+    Gateway::of(uri.path()).method_not_allowed(uri.path())
 }
 
 /// A route for one endpoint: its method and its handler.
