@@ -5,11 +5,12 @@ use crate::cache::Cached;
 use crate::clock::{Clock, Millis};
 use crate::error::Error;
 use crate::ident::IdSecret;
-use crate::metered::Metered;
+use crate::intercept::Intercepted;
+use crate::meter::Meter;
 use crate::mobile::Mobile;
 use crate::model::{App, AppKind, Developer, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
-use crate::store::Store;
+use crate::store::{DirectoryStore, Store, TokenStore};
 use crate::token::{
     CODE_TTL_MS, CodeRecord, DEFAULT_TOKEN_TTL_SECS, Grant, REFRESH_TTL_MS, RefreshRecord, StoredAppToken, TokenKind,
     TokenRecord,
@@ -143,7 +144,7 @@ pub struct Caller {
 
 /// The domain's facade.
 pub struct Service {
-    store: Arc<Metered>,
+    store: Arc<Intercepted<Meter>>,
     pub(crate) caches: Caches,
     clock: Arc<dyn Clock>,
     ids: IdSecret,
@@ -158,7 +159,7 @@ impl Service {
     /// holds the store.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: IdSecret, policy: Policy) -> Self {
         Self {
-            store: Arc::new(Metered::new(store, policy.store_timeout)),
+            store: Arc::new(Intercepted::new(store, Meter::new(policy.store_timeout))),
             verifier: crate::verify::Verifier::new(policy.hash_concurrency),
             caches: Caches::new(policy.cache_ttl_ms),
             clock,
@@ -175,7 +176,7 @@ impl Service {
 
     /// How many store reads this service has made.
     pub fn store_reads(&self) -> u64 {
-        self.store.reads()
+        self.store.hook().reads()
     }
 
     /// Whether the store answers (readiness).

@@ -1,4 +1,7 @@
-//! The storage port. Implementations live in `dingdir-store`; SQL stays there.
+//! The storage port, split by aggregate so that a decorator or a test double implements only
+//! what it needs: [`DirectoryStore`] (corps, apps, people, memberships), [`TokenStore`] (tokens,
+//! codes, refresh tokens), [`SignInStore`] (consent tickets), and [`Store`], their sum with the
+//! store's life cycle. Implementations live in `dingdir-store`; SQL stays there.
 
 use crate::StoreError;
 use crate::clock::Millis;
@@ -8,20 +11,10 @@ use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 
-/// Where the directory lives. Every write is one transaction; reads see committed data only.
+/// The directory: corps, apps, people and their memberships. Every write is one transaction;
+/// reads see committed data only.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Answers when the store can serve reads (readiness).
-    async fn ping(&self) -> Result<(), StoreError>;
-
-    /// Closes the store's connections once the calls in flight are done, so the database ends
-    /// clean: SQLite checkpoints its write-ahead log into the file, PostgreSQL sees its sessions
-    /// end. Calls made afterwards fail.
-    async fn close(&self);
-
-    /// The store's id secret: stored on first call with `proposed`, returned as stored afterwards.
-    async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError>;
-
+pub trait DirectoryStore: Send + Sync + 'static {
     /// Creates or updates everything `directory` names, in one transaction. A person's
     /// memberships and an app's scopes, redirect URIs and authorised corps are replaced.
     async fn apply(&self, directory: &Directory) -> Result<(), StoreError>;
@@ -43,6 +36,9 @@ pub trait Store: Send + Sync + 'static {
     /// An app by key.
     async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError>;
 
+    /// Sets the suite ticket a third-party enterprise app must present; `false` if no such app.
+    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError>;
+
     /// A person by dingdir id.
     async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError>;
 
@@ -59,9 +55,13 @@ pub trait Store: Send + Sync + 'static {
     async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError>;
 
     /// Every member of `corp` whose person has this mobile (normal and exclusive accounts, any
-    /// status), with the person.
+    /// status), with the person, by userid.
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError>;
+}
 
+/// Access tokens, authorisation codes and refresh tokens, each kept as a digest.
+#[async_trait::async_trait]
+pub trait TokenStore: Send + Sync + 'static {
     /// Issues an app token: when `app` holds one valid at `now` (and it is not the one with the
     /// digest `unusable`), that one (its digest and nonce) with its expiry moved to
     /// `expires_at`; otherwise `candidate`. Atomic across every node sharing the store, so of
@@ -100,16 +100,32 @@ pub trait Store: Send + Sync + 'static {
         app: &AppKey,
         now: Millis,
     ) -> Result<Option<RefreshRecord>, StoreError>;
+}
 
+/// The browser sign-in's state that outlives a request: consent tickets.
+#[async_trait::async_trait]
+pub trait SignInStore: Send + Sync + 'static {
     /// Stores a sign-in's consent ticket (its digest): single use, until `expires_at`.
     async fn insert_ticket(&self, digest: &str, expires_at: Millis) -> Result<(), StoreError>;
 
     /// Spends the ticket with `digest`: `true` once, when it is unused and unexpired at `now`.
-    /// Atomic, as [`redeem_code`](Self::redeem_code).
+    /// Atomic, as [`TokenStore::redeem_code`].
     async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError>;
+}
 
-    /// Sets the suite ticket a third-party enterprise app must present; `false` if no such app.
-    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError>;
+/// A whole store: every aggregate, plus what belongs to the store itself.
+#[async_trait::async_trait]
+pub trait Store: DirectoryStore + TokenStore + SignInStore {
+    /// Answers when the store can serve reads (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Closes the store's connections once the calls in flight are done, so the database ends
+    /// clean: SQLite checkpoints its write-ahead log into the file, PostgreSQL sees its sessions
+    /// end. Calls made afterwards fail.
+    async fn close(&self);
+
+    /// The store's id secret: stored on first call with `proposed`, returned as stored afterwards.
+    async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError>;
 
     /// Deletes tokens, codes, refresh tokens and consent tickets that expired before `before`.
     async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError>;

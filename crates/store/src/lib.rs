@@ -12,7 +12,7 @@ mod error;
 mod migrate;
 #[cfg(feature = "postgres")]
 mod postgres;
-mod sql;
+pub mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -21,5 +21,6 @@ pub mod testing;
 
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
+pub use sql::SqlStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, SqliteTarget};

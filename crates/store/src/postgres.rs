@@ -2,7 +2,9 @@
 
 use crate::error::map;
 use crate::migrate::POSTGRES;
-use sqlx::postgres::PgPoolOptions;
+use crate::sql::{Dialect, SqlStore};
+use dingdir_core::StoreError;
+use sqlx::postgres::{PgPoolOptions, PgQueryResult};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::time::Duration;
 
@@ -10,12 +12,9 @@ use std::time::Duration;
 const WRITERS_LOCK: i64 = 0x0064_696e_6764_6972;
 
 /// [`Store`](dingdir_core::Store) on PostgreSQL.
-#[derive(Clone, Debug)]
-pub struct PgStore {
-    pool: PgPool,
-}
+pub type PgStore = SqlStore<Postgres>;
 
-impl PgStore {
+impl SqlStore<Postgres> {
     /// Connects with a pool of `max_connections` and applies pending migrations (serialised
     /// across nodes by an advisory lock).
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, dingdir_core::StoreError> {
@@ -25,19 +24,23 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(map)?;
-        let store = Self { pool };
+        let store = Self { pool, extra: () };
         // Rewritten credentials' old row versions stay until VACUUM (docs/SECURITY.md).
         store.migrate(POSTGRES).await?;
         Ok(store)
     }
+}
 
-    async fn write(&self) -> Result<Transaction<'static, Postgres>, dingdir_core::StoreError> {
-        self.pool.begin().await.map_err(map)
+impl Dialect for Postgres {
+    type Extra = ();
+
+    async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+        pool.begin().await.map_err(map)
     }
 
     /// Row locks and unique indexes keep single statements safe; a seed apply or a migration
     /// spans many, so two nodes doing one at once take turns on an advisory lock.
-    async fn serialize_writers(tx: &mut Transaction<'static, Postgres>) -> Result<(), dingdir_core::StoreError> {
+    async fn serialize_writers(tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(WRITERS_LOCK)
             .execute(&mut **tx)
@@ -46,9 +49,11 @@ impl PgStore {
         Ok(())
     }
 
-    async fn close_all(&self) {
-        self.pool.close().await;
+    async fn close(pool: &PgPool, _: &()) {
+        pool.close().await;
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
     }
 }
-
-crate::sql::store_impl!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow);

@@ -2,7 +2,11 @@
 
 use crate::error::map;
 use crate::migrate::SQLITE;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use crate::sql::{Dialect, SqlStore};
+use dingdir_core::StoreError;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteSynchronous,
+};
 use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -18,17 +22,12 @@ pub enum SqliteTarget {
 }
 
 /// [`Store`](dingdir_core::Store) on SQLite.
-#[derive(Clone, Debug)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    /// For an in-memory store, a connection that does nothing but keep the database alive: a
-    /// memory database lasts as long as its last connection, and the pool closes a connection
-    /// whose query was cancelled (a store timeout, a client gone), which must not empty `dev`.
-    keeper: Option<Arc<Keeper>>,
-}
+pub type SqliteStore = SqlStore<Sqlite>;
 
-/// See [`SqliteStore::keeper`].
-struct Keeper(Mutex<Option<SqliteConnection>>);
+/// For an in-memory store, a connection that does nothing but keep the database alive: a memory
+/// database lasts as long as its last connection, and the pool closes a connection whose query
+/// was cancelled (a store timeout, a client gone), which must not empty `dev`.
+pub struct Keeper(Mutex<Option<SqliteConnection>>);
 
 impl std::fmt::Debug for Keeper {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -46,7 +45,7 @@ fn memory_name() -> String {
     )
 }
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens (or creates) the store and applies pending migrations.
     pub async fn open(target: &SqliteTarget) -> Result<Self, dingdir_core::StoreError> {
         let base = SqliteConnectOptions::new()
@@ -87,7 +86,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(map)?;
-        let store = Self { pool, keeper };
+        let store = Self { pool, extra: keeper };
         let rewrote = store.migrate(SQLITE).await?;
         if rewrote && matches!(target, SqliteTarget::File(_)) {
             // The credentials migration 0003 rewrote reach the main file now, not at some later
@@ -99,14 +98,18 @@ impl SqliteStore {
         }
         Ok(store)
     }
+}
+
+impl Dialect for Sqlite {
+    type Extra = Option<Arc<Keeper>>;
 
     /// A write transaction that takes SQLite's write lock up front, so it never fails half-way
     /// on a lock upgrade; this alone serialises writers.
-    async fn write(&self) -> Result<Transaction<'static, Sqlite>, dingdir_core::StoreError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map)
+    async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        pool.begin_with("BEGIN IMMEDIATE").await.map_err(map)
     }
 
-    async fn serialize_writers(_: &mut Transaction<'static, Sqlite>) -> Result<(), dingdir_core::StoreError> {
+    async fn serialize_writers(_: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
         Ok(())
     }
 
@@ -114,24 +117,21 @@ impl SqliteStore {
     /// in-memory database go. SQLite also checkpoints when its last connection closes, but of
     /// several pool connections closing at once none may see itself as the last (about one
     /// `generate` in fifteen left its WAL behind); the explicit checkpoint does not depend on it.
-    async fn close_all(&self) {
-        if self.keeper.is_none() {
-            let _ = sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&self.pool)
-                .await;
+    async fn close(pool: &SqlitePool, keeper: &Self::Extra) {
+        if keeper.is_none() {
+            let _ = sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await;
         }
-        self.pool.close().await;
-        let keeper = self
-            .keeper
-            .as_ref()
-            .and_then(|k| k.0.lock().ok().and_then(|mut c| c.take()));
+        pool.close().await;
+        let keeper = keeper.as_ref().and_then(|k| k.0.lock().ok().and_then(|mut c| c.take()));
         if let Some(conn) = keeper {
             let _ = conn.close().await;
         }
     }
-}
 
-crate::sql::store_impl!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -142,7 +142,7 @@ mod tests {
     #[tokio::test]
     async fn the_mobile_lookup_starts_from_the_mobile_index() {
         let store = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
-        let sql = crate::sql::members_by_mobile_sql!();
+        let sql = crate::sql::directory::members_by_mobile_sql();
         let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
             .bind("15000009144")
             .bind("86")
@@ -159,7 +159,7 @@ mod tests {
     /// makes the pool close its connection mid-query; the directory must outlive that.
     #[tokio::test]
     async fn an_in_memory_store_outlives_cancelled_calls() {
-        use dingdir_core::Store;
+        use dingdir_core::DirectoryStore;
         let store = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
         let demo = include_str!("../../../examples/demo.yaml");
         dingdir_core::seed::apply_text(&store, "demo.yaml", demo).await.unwrap();
@@ -187,7 +187,7 @@ mod tests {
     /// Two in-memory stores of one process are two databases.
     #[tokio::test]
     async fn in_memory_stores_are_separate() {
-        use dingdir_core::Store;
+        use dingdir_core::DirectoryStore;
         let a = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
         let b = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
         let demo = include_str!("../../../examples/demo.yaml");

@@ -3,11 +3,11 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers fail by panicking")]
 
-use dingdir_core::Store;
 use dingdir_core::ident::IdSecret;
 use dingdir_core::model::PersonId;
 use dingdir_core::seed;
 use dingdir_core::token::{CodeRecord, Grant, StoredAppToken, TokenKind, TokenRecord};
+use dingdir_core::{Store, TokenStore};
 use dingdir_proto::ids::{AppKey, CorpId};
 use dingdir_store::testing::{Backend, backends, fresh_postgres_database, store_on};
 use dingdir_store::{PgStore, SqliteStore, SqliteTarget};

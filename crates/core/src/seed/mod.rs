@@ -15,7 +15,7 @@ pub use locate::{FieldPath, LineCol, Locator};
 pub use validate::Plan;
 
 use crate::model::{AppKind, Directory, MemberStatus};
-use crate::store::Store;
+use crate::store::DirectoryStore;
 use crate::{StoreError, secret};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -241,7 +241,7 @@ pub fn parse(file: &str, text: &str) -> Result<(SeedDoc, Locator), SeedError> {
 }
 
 /// Parses, validates and applies a seed in one transaction; on any error the store is unchanged.
-pub async fn apply_text(store: &dyn Store, file: &str, text: &str) -> Result<Plan, ApplyError> {
+pub async fn apply_text(store: &dyn DirectoryStore, file: &str, text: &str) -> Result<Plan, ApplyError> {
     let (doc, locator) = parse(file, text)?;
     let plan = Plan::build(file, &doc, &locator)?;
     apply_plan(store, &plan).await?;
@@ -249,7 +249,7 @@ pub async fn apply_text(store: &dyn Store, file: &str, text: &str) -> Result<Pla
 }
 
 /// Checks a validated plan against the store, resolves its secrets and writes it in one transaction.
-pub async fn apply_plan(store: &dyn Store, plan: &Plan) -> Result<(), ApplyError> {
+pub async fn apply_plan(store: &dyn DirectoryStore, plan: &Plan) -> Result<(), ApplyError> {
     plan.check_against(store).await?;
     let directory = plan.resolve(store).await?;
     store.apply(&directory).await?;

@@ -7,7 +7,7 @@ use crate::ident::{app_key_for, corp_id_for, person_id_for, person_number, useri
 use crate::mobile::{Mobile, MobileError};
 use crate::model::{App, AppKind, Corp, Directory, Membership, Person, PersonId};
 use crate::secret::{self, SecretError};
-use crate::store::Store;
+use crate::store::DirectoryStore;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -428,7 +428,7 @@ impl Plan {
     }
 
     /// Checks the rules that involve what is already stored.
-    pub(super) async fn check_against(&self, store: &dyn Store) -> Result<(), super::ApplyError> {
+    pub(super) async fn check_against(&self, store: &dyn DirectoryStore) -> Result<(), super::ApplyError> {
         let mut checked: HashSet<&CorpId> = HashSet::new();
         for (corp, place) in &self.corp_refs {
             if checked.insert(corp) && store.corp(corp).await?.is_none() {
@@ -484,7 +484,7 @@ impl Plan {
     }
 
     /// Turns the plan into directory entries, hashing plain secrets unless the stored hash matches.
-    pub(super) async fn resolve(&self, store: &dyn Store) -> Result<Directory, super::ApplyError> {
+    pub(super) async fn resolve(&self, store: &dyn DirectoryStore) -> Result<Directory, super::ApplyError> {
         let mut apps = Vec::with_capacity(self.apps.len());
         for planned in &self.apps {
             let stored = match &planned.secret {

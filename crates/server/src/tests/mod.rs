@@ -120,20 +120,23 @@ pub(super) async fn fixture() -> Fixture {
     fixture_with(Setup::default()).await
 }
 
-pub(super) async fn fixture_with(setup: Setup) -> Fixture {
-    let store: Arc<dyn Store> = match setup.store {
-        Some(store) => store,
-        None => {
-            // SQLite in memory, or a fresh PostgreSQL database with DINGDIR_TEST_BACKEND=postgres:
-            // the same tests run on both backends (scripts/test runs them twice).
-            let store = dingdir_store::testing::fresh_store().await;
-            for (file, text) in [("demo.yaml", DEMO_SEED), ("tests.yaml", TEST_SEED)] {
-                if let Err(e) = seed::apply_text(store.as_ref(), file, text).await {
-                    panic!("applying {file}: {e}");
-                }
-            }
-            store
+/// A store holding the demo and test seeds: SQLite in memory, or a fresh PostgreSQL database
+/// with `DINGDIR_TEST_BACKEND=postgres`, so the same tests run on both backends (`scripts/test`
+/// runs them twice).
+pub(super) async fn seeded_store() -> Arc<dyn Store> {
+    let store = dingdir_store::testing::fresh_store().await;
+    for (file, text) in [("demo.yaml", DEMO_SEED), ("tests.yaml", TEST_SEED)] {
+        if let Err(e) = seed::apply_text(store.as_ref(), file, text).await {
+            panic!("applying {file}: {e}");
         }
+    }
+    store
+}
+
+pub(super) async fn fixture_with(setup: Setup) -> Fixture {
+    let store = match setup.store {
+        Some(store) => store,
+        None => seeded_store().await,
     };
     let clock = Arc::new(MovableClock::new());
     let policy = Policy {

@@ -5,11 +5,7 @@
 use super::*;
 use crate::state::Settings;
 use dingdir_core::StoreError;
-use dingdir_core::clock::Millis;
-use dingdir_core::mobile::Mobile;
-use dingdir_core::model::{App, Corp, Directory, Membership, Person};
-use dingdir_core::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
-use dingdir_proto::ids::UserId;
+use dingdir_core::intercept::{Call, Hook, Intercepted};
 use futures_util::stream;
 use std::convert::Infallible;
 
@@ -24,7 +20,7 @@ fn busy_topapi() -> Value {
     json!({"errcode": -1, "errmsg": "系统繁忙", "request_id": RID})
 }
 
-/// How a [`FaultyStore`] misbehaves.
+/// How a [`Faulty`] store misbehaves.
 #[derive(Clone, Copy, Debug)]
 enum Fault {
     /// Never answers.
@@ -35,104 +31,20 @@ enum Fault {
     Broken,
 }
 
-/// A store that fails every call the same way.
-struct FaultyStore(Fault);
+/// A hook that fails every store call the same way, never reaching the store.
+struct Faulty(Fault);
 
-impl FaultyStore {
-    async fn fail<T>(&self) -> Result<T, StoreError> {
+impl Hook for Faulty {
+    async fn around<T: Send>(
+        &self,
+        _: Call,
+        _: impl Future<Output = Result<T, StoreError>> + Send,
+    ) -> Result<T, StoreError> {
         match self.0 {
             Fault::Hang => std::future::pending().await,
             Fault::Unavailable => Err(StoreError::Unavailable("pool timed out".to_owned())),
             Fault::Broken => Err(StoreError::Other("disk on fire".into())),
         }
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for FaultyStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn close(&self) {}
-    async fn id_secret(&self, _: &IdSecret) -> Result<IdSecret, StoreError> {
-        self.fail().await
-    }
-    async fn apply(&self, _: &Directory) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn insert_directory(&self, _: &Directory) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn directory(&self) -> Result<Directory, StoreError> {
-        self.fail().await
-    }
-    async fn reset(&self) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn corp(&self, _: &CorpId) -> Result<Option<Corp>, StoreError> {
-        self.fail().await
-    }
-    async fn app(&self, _: &AppKey) -> Result<Option<App>, StoreError> {
-        self.fail().await
-    }
-    async fn person(&self, _: &PersonId) -> Result<Option<Person>, StoreError> {
-        self.fail().await
-    }
-    async fn person_by_number(&self, _: u64) -> Result<Option<Person>, StoreError> {
-        self.fail().await
-    }
-    async fn person_by_mobile(&self, _: &Mobile) -> Result<Option<Person>, StoreError> {
-        self.fail().await
-    }
-    async fn membership(&self, _: &CorpId, _: &UserId) -> Result<Option<Membership>, StoreError> {
-        self.fail().await
-    }
-    async fn memberships_of(&self, _: &PersonId) -> Result<Vec<Membership>, StoreError> {
-        self.fail().await
-    }
-    async fn members_by_mobile(&self, _: &CorpId, _: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
-        self.fail().await
-    }
-    async fn issue_app_token(
-        &self,
-        _: &AppKey,
-        _: Option<&CorpId>,
-        _: &StoredAppToken,
-        _: Millis,
-        _: Millis,
-        _: Option<&str>,
-    ) -> Result<StoredAppToken, StoreError> {
-        self.fail().await
-    }
-    async fn insert_token(&self, _: &TokenRecord) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
-        self.fail().await
-    }
-    async fn insert_code(&self, _: &CodeRecord) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn redeem_code(&self, _: &str, _: &AppKey, _: Millis) -> Result<Option<CodeRecord>, StoreError> {
-        self.fail().await
-    }
-    async fn insert_refresh(&self, _: &RefreshRecord) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn redeem_refresh(&self, _: &str, _: &AppKey, _: Millis) -> Result<Option<RefreshRecord>, StoreError> {
-        self.fail().await
-    }
-    async fn insert_ticket(&self, _: &str, _: Millis) -> Result<(), StoreError> {
-        self.fail().await
-    }
-    async fn redeem_ticket(&self, _: &str, _: Millis) -> Result<bool, StoreError> {
-        self.fail().await
-    }
-    async fn set_suite_ticket(&self, _: &AppKey, _: &str) -> Result<bool, StoreError> {
-        self.fail().await
-    }
-    async fn purge_expired(&self, _: Millis) -> Result<u64, StoreError> {
-        self.fail().await
     }
 }
 
@@ -142,10 +54,37 @@ async fn faulty_fixture(fault: Fault) -> Fixture {
             store_timeout: Duration::from_millis(200),
             ..test_settings()
         },
-        store: Some(Arc::new(FaultyStore(fault))),
+        store: Some(Arc::new(Intercepted::new(seeded_store().await, Faulty(fault)))),
         ..Setup::default()
     })
     .await
+}
+
+/// Every API gateway answers "system busy" in its own wire form: legacy (topapi and not) and new.
+async fn assert_every_gateway_busy(fx: &Fixture) {
+    let a = fx
+        .send(legacy_post(
+            &format!("/topapi/v2/user/getbymobile?access_token={SOME_TOKEN}"),
+            "application/json",
+            r#"{"mobile": "15000009144"}"#,
+        ))
+        .await;
+    assert_topapi(&a, busy_topapi());
+    let a = fx
+        .send(community_get(
+            "/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret",
+        ))
+        .await;
+    assert_legacy(&a, json!({"errcode": -1, "errmsg": "系统繁忙"}));
+    let a = fx.send(sdk_get("/v1.0/contact/users/me", Some(SOME_TOKEN))).await;
+    assert_api_error(&a, StatusCode::SERVICE_UNAVAILABLE, busy_api());
+    let a = fx
+        .send(sdk_post(
+            "/v1.0/oauth2/accessToken",
+            r#"{"appKey":"dingdemointernal","appSecret":"demo-internal-secret"}"#,
+        ))
+        .await;
+    assert_api_error(&a, StatusCode::SERVICE_UNAVAILABLE, busy_api());
 }
 
 /// Waits, bounded, until the in-flight limit has `n` slots free.
@@ -185,29 +124,7 @@ async fn over_the_in_flight_limit_answers_system_busy_at_once() {
     let stuck = tokio::spawn(fx.app.clone().oneshot(stuck_request()));
     until_permits(&fx, 0).await;
 
-    let a = fx
-        .send(legacy_post(
-            "/topapi/v2/user/getbymobile?access_token=x",
-            "application/json",
-            r#"{"mobile": "15000009144"}"#,
-        ))
-        .await;
-    assert_topapi(&a, busy_topapi());
-    let a = fx
-        .send(community_get(
-            "/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret",
-        ))
-        .await;
-    assert_legacy(&a, json!({"errcode": -1, "errmsg": "系统繁忙"}));
-    let a = fx.send(sdk_get("/v1.0/contact/users/me", Some(SOME_TOKEN))).await;
-    assert_api_error(&a, StatusCode::SERVICE_UNAVAILABLE, busy_api());
-    let a = fx
-        .send(sdk_post(
-            "/v1.0/oauth2/accessToken",
-            r#"{"appKey":"dingdemointernal","appSecret":"demo-internal-secret"}"#,
-        ))
-        .await;
-    assert_api_error(&a, StatusCode::SERVICE_UNAVAILABLE, busy_api());
+    assert_every_gateway_busy(&fx).await;
 
     // The admin API is never shed.
     let a = fx.send(request(Method::GET, "/_dingdir/health", Body::empty())).await;
@@ -242,29 +159,7 @@ async fn a_request_stuck_past_the_store_timeout_answers_system_busy() {
 #[tokio::test]
 async fn a_store_that_does_not_answer_gives_system_busy() {
     let fx = faulty_fixture(Fault::Hang).await;
-    let a = fx
-        .send(legacy_post(
-            &format!("/topapi/v2/user/getbymobile?access_token={SOME_TOKEN}"),
-            "application/json",
-            r#"{"mobile": "15000009144"}"#,
-        ))
-        .await;
-    assert_topapi(&a, busy_topapi());
-    let a = fx
-        .send(community_get(
-            "/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret",
-        ))
-        .await;
-    assert_legacy(&a, json!({"errcode": -1, "errmsg": "系统繁忙"}));
-    let a = fx.send(sdk_get("/v1.0/contact/users/me", Some(SOME_TOKEN))).await;
-    assert_api_error(&a, StatusCode::SERVICE_UNAVAILABLE, busy_api());
-    let a = fx
-        .send(sdk_post(
-            "/v1.0/oauth2/accessToken",
-            r#"{"appKey":"dingdemointernal","appSecret":"demo-internal-secret"}"#,
-        ))
-        .await;
-    assert_api_error(&a, StatusCode::SERVICE_UNAVAILABLE, busy_api());
+    assert_every_gateway_busy(&fx).await;
 
     // Readiness says why; liveness still answers.
     let version = env!("CARGO_PKG_VERSION");

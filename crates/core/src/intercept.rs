@@ -1,0 +1,214 @@
+//! A store with a hook around every call: the one place a store call is forwarded, so a
+//! decorator (the service's read counter and time bound, a test's injected fault) is a [`Hook`]
+//! of a few lines rather than another copy of every store method.
+
+use crate::StoreError;
+use crate::clock::Millis;
+use crate::ident::IdSecret;
+use crate::mobile::Mobile;
+use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
+use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
+use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
+use std::future::Future;
+use std::sync::Arc;
+
+/// The store call a hook is around.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The store method, as named in the port (`"membership"`, `"redeem_code"`).
+    pub name: &'static str,
+    /// What the call does to the data.
+    pub kind: CallKind,
+}
+
+/// What a store call does to the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// Reads directory or token data.
+    Read,
+    /// Writes (and may read in the same statement).
+    Write,
+    /// Asks whether the store answers: [`Store::ping`].
+    Probe,
+}
+
+impl Call {
+    const fn read(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: CallKind::Read,
+        }
+    }
+
+    const fn write(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: CallKind::Write,
+        }
+    }
+}
+
+/// What runs around each store call: it may run `call` (or not), time it, count it, or answer
+/// in its place.
+pub trait Hook: Send + Sync + 'static {
+    /// Runs around one call; `run` is the call to the inner store, not yet started.
+    fn around<T: Send>(
+        &self,
+        call: Call,
+        run: impl Future<Output = Result<T, StoreError>> + Send,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+}
+
+/// `inner` with `hook` around every call but [`Store::close`].
+pub struct Intercepted<H> {
+    inner: Arc<dyn Store>,
+    hook: H,
+}
+
+impl<H: Hook> Intercepted<H> {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Store>, hook: H) -> Self {
+        Self { inner, hook }
+    }
+
+    /// The hook, for what it has counted.
+    pub fn hook(&self) -> &H {
+        &self.hook
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: Hook> DirectoryStore for Intercepted<H> {
+    async fn apply(&self, directory: &Directory) -> Result<(), StoreError> {
+        self.hook
+            .around(Call::write("apply"), self.inner.apply(directory))
+            .await
+    }
+    async fn insert_directory(&self, directory: &Directory) -> Result<(), StoreError> {
+        let run = self.inner.insert_directory(directory);
+        self.hook.around(Call::write("insert_directory"), run).await
+    }
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        self.hook.around(Call::read("directory"), self.inner.directory()).await
+    }
+    async fn reset(&self) -> Result<(), StoreError> {
+        self.hook.around(Call::write("reset"), self.inner.reset()).await
+    }
+    async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
+        self.hook.around(Call::read("corp"), self.inner.corp(id)).await
+    }
+    async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError> {
+        self.hook.around(Call::read("app"), self.inner.app(key)).await
+    }
+    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
+        let run = self.inner.set_suite_ticket(app, ticket);
+        self.hook.around(Call::write("set_suite_ticket"), run).await
+    }
+    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        self.hook.around(Call::read("person"), self.inner.person(id)).await
+    }
+    async fn person_by_number(&self, number: u64) -> Result<Option<Person>, StoreError> {
+        let run = self.inner.person_by_number(number);
+        self.hook.around(Call::read("person_by_number"), run).await
+    }
+    async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
+        let run = self.inner.person_by_mobile(mobile);
+        self.hook.around(Call::read("person_by_mobile"), run).await
+    }
+    async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
+        let run = self.inner.membership(corp, userid);
+        self.hook.around(Call::read("membership"), run).await
+    }
+    async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
+        let run = self.inner.memberships_of(person);
+        self.hook.around(Call::read("memberships_of"), run).await
+    }
+    async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
+        let run = self.inner.members_by_mobile(corp, mobile);
+        self.hook.around(Call::read("members_by_mobile"), run).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: Hook> TokenStore for Intercepted<H> {
+    async fn issue_app_token(
+        &self,
+        app: &AppKey,
+        corp: Option<&CorpId>,
+        candidate: &StoredAppToken,
+        now: Millis,
+        expires_at: Millis,
+        unusable: Option<&str>,
+    ) -> Result<StoredAppToken, StoreError> {
+        let run = self
+            .inner
+            .issue_app_token(app, corp, candidate, now, expires_at, unusable);
+        self.hook.around(Call::write("issue_app_token"), run).await
+    }
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        self.hook
+            .around(Call::write("insert_token"), self.inner.insert_token(token))
+            .await
+    }
+    async fn token(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.hook.around(Call::read("token"), self.inner.token(digest)).await
+    }
+    async fn insert_code(&self, code: &CodeRecord) -> Result<(), StoreError> {
+        self.hook
+            .around(Call::write("insert_code"), self.inner.insert_code(code))
+            .await
+    }
+    async fn redeem_code(&self, digest: &str, app: &AppKey, now: Millis) -> Result<Option<CodeRecord>, StoreError> {
+        let run = self.inner.redeem_code(digest, app, now);
+        self.hook.around(Call::write("redeem_code"), run).await
+    }
+    async fn insert_refresh(&self, refresh: &RefreshRecord) -> Result<(), StoreError> {
+        let run = self.inner.insert_refresh(refresh);
+        self.hook.around(Call::write("insert_refresh"), run).await
+    }
+    async fn redeem_refresh(
+        &self,
+        digest: &str,
+        app: &AppKey,
+        now: Millis,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let run = self.inner.redeem_refresh(digest, app, now);
+        self.hook.around(Call::write("redeem_refresh"), run).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: Hook> SignInStore for Intercepted<H> {
+    async fn insert_ticket(&self, digest: &str, expires_at: Millis) -> Result<(), StoreError> {
+        let run = self.inner.insert_ticket(digest, expires_at);
+        self.hook.around(Call::write("insert_ticket"), run).await
+    }
+    async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError> {
+        let run = self.inner.redeem_ticket(digest, now);
+        self.hook.around(Call::write("redeem_ticket"), run).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: Hook> Store for Intercepted<H> {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let probe = Call {
+            name: "ping",
+            kind: CallKind::Probe,
+        };
+        self.hook.around(probe, self.inner.ping()).await
+    }
+    async fn close(&self) {
+        self.inner.close().await;
+    }
+    async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError> {
+        self.hook
+            .around(Call::write("id_secret"), self.inner.id_secret(proposed))
+            .await
+    }
+    async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError> {
+        let run = self.inner.purge_expired(before);
+        self.hook.around(Call::write("purge_expired"), run).await
+    }
+}

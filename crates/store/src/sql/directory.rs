@@ -1,0 +1,512 @@
+//! The directory aggregate: corps, apps with their scopes, redirect URIs and authorised corps,
+//! people and memberships.
+
+use super::{Dialect, SqlStore, corrupt};
+use crate::error::map;
+use dingdir_core::StoreError;
+use dingdir_core::mobile::Mobile;
+use dingdir_core::model::{App, AppKind, Corp, Directory, MemberStatus, Membership, Person, PersonId};
+use dingdir_core::store::DirectoryStore;
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Transaction, Type};
+
+/// The person columns every person read selects (`p` is `people`).
+const PERSON_COLUMNS: &str =
+    "p.person_id, p.number, p.nick, p.state_code, p.mobile, p.email, p.avatar_url, p.password_hash, p.exclusive_of";
+
+/// The membership columns every membership read selects (`m` is `memberships`).
+const MEMBER_COLUMNS: &str = "m.corp_id, m.userid, m.person_id AS member_person_id, m.name, m.status";
+
+/// The columns a person is written with, in the order [`SqlStore::bind_person`] binds them.
+const PERSON_INSERT: &str = "INSERT INTO people \
+     (person_id, number, nick, state_code, mobile, email, avatar_url, password_hash, exclusive_of) ";
+
+/// The columns a membership is written with.
+const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status) ";
+
+/// Rows per multi-row statement: far below both backends' bound-parameter limits.
+const ROWS: usize = 400;
+
+/// The mobile lookup. People by mobile drive the join (CROSS JOIN fixes SQLite's loop order;
+/// PostgreSQL plans it freely): driven from the corp's memberships instead, a large corp is
+/// scanned per lookup. The few rows are sorted here, so no ORDER BY tempts the planner.
+pub(crate) fn members_by_mobile_sql() -> String {
+    format!(
+        "SELECT {MEMBER_COLUMNS}, {PERSON_COLUMNS} FROM people p CROSS JOIN memberships m \
+         WHERE p.mobile = $1 AND p.state_code = $2 AND m.person_id = p.person_id AND m.corp_id = $3"
+    )
+}
+
+/// An app's child rows, as (table, column, values): written the same way by every writer.
+fn app_child_rows(a: &App) -> [(&'static str, &'static str, Vec<&str>); 3] {
+    [
+        ("app_scopes", "scope", a.scopes.iter().map(String::as_str).collect()),
+        (
+            "app_redirect_uris",
+            "uri",
+            a.redirect_uris.iter().map(String::as_str).collect(),
+        ),
+        (
+            "app_corps",
+            "corp_id",
+            a.authorized_corps.iter().map(|c| c.0.as_str()).collect(),
+        ),
+    ]
+}
+
+fn number_column(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("person number {n} exceeds 63 bits")))
+}
+
+impl<DB> SqlStore<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'c> &'c str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+{
+    fn person_from(row: &DB::Row) -> Result<Person, StoreError> {
+        let state_code: Option<String> = row.try_get("state_code").map_err(map)?;
+        let national: Option<String> = row.try_get("mobile").map_err(map)?;
+        let mobile = match (state_code, national) {
+            (Some(sc), Some(n)) => Some(Mobile::from_parts(&sc, &n).map_err(|_| corrupt("mobile", &n))?),
+            _ => None,
+        };
+        let number: i64 = row.try_get("number").map_err(map)?;
+        Ok(Person {
+            id: PersonId(row.try_get("person_id").map_err(map)?),
+            number: u64::try_from(number).map_err(|_| corrupt("person number", &number.to_string()))?,
+            nick: row.try_get("nick").map_err(map)?,
+            mobile,
+            email: row.try_get("email").map_err(map)?,
+            avatar_url: row.try_get("avatar_url").map_err(map)?,
+            password_hash: row.try_get("password_hash").map_err(map)?,
+            exclusive_of: row
+                .try_get::<Option<String>, _>("exclusive_of")
+                .map_err(map)?
+                .map(CorpId),
+        })
+    }
+
+    fn membership_from(row: &DB::Row) -> Result<Membership, StoreError> {
+        let status: String = row.try_get("status").map_err(map)?;
+        Ok(Membership {
+            corp_id: CorpId(row.try_get("corp_id").map_err(map)?),
+            userid: UserId(row.try_get("userid").map_err(map)?),
+            person_id: PersonId(row.try_get("member_person_id").map_err(map)?),
+            name: row.try_get("name").map_err(map)?,
+            status: MemberStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        })
+    }
+
+    fn corp_from(row: &DB::Row) -> Result<Corp, StoreError> {
+        Ok(Corp {
+            id: CorpId(row.try_get("corp_id").map_err(map)?),
+            name: row.try_get("name").map_err(map)?,
+        })
+    }
+
+    /// An app's own row; [`app_children`](Self::app_children) fills in the rest.
+    fn app_from(row: &DB::Row) -> Result<App, StoreError> {
+        let kind: String = row.try_get("kind").map_err(map)?;
+        Ok(App {
+            key: AppKey(row.try_get("app_key").map_err(map)?),
+            name: row.try_get("name").map_err(map)?,
+            secret_hash: row.try_get("secret_hash").map_err(map)?,
+            kind: AppKind::parse(&kind).ok_or_else(|| corrupt("app kind", &kind))?,
+            corp_id: row.try_get::<Option<String>, _>("corp_id").map_err(map)?.map(CorpId),
+            isv: row.try_get("isv").map_err(map)?,
+            scopes: Vec::new(),
+            redirect_uris: Vec::new(),
+            authorized_corps: Vec::new(),
+            suite_ticket: row.try_get("suite_ticket").map_err(map)?,
+        })
+    }
+
+    async fn app_children(&self, app: &mut App) -> Result<(), StoreError> {
+        let key = app.key.0.as_str();
+        app.scopes = sqlx::query_scalar("SELECT scope FROM app_scopes WHERE app_key = $1 ORDER BY scope")
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        app.redirect_uris = sqlx::query_scalar("SELECT uri FROM app_redirect_uris WHERE app_key = $1 ORDER BY uri")
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let corps: Vec<String> =
+            sqlx::query_scalar("SELECT corp_id FROM app_corps WHERE app_key = $1 ORDER BY corp_id")
+                .bind(key)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map)?;
+        app.authorized_corps = corps.into_iter().map(CorpId).collect();
+        Ok(())
+    }
+
+    /// Creates or updates an app and replaces its scopes, redirect URIs and authorised corps.
+    async fn write_app(tx: &mut Transaction<'static, DB>, a: &App) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_key) DO UPDATE SET \
+             name = excluded.name, secret_hash = excluded.secret_hash, kind = excluded.kind, \
+             corp_id = excluded.corp_id, isv = excluded.isv, suite_ticket = excluded.suite_ticket",
+        )
+        .bind(&a.key.0)
+        .bind(&a.name)
+        .bind(&a.secret_hash)
+        .bind(a.kind.as_str())
+        .bind(a.corp_id.as_ref().map(|c| c.0.as_str()))
+        .bind(a.isv.as_deref())
+        .bind(a.suite_ticket.as_deref())
+        .execute(&mut **tx)
+        .await
+        .map_err(map)?;
+        for (table, column, values) in app_child_rows(a) {
+            sqlx::query(&format!("DELETE FROM {table} WHERE app_key = $1"))
+                .bind(&a.key.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+            for v in values {
+                sqlx::query(&format!("INSERT INTO {table} (app_key, {column}) VALUES ($1, $2)"))
+                    .bind(&a.key.0)
+                    .bind(v)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Binds a person's columns, in [`PERSON_INSERT`]'s order.
+    fn bind_person<'q>(q: Query<'q, DB>, p: &'q Person) -> Result<Query<'q, DB>, StoreError> {
+        Ok(q.bind(p.id.0.as_str())
+            .bind(number_column(p.number)?)
+            .bind(p.nick.as_str())
+            .bind(p.mobile.as_ref().map(Mobile::state_code))
+            .bind(p.mobile.as_ref().map(Mobile::national))
+            .bind(p.email.as_deref())
+            .bind(p.avatar_url.as_deref())
+            .bind(p.password_hash.as_deref())
+            .bind(p.exclusive_of.as_ref().map(|c| c.0.as_str())))
+    }
+
+    /// Binds a membership's columns, in [`MEMBER_INSERT`]'s order.
+    fn bind_member<'q>(q: Query<'q, DB>, m: &'q Membership) -> Query<'q, DB> {
+        q.bind(m.corp_id.0.as_str())
+            .bind(m.userid.0.as_str())
+            .bind(m.person_id.0.as_str())
+            .bind(m.name.as_deref())
+            .bind(m.status.as_str())
+    }
+}
+
+/// A query on `DB` with its arguments.
+type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
+
+/// `VALUES` for `rows` rows of `columns` placeholders each: `($1, $2), ($3, $4)`.
+fn values(columns: usize, rows: usize) -> String {
+    let mut sql = String::from("VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * columns + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[async_trait::async_trait]
+impl<DB> DirectoryStore for SqlStore<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'c> &'c str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+{
+    async fn apply(&self, dir: &Directory) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        DB::serialize_writers(&mut tx).await?;
+        for c in &dir.corps {
+            sqlx::query(
+                "INSERT INTO corps (corp_id, name) VALUES ($1, $2) ON CONFLICT (corp_id) DO UPDATE SET name = excluded.name",
+            )
+            .bind(&c.id.0)
+            .bind(&c.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        }
+        for a in &dir.apps {
+            Self::write_app(&mut tx, a).await?;
+        }
+        // Memberships go first so that userids and mobiles can move between people in one apply.
+        for (p, _) in &dir.people {
+            sqlx::query("DELETE FROM memberships WHERE person_id = $1")
+                .bind(&p.id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+            sqlx::query("UPDATE people SET mobile = NULL, state_code = NULL WHERE person_id = $1")
+                .bind(&p.id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
+        let sql = format!(
+            "{PERSON_INSERT} {} ON CONFLICT (person_id) DO UPDATE SET \
+             nick = excluded.nick, state_code = excluded.state_code, mobile = excluded.mobile, \
+             email = excluded.email, avatar_url = excluded.avatar_url, \
+             password_hash = excluded.password_hash, exclusive_of = excluded.exclusive_of",
+            values(9, 1)
+        );
+        for (p, _) in &dir.people {
+            Self::bind_person(sqlx::query(&sql), p)?
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
+        let sql = format!("{MEMBER_INSERT} {}", values(5, 1));
+        for m in dir.people.iter().flat_map(|(_, ms)| ms) {
+            Self::bind_member(sqlx::query(&sql), m)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
+        tx.commit().await.map_err(map)
+    }
+
+    async fn insert_directory(&self, dir: &Directory) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        DB::serialize_writers(&mut tx).await?;
+        for chunk in dir.corps.chunks(ROWS) {
+            let sql = format!("INSERT INTO corps (corp_id, name) {}", values(2, chunk.len()));
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q.bind(c.id.0.as_str()).bind(c.name.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
+        // Apps are few: the one app writer serves the bulk insert too.
+        for a in &dir.apps {
+            Self::write_app(&mut tx, a).await?;
+        }
+        for chunk in dir.people.chunks(ROWS) {
+            let sql = format!("{PERSON_INSERT} {}", values(9, chunk.len()));
+            let mut q = sqlx::query(&sql);
+            for (p, _) in chunk {
+                q = Self::bind_person(q, p)?;
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+            let members: Vec<&Membership> = chunk.iter().flat_map(|(_, ms)| ms).collect();
+            for part in members.chunks(ROWS) {
+                let sql = format!("{MEMBER_INSERT} {}", values(5, part.len()));
+                let mut q = sqlx::query(&sql);
+                for m in part {
+                    q = Self::bind_member(q, m);
+                }
+                q.execute(&mut *tx).await.map_err(map)?;
+            }
+        }
+        tx.commit().await.map_err(map)
+    }
+
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        let corps = sqlx::query("SELECT corp_id, name FROM corps ORDER BY corp_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(Self::corp_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = sqlx::query("SELECT * FROM apps ORDER BY app_key")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let mut apps = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut app = Self::app_from(row)?;
+            self.app_children(&mut app).await?;
+            apps.push(app);
+        }
+        let people_rows = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p ORDER BY p.person_id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let member_rows = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM memberships m ORDER BY m.person_id, m.corp_id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        let mut members = member_rows.iter().map(Self::membership_from).peekable();
+        let mut people = Vec::with_capacity(people_rows.len());
+        for row in &people_rows {
+            let person = Self::person_from(row)?;
+            let mut ms = Vec::new();
+            while let Some(m) = members.next_if(|m| m.as_ref().map_or(true, |m| m.person_id == person.id)) {
+                ms.push(m?);
+            }
+            people.push((person, ms));
+        }
+        Ok(Directory { corps, apps, people })
+    }
+
+    async fn reset(&self) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for table in [
+            "memberships",
+            "app_scopes",
+            "app_redirect_uris",
+            "app_corps",
+            "apps",
+            "people",
+            "corps",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
+        tx.commit().await.map_err(map)
+    }
+
+    async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
+        sqlx::query("SELECT corp_id, name FROM corps WHERE corp_id = $1")
+            .bind(&id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?
+            .as_ref()
+            .map(Self::corp_from)
+            .transpose()
+    }
+
+    async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError> {
+        let Some(row) = sqlx::query("SELECT * FROM apps WHERE app_key = $1")
+            .bind(&key.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?
+        else {
+            return Ok(None);
+        };
+        let mut app = Self::app_from(&row)?;
+        self.app_children(&mut app).await?;
+        Ok(Some(app))
+    }
+
+    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE apps SET suite_ticket = $1 WHERE app_key = $2 AND kind = 'third_party_enterprise'")
+                .bind(ticket)
+                .bind(&app.0)
+                .execute(&self.pool)
+                .await
+                .map_err(map)?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.person_id = $1"))
+            .bind(&id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?
+            .as_ref()
+            .map(Self::person_from)
+            .transpose()
+    }
+
+    async fn person_by_number(&self, number: u64) -> Result<Option<Person>, StoreError> {
+        let Ok(n) = i64::try_from(number) else {
+            return Ok(None);
+        };
+        sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p WHERE p.number = $1"))
+            .bind(n)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?
+            .as_ref()
+            .map(Self::person_from)
+            .transpose()
+    }
+
+    async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {PERSON_COLUMNS} FROM people p WHERE p.mobile = $1 AND p.state_code = $2 AND p.exclusive_of IS NULL"
+        ))
+        .bind(mobile.national())
+        .bind(mobile.state_code())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?
+        .as_ref()
+        .map(Self::person_from)
+        .transpose()
+    }
+
+    async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.corp_id = $1 AND m.userid = $2"
+        ))
+        .bind(&corp.0)
+        .bind(&userid.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?
+        .as_ref()
+        .map(Self::membership_from)
+        .transpose()
+    }
+
+    async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM memberships m WHERE m.person_id = $1 ORDER BY m.corp_id"
+        ))
+        .bind(&person.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(Self::membership_from)
+        .collect()
+    }
+
+    async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
+        let rows = sqlx::query(&members_by_mobile_sql())
+            .bind(mobile.national())
+            .bind(mobile.state_code())
+            .bind(&corp.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        let mut found = rows
+            .iter()
+            .map(|r| Ok((Self::membership_from(r)?, Self::person_from(r)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        found.sort_by(|a, b| a.0.userid.cmp(&b.0.userid));
+        Ok(found)
+    }
+}
