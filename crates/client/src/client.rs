@@ -420,7 +420,7 @@ impl Client {
         url.query_pairs_mut().append_pair("access_token", app_token);
         let body = GetByMobileRequest {
             mobile: mobile.to_owned(),
-            support_exclusive_account_search: exclusive.then(|| "true".to_owned()),
+            support_exclusive_account_search: exclusive.then_some(oapi::TopBool(true)),
         };
         let (status, id, bytes) = self.send(self.http.post(url).json(&body), Some(&bare)).await?;
         decode_oapi(status, id, &bytes)

@@ -14,6 +14,36 @@ pub mod path {
     pub const TOPAPI_PREFIX: &str = "/topapi/";
 }
 
+/// The two answer envelopes of the legacy gateway. WIRE.md §0, §B1–B2, §C4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Envelope {
+    /// `/topapi/*`: content type [`TOPAPI_CONTENT_TYPE`], every answer carries `request_id`,
+    /// token and permission failures are wrapped as `errcode 88` with a string `sub_code`.
+    Top,
+    /// Other legacy paths (`/gettoken`): content type [`CONTENT_TYPE`], codes answered
+    /// directly, no `request_id`.
+    Plain,
+}
+
+impl Envelope {
+    /// The envelope of a path no endpoint serves, by its prefix.
+    pub fn of_unknown_path(path: &str) -> Self {
+        if path.starts_with(path::TOPAPI_PREFIX) {
+            Self::Top
+        } else {
+            Self::Plain
+        }
+    }
+
+    /// The answers' content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Top => TOPAPI_CONTENT_TYPE,
+            Self::Plain => CONTENT_TYPE,
+        }
+    }
+}
+
 /// Content type of `/topapi/*` answers. WIRE.md §0.
 pub const TOPAPI_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 /// Content type of other legacy answers (`/gettoken`). WIRE.md §0.
@@ -118,5 +148,34 @@ pub struct GetByMobileRequest {
     pub mobile: String,
     /// `"true"` to also list the caller corp's exclusive accounts with that mobile. WIRE.md §D3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub support_exclusive_account_search: Option<String>,
+    pub support_exclusive_account_search: Option<TopBool>,
+}
+
+/// A TOP boolean. Sent as the string `"true"` or `"false"`, as the Java TOP SDK sends every value
+/// (topapi has refused JSON booleans, WIRE.md §B1 errcode 41; §B3); read from those strings or a
+/// JSON boolean.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TopBool(pub bool);
+
+impl Serialize for TopBool {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(if self.0 { "true" } else { "false" })
+    }
+}
+
+impl<'de> Deserialize<'de> for TopBool {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Bool(bool),
+            Text(String),
+        }
+        match Either::deserialize(deserializer)? {
+            Either::Bool(b) => Ok(Self(b)),
+            Either::Text(t) if t == "true" => Ok(Self(true)),
+            Either::Text(t) if t == "false" => Ok(Self(false)),
+            Either::Text(t) => Err(serde::de::Error::custom(format!("{t:?} is not \"true\" or \"false\""))),
+        }
+    }
 }

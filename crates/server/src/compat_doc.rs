@@ -1,11 +1,10 @@
 //! Keeps `docs/COMPATIBILITY.md` true to the code: its endpoint matrix lists exactly the new and
-//! legacy gateways' `Endpoint::ALL`, its sign-in and admin table exactly the routes of those
-//! gateways, every cell of the matrix says `verified`, `not applicable` or `not yet`, and every
+//! legacy gateways' `Endpoint::ALL`, its sign-in and admin table exactly the browser and admin
+//! gateways' `Endpoint::ALL`, every cell of the matrix says `verified`, `not applicable` or `not yet`, and every
 //! check a cell names exists in its driver under `tests/compat/` (and every check a driver
 //! defines is named somewhere), so the document cannot drift from the endpoints or the referees.
 
-use crate::gateway::{admin, api, oapi};
-use dingdir_proto::browser::path as browser_path;
+use crate::gateway::{admin, api, browser, oapi};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -204,15 +203,13 @@ fn compatibility_matrix_cells_name_checks_that_exist() {
 fn sign_in_and_admin_table_lists_exactly_their_routes() {
     let doc = doc();
     let rows = table(&doc, OTHERS);
-    let browser = [
-        ("GET".to_owned(), browser_path::AUTHORIZE),
-        ("POST".to_owned(), browser_path::SIGN_IN),
-        ("POST".to_owned(), browser_path::CONSENT),
-    ];
+    let browser = browser::Endpoint::ALL
+        .iter()
+        .map(|e| (e.method().to_string(), e.path()));
     let admin = admin::Endpoint::ALL.iter().map(|e| (e.method().to_string(), e.path()));
     assert_eq!(
         endpoints(&rows),
-        listed(browser.into_iter().chain(admin)),
+        listed(browser.chain(admin)),
         "docs/COMPATIBILITY.md's sign-in and admin table (left) and the routes (right) differ"
     );
 }

@@ -62,7 +62,10 @@ where
         let ctx = RequestContext {
             id: RequestId::new(gateway),
             gateway,
-            topapi: path.starts_with(dingdir_proto::oapi::path::TOPAPI_PREFIX),
+            envelope: crate::gateway::oapi::Endpoint::at(path).map_or_else(
+                || dingdir_proto::oapi::Envelope::of_unknown_path(path),
+                crate::gateway::oapi::Endpoint::facts,
+            ),
             method: req.method().clone(),
             uri: req.uri().clone(),
             endpoint_name: crate::gateway::endpoint_name,

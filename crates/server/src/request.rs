@@ -47,8 +47,8 @@ pub(crate) struct RequestContext {
     pub(crate) id: RequestId,
     /// The gateway the path belongs to.
     pub(crate) gateway: Gateway,
-    /// Whether the path is a legacy `/topapi/*` one (the `errcode 88` envelope).
-    pub(crate) topapi: bool,
+    /// The legacy envelope of the path: its endpoint's, or by prefix for an unknown path.
+    pub(crate) envelope: dingdir_proto::oapi::Envelope,
     /// For log lines (cheap to clone: the URI shares the request's buffer).
     pub(crate) method: Method,
     pub(crate) uri: Uri,
@@ -153,9 +153,11 @@ pub(crate) fn log_budget(kind: LogKind) -> bool {
     budget.take(kind, now)
 }
 
-/// Whether the request being served is a legacy `/topapi/*` one.
-pub(crate) fn is_topapi() -> bool {
-    CURRENT.try_with(|c| c.topapi).unwrap_or(false)
+/// The legacy envelope of the request being served.
+pub(crate) fn envelope() -> dingdir_proto::oapi::Envelope {
+    CURRENT
+        .try_with(|c| c.envelope)
+        .unwrap_or(dingdir_proto::oapi::Envelope::Plain)
 }
 
 /// The id of the request being served (a fresh one outside a request).

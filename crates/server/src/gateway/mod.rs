@@ -9,12 +9,11 @@ pub(crate) mod admin;
 pub(crate) mod api;
 pub(crate) mod browser;
 pub(crate) mod oapi;
+mod table;
 
 use crate::request::Gateway;
-use crate::state::AppState;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter, on};
 
 impl Gateway {
     pub(crate) fn busy(self) -> Response {
@@ -72,16 +71,6 @@ pub(crate) async fn method_not_allowed(uri: Uri) -> Response {
     Gateway::of(uri.path()).method_not_allowed(uri.path())
 }
 
-/// A route for one endpoint: its method and its handler.
-pub(crate) fn endpoint<H, T>(method: &Method, handler: H) -> MethodRouter<AppState>
-where
-    H: axum::handler::Handler<T, AppState>,
-    T: 'static,
-{
-    let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-    on(filter, handler)
-}
-
 /// Whether a route path (`/v1.0/contact/users/{unionId}`) matches a request path.
 fn matches(route: &str, path: &str) -> bool {
     let (mut r, mut p) = (route.split('/'), path.split('/'));
@@ -100,8 +89,10 @@ pub(crate) fn endpoint_name(method: &Method, path: &str) -> Option<&'static str>
     let api = api::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let oapi = oapi::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let admin = admin::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+    let browser = browser::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     api.chain(oapi)
         .chain(admin)
+        .chain(browser)
         .find(|(m, route, _)| m == method && matches(route, path))
         .map(|(_, _, name)| name)
 }
@@ -124,5 +115,6 @@ mod tests {
             Some("SetSuiteTicket")
         );
         assert_eq!(endpoint_name(&Method::GET, "/v1.0/contact/users/a/b"), None);
+        assert_eq!(endpoint_name(&Method::POST, "/oauth2/auth/consent"), Some("Consent"));
     }
 }

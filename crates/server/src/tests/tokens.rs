@@ -360,6 +360,26 @@ async fn admin_mint_answers_like_user_access_token() {
     assert_eq!(me_nick(&fx, &access).await, json!("zhangsan"));
 }
 
+/// A person the app does not sign in is refused with why, as its own code: not a generic 409.
+#[tokio::test]
+async fn admin_mint_for_a_person_outside_the_apps_corp_is_not_a_member() {
+    let fx = fixture().await;
+    let a = fx
+        .send(admin(
+            Method::POST,
+            "/_dingdir/tokens/user",
+            Some(&json!({"app_key": "dingothercoapp", "corp_id": DEMO_CORP, "userid": "lisi"})),
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
+    assert_eq!(a.json["code"], json!("NotAMember"), "{}", a.text());
+    let message = a.json["message"].as_str().unwrap_or_default();
+    assert!(
+        message.ends_with("cannot sign in to dingothercoapp: not a member of an organisation this app is installed in"),
+        "{message}"
+    );
+}
+
 #[tokio::test]
 async fn refresh_token_grant_gives_new_tokens_with_corp_id_for_corpid_scope() {
     let fx = fixture().await;

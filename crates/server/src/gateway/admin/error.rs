@@ -3,8 +3,9 @@
 use crate::request::{self, request_id};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dingdir_core::StoreError;
 use dingdir_core::seed::ApplyError;
+use dingdir_core::signin::SignInError;
+use dingdir_core::{Error as Domain, StoreError};
 use dingdir_proto::admin::AdminError;
 
 /// An admin API failure.
@@ -28,9 +29,19 @@ pub(crate) enum Error {
     /// A named thing does not exist.
     #[error("{0}")]
     Missing(String),
-    /// The request conflicts with the directory (e.g. the person is not a member).
-    #[error("{0}")]
-    Refused(String),
+    /// What the domain refused.
+    #[error(transparent)]
+    Domain(dingdir_core::Error),
+    /// The person cannot sign in to the app (a user token minted without the browser).
+    #[error("{person} cannot sign in to {app}: {why}")]
+    CannotSignIn {
+        /// The person.
+        person: String,
+        /// The app.
+        app: String,
+        /// Why not.
+        why: SignInError,
+    },
     /// The operation exists only in `dingdir dev` (or with `--test-clock`).
     #[error("{0}")]
     DevOnly(&'static str),
@@ -56,12 +67,42 @@ fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
     }
 }
 
-impl From<dingdir_core::Error> for Error {
-    fn from(e: dingdir_core::Error) -> Self {
-        match e {
-            dingdir_core::Error::Store(s) => Self::Store(s),
-            other => Self::Refused(other.to_string()),
+impl From<Domain> for Error {
+    fn from(e: Domain) -> Self {
+        Self::Domain(e)
+    }
+}
+
+/// A domain refusal's status and code on the admin API.
+#[deny(clippy::wildcard_enum_match_arm)]
+fn domain_parts(e: &Domain) -> (StatusCode, &'static str) {
+    match e {
+        Domain::UserNotFound => (StatusCode::NOT_FOUND, "NotFound"),
+        Domain::MobileMissing | Domain::MobileMalformed | Domain::InvalidParameter { .. } => {
+            (StatusCode::BAD_REQUEST, "BadRequest")
         }
+        Domain::TokenMissing | Domain::TokenInvalid | Domain::TokenExpired => (StatusCode::CONFLICT, "TokenInvalid"),
+        Domain::ScopeMissing { .. } | Domain::WrongTokenKind { .. } | Domain::WrongAppType { .. } => {
+            (StatusCode::CONFLICT, "PermissionDenied")
+        }
+        Domain::BadAppSecret | Domain::AppCredentialsMissing | Domain::BadSuiteKey | Domain::BadSuiteTicket => {
+            (StatusCode::CONFLICT, "BadAppCredentials")
+        }
+        Domain::NotAuthorised => (StatusCode::CONFLICT, "NotAuthorised"),
+        Domain::CodeInvalid | Domain::RefreshTokenInvalid => (StatusCode::CONFLICT, "CodeInvalid"),
+        Domain::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "Busy"),
+        Domain::Store(e) => store_parts(e),
+    }
+}
+
+/// Why a person cannot sign in, as the admin API's code.
+#[deny(clippy::wildcard_enum_match_arm)]
+fn sign_in_parts(e: &SignInError) -> (StatusCode, &'static str) {
+    match e {
+        SignInError::WrongPassword => (StatusCode::CONFLICT, "WrongPassword"),
+        SignInError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "TooManyAttempts"),
+        SignInError::NotAMember => (StatusCode::CONFLICT, "NotAMember"),
+        SignInError::Domain(d) => domain_parts(d),
     }
 }
 
@@ -81,7 +122,22 @@ impl Error {
             Self::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "BodyTooLarge", msg),
             Self::DevOnly(_) => (StatusCode::CONFLICT, "DevOnly", msg),
             Self::Missing(_) => (StatusCode::NOT_FOUND, "NotFound", msg),
-            Self::Refused(_) => (StatusCode::CONFLICT, "Refused", msg),
+            Self::Domain(Domain::Store(e))
+            | Self::CannotSignIn {
+                why: SignInError::Domain(Domain::Store(e)),
+                ..
+            } => {
+                let (s, c) = store_parts(e);
+                (s, c, "the store failed; see the server log".to_owned())
+            }
+            Self::Domain(e) => {
+                let (s, c) = domain_parts(e);
+                (s, c, msg)
+            }
+            Self::CannotSignIn { why, .. } => {
+                let (s, c) = sign_in_parts(why);
+                (s, c, msg)
+            }
             Self::Seed(ApplyError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "SeedInvalid", msg),
             Self::Seed(ApplyError::Secret(_)) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

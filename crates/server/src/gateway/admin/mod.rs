@@ -11,7 +11,7 @@ mod health;
 mod seed;
 mod tokens;
 
-pub(crate) use endpoints::Endpoint;
+pub(crate) use endpoints::{Access, Endpoint};
 pub(crate) use error::Error;
 
 use crate::state::AppState;
@@ -19,29 +19,15 @@ use axum::Router;
 use axum::routing::MethodRouter;
 
 impl Endpoint {
-    /// The only place an endpoint meets its handler; endpoints that need the admin token get
-    /// the check as a layer, so no handler can forget it.
+    /// The endpoint's route; one that needs the admin token gets the check as a layer, so no
+    /// handler can forget it.
     fn route(self, state: &AppState) -> MethodRouter<AppState> {
-        let method = self.method();
-        let route = match self {
-            Self::Health => super::endpoint(&method, health::health),
-            Self::HealthLive => super::endpoint(&method, health::live),
-            Self::HealthReady => super::endpoint(&method, health::ready),
-            Self::ApplySeed => super::endpoint(&method, seed::apply),
-            Self::Export => super::endpoint(&method, seed::export),
-            Self::Reset => super::endpoint(&method, seed::reset),
-            Self::MintUserToken => super::endpoint(&method, tokens::mint_user_token),
-            Self::AdvanceClock => super::endpoint(&method, tokens::advance_clock),
-            Self::SetSuiteTicket => super::endpoint(&method, tokens::set_suite_ticket),
-            Self::Metrics => super::endpoint(&method, health::metrics),
-        };
-        if self.needs_admin_token() {
-            route.route_layer(axum::middleware::from_fn_with_state(
+        match self.facts() {
+            Access::Open => self.handler(),
+            Access::AdminToken => self.handler().route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 extract::require_admin,
-            ))
-        } else {
-            route
+            )),
         }
     }
 }

@@ -67,10 +67,14 @@ pub(super) async fn mint_user_token(
         }
     }
     .ok_or_else(|| Error::Missing("no such person".to_owned()))?;
-    let person = service.sign_in_as(&app, &person.id).await.map_err(|e| match e {
-        dingdir_core::signin::SignInError::Domain(d) => Error::from(d),
-        other => Error::Refused(format!("{} cannot sign in to {}: {other}", person.id, app.key)),
-    })?;
+    let person = service
+        .sign_in_as(&app, &person.id)
+        .await
+        .map_err(|why| Error::CannotSignIn {
+            person: person.id.0.clone(),
+            app: app.key.0.clone(),
+            why,
+        })?;
     let scope = req.scope.unwrap_or_else(|| "openid corpid".to_owned());
     if !matches!(scope.as_str(), "openid" | "openid corpid") {
         return Err(Error::BadRequest(

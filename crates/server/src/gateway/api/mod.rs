@@ -16,24 +16,10 @@ pub(crate) use error::{Error, json_bytes_response, json_response};
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::MethodRouter;
-
-impl Endpoint {
-    /// The only place an endpoint meets its handler.
-    fn route(self) -> MethodRouter<AppState> {
-        let method = self.method();
-        match self {
-            Self::GetAccessToken => super::endpoint(&method, oauth2::get_access_token),
-            Self::GetUserToken => super::endpoint(&method, oauth2::get_user_token),
-            Self::GetCorpAccessToken => super::endpoint(&method, oauth2::get_corp_access_token),
-            Self::GetUser => super::endpoint(&method, contact::get_user),
-        }
-    }
-}
 
 /// The new gateway's routes, one per [`Endpoint`].
 pub(crate) fn routes() -> Router<AppState> {
     Endpoint::ALL
         .iter()
-        .fold(Router::new(), |r, e| r.route(e.path(), e.route()))
+        .fold(Router::new(), |r, e| r.route(e.path(), e.handler()))
 }

@@ -5,6 +5,7 @@ use super::pages::{self, ErrorView, Lang, Text};
 use crate::request::{self, request_id};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dingdir_core::Error as Domain;
 
 /// A sign-in failure shown as a page.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,9 @@ pub(crate) enum Error {
         /// What to tell the person.
         message: Text,
     },
+    /// What the domain refused, in a flow that had no page language yet to tell it in.
+    #[error(transparent)]
+    Domain(dingdir_core::Error),
     /// No such page.
     #[error("no such page")]
     NotFound,
@@ -42,34 +46,65 @@ impl From<dingdir_core::StoreError> for Error {
     }
 }
 
-impl From<dingdir_core::Error> for Error {
-    fn from(e: dingdir_core::Error) -> Self {
-        tracing::error!(request = %request::current(), error = %e, "sign-in page failed");
-        Self::Busy
+impl From<Domain> for Error {
+    fn from(e: Domain) -> Self {
+        Self::Domain(e)
     }
+}
+
+/// A domain refusal as a page: its status and what it tells the person. A store that fails or
+/// a server over its limits is "busy"; a flow whose person or grant is gone asks to start again.
+#[deny(clippy::wildcard_enum_match_arm)]
+fn domain_page(e: &Domain) -> (StatusCode, Text) {
+    match e {
+        Domain::Store(_) | Domain::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Text::Busy),
+        Domain::NotAuthorised => (StatusCode::FORBIDDEN, Text::NotAMember),
+        Domain::UserNotFound | Domain::CodeInvalid | Domain::RefreshTokenInvalid => {
+            (StatusCode::BAD_REQUEST, Text::ExpiredForm)
+        }
+        Domain::MobileMissing | Domain::MobileMalformed => (StatusCode::BAD_REQUEST, Text::WrongPassword),
+        Domain::BadAppSecret | Domain::AppCredentialsMissing | Domain::BadSuiteKey | Domain::BadSuiteTicket => {
+            (StatusCode::BAD_REQUEST, Text::UnknownClient)
+        }
+        Domain::InvalidParameter { .. }
+        | Domain::TokenMissing
+        | Domain::TokenInvalid
+        | Domain::TokenExpired
+        | Domain::ScopeMissing { .. }
+        | Domain::WrongTokenKind { .. }
+        | Domain::WrongAppType { .. } => (StatusCode::BAD_REQUEST, Text::InvalidRequest),
+    }
+}
+
+/// A text in both languages, for pages shown before the language is known.
+fn bilingual(key: Text) -> String {
+    format!("{} / {}", pages::text(Lang::Zh, key), pages::text(Lang::En, key))
 }
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (lang, status, message) = match &self {
-            Self::Page { lang, status, message } => (*lang, *status, pages::text(*lang, *message)),
+            Self::Page { lang, status, message } => (*lang, *status, pages::text(*lang, *message).to_owned()),
+            Self::Domain(e) => {
+                let (status, text) = domain_page(e);
+                (Lang::Zh, status, bilingual(text))
+            }
             Self::NotFound => (
                 Lang::Zh,
                 StatusCode::NOT_FOUND,
-                pages::text(Lang::Zh, Text::InvalidRequest),
+                pages::text(Lang::Zh, Text::InvalidRequest).to_owned(),
             ),
-            Self::Busy => (
-                Lang::Zh,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "系统繁忙，请稍后再试 / System busy; try again later",
-            ),
-            Self::Panicked => (Lang::Zh, StatusCode::INTERNAL_SERVER_ERROR, "系统错误 / Internal error"),
+            Self::Busy => (Lang::Zh, StatusCode::SERVICE_UNAVAILABLE, bilingual(Text::Busy)),
+            Self::Panicked => (Lang::Zh, StatusCode::INTERNAL_SERVER_ERROR, bilingual(Text::Internal)),
         };
+        if status.is_server_error() && request::log_budget(request::LogKind::SignIn) {
+            tracing::error!(request = %request::current(), error = %self, "sign-in page answered {status}");
+        }
         let rid = request_id();
         let html = pages::error_page(&ErrorView {
             lang,
             title: pages::text(lang, Text::InvalidRequest),
-            message,
+            message: &message,
             request_id: &rid,
         });
         html_response(status, html)

@@ -14,13 +14,22 @@ pub(crate) use error::Error;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{get, post};
 use dingdir_proto::browser::path;
 
-/// The sign-in pages' routes.
+super::table::endpoint_table! {
+    /// One sign-in page or form.
+    Facts = ();
+    /// `GET /oauth2/auth`: the authorise request, answered with the sign-in page.
+    Authorize = GET path::AUTHORIZE => flow::authorize, ();
+    /// `POST /oauth2/auth/signin`: the sign-in form, answered with the consent page.
+    SignIn = POST path::SIGN_IN => flow::sign_in, ();
+    /// `POST /oauth2/auth/consent`: the consent form, answered with the redirect to the app.
+    Consent = POST path::CONSENT => flow::consent, ();
+}
+
+/// The sign-in pages' routes, one per [`Endpoint`].
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(path::AUTHORIZE, get(flow::authorize))
-        .route(path::SIGN_IN, post(flow::sign_in))
-        .route(path::CONSENT, post(flow::consent))
+    Endpoint::ALL
+        .iter()
+        .fold(Router::new(), |r, e| r.route(e.path(), e.handler()))
 }

@@ -124,6 +124,10 @@ pub(crate) enum Text {
     BadScope,
     /// The CSRF or flow token is invalid or expired.
     ExpiredForm,
+    /// The store failed or the server is over its limits.
+    Busy,
+    /// A handler failed unexpectedly.
+    Internal,
 }
 
 /// The text for `key` in `lang`.
@@ -150,6 +154,8 @@ pub(crate) fn text(lang: Lang, key: Text) -> &'static str {
             "页面已过期，请重新打开登录链接",
             "This page has expired; open the sign-in link again",
         ),
+        Text::Busy => ("系统繁忙，请稍后再试", "System busy; try again later"),
+        Text::Internal => ("系统错误", "Internal error"),
     };
     pick(lang, zh, en)
 }
@@ -493,7 +499,7 @@ mod tests {
     const HOSTILE: &str = "<script>alert(\"x\")</script>'&";
     const HOSTILE_ESCAPED: &str = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;&amp;";
 
-    const ALL_TEXT: [Text; 9] = [
+    const ALL_TEXT: [Text; 11] = [
         Text::WrongPassword,
         Text::TooManyAttempts,
         Text::NotAMember,
@@ -503,6 +509,8 @@ mod tests {
         Text::BadResponseType,
         Text::BadScope,
         Text::ExpiredForm,
+        Text::Busy,
+        Text::Internal,
     ];
 
     // Fails to compile when a `Text` is added, so ALL_TEXT cannot fall behind.
@@ -516,7 +524,9 @@ mod tests {
             | Text::BadRedirectUri
             | Text::BadResponseType
             | Text::BadScope
-            | Text::ExpiredForm => {}
+            | Text::ExpiredForm
+            | Text::Busy
+            | Text::Internal => {}
         }
     }
 

@@ -4,7 +4,7 @@ use crate::request::{self, request_id};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dingdir_core::Error as Domain;
-use dingdir_proto::oapi::{CONTENT_TYPE, OapiError, TOPAPI_CONTENT_TYPE, errcode, path};
+use dingdir_proto::oapi::{Envelope, OapiError, errcode, path};
 
 /// A legacy-gateway failure: a domain error, or one of the HTTP edge's own.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +80,8 @@ impl Error {
     }
 
     #[deny(clippy::wildcard_enum_match_arm)]
-    fn parts(&self, topapi: bool) -> Parts {
+    fn parts(&self, envelope: Envelope) -> Parts {
+        let topapi = envelope == Envelope::Top;
         match self {
             // WIRE.md §B2, probe P9 ("access_token is blank"); documented 41001 off topapi.
             Self::Domain(Domain::TokenMissing) if topapi => wrapped(errcode::TOKEN_MISSING, "access_token is blank"),
@@ -130,18 +131,19 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let topapi = request::is_topapi();
+        let envelope = request::envelope();
         let Parts {
             errcode,
             errmsg,
             wrapped,
-        } = self.parts(topapi);
+        } = self.parts(envelope);
         let logged = request::log_budget(crate::request::LogKind::Refusal);
         if logged && errcode == errcode::SYSTEM_BUSY {
             tracing::error!(request = %request::current(), error = %self, "legacy gateway answered system busy");
         } else if logged {
             tracing::info!(request = %request::current(), error = %self, errcode, "legacy gateway refused the request");
         }
+        let topapi = envelope == Envelope::Top;
         let body = if wrapped && topapi {
             OapiError {
                 errcode: errcode::TOP_WRAPPED,
@@ -159,17 +161,18 @@ impl IntoResponse for Error {
                 request_id: topapi.then(request_id),
             }
         };
-        json_response(topapi, &body)
+        json_response(&body)
     }
 }
 
-/// An HTTP 200 JSON answer with the content type the legacy gateway uses for the path.
-pub(crate) fn json_response<T: serde::Serialize>(topapi: bool, body: &T) -> Response {
+/// An HTTP 200 JSON answer in the envelope of the endpoint being served: its row's, so a
+/// handler cannot answer in another.
+pub(crate) fn json_response<T: serde::Serialize>(body: &T) -> Response {
     let bytes = crate::body::to_json(body);
     let mut response = (StatusCode::OK, bytes).into_response();
-    let ct = if topapi { TOPAPI_CONTENT_TYPE } else { CONTENT_TYPE };
+    let content_type = request::envelope().content_type();
     response
         .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }

@@ -8,6 +8,7 @@ use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use dingdir_core::{Caller, Error as Domain, Service};
+use dingdir_proto::oapi::{GetByMobileRequest, TopBool};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -114,13 +115,17 @@ impl TopRequest {
         Ok(service.authenticate(self.token.as_deref()).await?)
     }
 
-    /// The body's own error, if it could not be read.
-    pub(crate) fn body_ok(&mut self) -> Result<(), Error> {
-        self.body_error.take().map_or(Ok(()), Err)
+    /// The endpoint's input, typed: the body's own error if it could not be read, else the
+    /// parameters read as `T`. Called after the token and permission checks, in DingTalk's order.
+    pub(crate) fn input<T: FromParams>(&mut self) -> Result<T, Error> {
+        if let Some(e) = self.body_error.take() {
+            return Err(e);
+        }
+        T::from_params(self)
     }
 
     /// A string parameter; numbers are taken as their digits, other JSON types as their text.
-    pub(crate) fn string(&self, name: &str) -> Option<String> {
+    fn string(&self, name: &str) -> Option<String> {
         match self.params.get(name)? {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
@@ -130,7 +135,7 @@ impl TopRequest {
 
     /// A boolean parameter: `true`, `false`, `"true"`, `"false"`, or absent (false). The Java
     /// TOP SDK sends every value as a string. WIRE.md §B3.
-    pub(crate) fn flag(&self, name: &'static str) -> Result<bool, Error> {
+    fn flag(&self, name: &'static str) -> Result<bool, Error> {
         match self.params.get(name) {
             None | Some(Value::Null) => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
@@ -138,5 +143,21 @@ impl TopRequest {
             Some(Value::String(s)) if s == "false" => Ok(false),
             Some(_) => Err(Domain::InvalidParameter { name }.into()),
         }
+    }
+}
+
+/// A legacy request read from a [`TopRequest`]'s parameters as its proto struct: the one place
+/// the server spells the request's field names, each read as leniently as DingTalk reads it.
+pub(crate) trait FromParams: Sized {
+    /// Reads the parameters; a value of the wrong kind is [`Domain::InvalidParameter`].
+    fn from_params(request: &TopRequest) -> Result<Self, Error>;
+}
+
+impl FromParams for GetByMobileRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            mobile: r.string("mobile").unwrap_or_default(),
+            support_exclusive_account_search: Some(TopBool(r.flag("support_exclusive_account_search")?)),
+        })
     }
 }

@@ -17,22 +17,10 @@ pub(crate) use error::Error;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::MethodRouter;
-
-impl Endpoint {
-    /// The only place an endpoint meets its handler.
-    fn route(self) -> MethodRouter<AppState> {
-        let method = self.method();
-        match self {
-            Self::GetToken => super::endpoint(&method, token::get_token),
-            Self::V2UserGetByMobile => super::endpoint(&method, user::get_by_mobile),
-        }
-    }
-}
 
 /// The legacy gateway's routes, one per [`Endpoint`].
 pub(crate) fn routes() -> Router<AppState> {
     Endpoint::ALL
         .iter()
-        .fold(Router::new(), |r, e| r.route(e.path(), e.route()))
+        .fold(Router::new(), |r, e| r.route(e.path(), e.handler()))
 }

@@ -13,13 +13,10 @@ pub(super) async fn get_token(State(state): State<AppState>, q: QueryParams) -> 
     let key = q.get("appkey").or_else(|| q.get("corpid"));
     let secret = q.get("appsecret").or_else(|| q.get("corpsecret"));
     let token = state.service.app_token(key, secret).await?;
-    Ok(json_response(
-        false,
-        &GetTokenResponse {
-            errcode: errcode::OK,
-            access_token: token.token,
-            errmsg: "ok".to_owned(),
-            expires_in: token.expires_in,
-        },
-    ))
+    Ok(json_response(&GetTokenResponse {
+        errcode: errcode::OK,
+        access_token: token.token,
+        errmsg: "ok".to_owned(),
+        expires_in: token.expires_in,
+    }))
 }

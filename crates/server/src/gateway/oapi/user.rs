@@ -8,28 +8,25 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use dingdir_core::Service;
-use dingdir_proto::oapi::{GetByMobileResponse, GetByMobileResult, errcode};
+use dingdir_proto::oapi::{GetByMobileRequest, GetByMobileResponse, GetByMobileResult, errcode};
 
 /// `POST /topapi/v2/user/getbymobile`: token, then permission, then parameters.
 pub(super) async fn get_by_mobile(State(state): State<AppState>, mut req: TopRequest) -> Result<Response, Error> {
     let caller = req.caller(&state.service).await?;
     Service::may_get_by_mobile(&caller)?;
-    req.body_ok()?;
-    let with_exclusive = req.flag("support_exclusive_account_search")?;
+    let input: GetByMobileRequest = req.input()?;
+    let with_exclusive = input.support_exclusive_account_search.unwrap_or_default().0;
     let found = state
         .service
-        .get_by_mobile(&caller, req.string("mobile").as_deref(), with_exclusive)
+        .get_by_mobile(&caller, Some(&input.mobile), with_exclusive)
         .await?;
-    Ok(json_response(
-        true,
-        &GetByMobileResponse {
-            errcode: errcode::OK,
-            errmsg: "ok".to_owned(),
-            result: GetByMobileResult {
-                exclusive_account_userid_list: found.exclusive_userids,
-                userid: found.userid,
-            },
-            request_id: request_id(),
+    Ok(json_response(&GetByMobileResponse {
+        errcode: errcode::OK,
+        errmsg: "ok".to_owned(),
+        result: GetByMobileResult {
+            exclusive_account_userid_list: found.exclusive_userids,
+            userid: found.userid,
         },
-    ))
+        request_id: request_id(),
+    }))
 }
