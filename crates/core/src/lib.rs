@@ -29,3 +29,6 @@ pub use error::{Error, StoreError};
 pub use service::{Caller, Policy, Service, Visibility};
 pub use store::{DirectoryStore, SignInStore, Store, TokenStore};
 pub use verify::default_concurrency as default_hash_concurrency;
+
+#[cfg(test)]
+mod tests;

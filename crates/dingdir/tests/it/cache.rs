@@ -2,7 +2,7 @@
 //! while the answer is cached), shown with the server's own counter (`GET /_dingdir/metrics`).
 
 use crate::harness::{Server, http};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 async fn store_reads(server: &Server) -> u64 {
     let m: Value = http()
@@ -15,19 +15,6 @@ async fn store_reads(server: &Server) -> u64 {
         .await
         .unwrap();
     m["store_reads"].as_u64().unwrap()
-}
-
-async fn by_mobile(server: &Server, token: &str, mobile: &str) {
-    let r: Value = http()
-        .post(server.url(&format!("/topapi/v2/user/getbymobile?access_token={token}")))
-        .json(&json!({ "mobile": mobile }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["errcode"], 0, "{r}");
 }
 
 #[tokio::test]
@@ -51,10 +38,10 @@ async fn warm_requests_read_the_store_at_most_once() {
     );
 
     let app_token = server.app_token("dingdemointernal", "demo-internal-secret").await;
-    by_mobile(&server, &app_token, "15000009144").await; // warm
+    assert_eq!(server.by_mobile(&app_token, "15000009144").await["errcode"], 0); // warm
     let before = store_reads(&server).await;
     for _ in 0..50 {
-        by_mobile(&server, &app_token, "15000009144").await;
+        assert_eq!(server.by_mobile(&app_token, "15000009144").await["errcode"], 0);
     }
     assert_eq!(
         store_reads(&server).await - before,
@@ -62,7 +49,7 @@ async fn warm_requests_read_the_store_at_most_once() {
         "a repeated lookup is answered from the cache"
     );
     let before = store_reads(&server).await;
-    by_mobile(&server, &app_token, "15532403240").await;
+    assert_eq!(server.by_mobile(&app_token, "15532403240").await["errcode"], 0);
     assert_eq!(
         store_reads(&server).await - before,
         1,

@@ -190,6 +190,19 @@ impl Server {
 
     /// GetUser for the token's own person: `GET /v1.0/contact/users/me` with the token in
     /// `x-acs-dingtalk-access-token`.
+    /// `POST /topapi/v2/user/getbymobile` with an app token: the answer as JSON.
+    pub(crate) async fn by_mobile(&self, token: &str, mobile: &str) -> serde_json::Value {
+        http()
+            .post(self.url(&format!("/topapi/v2/user/getbymobile?access_token={token}")))
+            .json(&serde_json::json!({ "mobile": mobile }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn get_me(&self, token: &str) -> reqwest::Response {
         http()
             .get(self.url("/v1.0/contact/users/me"))

@@ -9,8 +9,11 @@
 )]
 
 mod cache;
+mod call;
 mod client;
+mod client_manager;
 mod compat;
+mod fakes;
 mod harness;
 mod hostile;
 mod multinode;

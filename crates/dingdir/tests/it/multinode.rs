@@ -17,26 +17,11 @@ async fn two_nodes() -> Option<(Server, Server)> {
     Some((a, b))
 }
 
-async fn by_mobile(server: &Server, token: &str, mobile: &str) -> Value {
-    http()
-        .post(server.url(&format!("/topapi/v2/user/getbymobile?access_token={token}")))
-        .json(&json!({ "mobile": mobile }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_token_from_one_node_works_on_the_other() {
     let Some((a, b)) = two_nodes().await else { return };
     let token = a.app_token("dingdemointernal", "demo-internal-secret").await;
-    assert_eq!(
-        by_mobile(&b, &token, "15000009144").await["result"]["userid"],
-        "zhangsan"
-    );
+    assert_eq!(b.by_mobile(&token, "15000009144").await["result"]["userid"], "zhangsan");
 }
 
 #[tokio::test]
@@ -80,7 +65,7 @@ async fn a_seed_applied_through_one_node_is_served_by_the_other() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let token = b.app_token("dingmultinode", "multi-secret").await;
-    assert_eq!(by_mobile(&b, &token, "13700000008").await["result"]["userid"], "zhouba");
+    assert_eq!(b.by_mobile(&token, "13700000008").await["result"]["userid"], "zhouba");
 }
 
 #[tokio::test]

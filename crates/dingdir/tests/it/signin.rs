@@ -69,11 +69,12 @@ pub(crate) struct Page {
 }
 
 pub(crate) async fn open_sign_in(server: &Server, client_id: &str) -> Page {
-    let r = browser()
-        .get(authorize_url(server, client_id, REDIRECT, "code", "openid corpid"))
-        .send()
-        .await
-        .unwrap();
+    open_sign_in_at(&authorize_url(server, client_id, REDIRECT, "code", "openid corpid")).await
+}
+
+/// Opens the sign-in page at an authorise URL built elsewhere (by the client, by the CLI).
+pub(crate) async fn open_sign_in_at(url: &str) -> Page {
+    let r = browser().get(url).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
     let cookie = r.headers()[SET_COOKIE].to_str().unwrap().to_owned();
@@ -129,6 +130,20 @@ pub(crate) async fn zhangsan_ticket(server: &Server, client_id: &str) -> (Page, 
     let html = r.text().await.unwrap();
     let ticket = hidden(&html, "ticket");
     (page, ticket)
+}
+
+/// Signs zhangsan in from an authorise URL built elsewhere, approves, and returns the query
+/// parameters of the redirect to the app's registered URI.
+pub(crate) async fn sign_in_through(server: &Server, url: &str) -> std::collections::HashMap<String, String> {
+    let page = open_sign_in_at(url).await;
+    let r = sign_in(server, &page, "15000009144", "demo-password").await;
+    assert_eq!(r.status(), 200);
+    let ticket = hidden(&r.text().await.unwrap(), "ticket");
+    let r = consent(server, &page.csrf, &ticket, "approve").await;
+    assert_eq!(r.status(), 302);
+    let location = reqwest::Url::parse(r.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert_eq!(location.as_str().split('?').next(), Some(REDIRECT), "{location}");
+    location.query_pairs().into_owned().collect()
 }
 
 /// The `code` of an approving consent's redirect.

@@ -6,22 +6,6 @@ use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-async fn advance(server: &Server, secs: u64) {
-    server.advance_clock(secs).await;
-}
-
-async fn by_mobile(server: &Server, token: &str) -> Value {
-    http()
-        .post(server.url(&format!("/topapi/v2/user/getbymobile?access_token={token}")))
-        .json(&json!({ "mobile": "15000009144" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn mint(server: &Server) -> Value {
     server.mint_user_token("dingdemointernal", "15000009144").await
 }
@@ -36,26 +20,31 @@ async fn an_app_token_is_renewed_while_valid_and_replaced_after_expiry() {
     let server = Server::dev(&[]);
     let first = server.gettoken("dingdemointernal", "demo-internal-secret").await;
     let token = first["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(by_mobile(&server, &token).await["result"]["userid"], "zhangsan");
+    assert_eq!(
+        server.by_mobile(&token, "15000009144").await["result"]["userid"],
+        "zhangsan"
+    );
 
-    advance(&server, 7000).await;
+    server.advance_clock(7000).await;
     let again = server.gettoken("dingdemointernal", "demo-internal-secret").await;
     assert_eq!(again, first, "the same string and expires_in while valid");
-    advance(&server, 7000).await;
+    server.advance_clock(7000).await;
     assert_eq!(
-        by_mobile(&server, &token).await["errcode"],
+        server.by_mobile(&token, "15000009144").await["errcode"],
         0,
         "renewed: valid 14000 s after first issue"
     );
 
-    advance(&server, 201).await;
-    let expired = by_mobile(&server, &token).await;
+    server.advance_clock(201).await;
+    let expired = server.by_mobile(&token, "15000009144").await;
     assert_eq!(expired["errcode"], 88);
     assert_eq!(expired["sub_code"], "40014");
     let fresh = server.gettoken("dingdemointernal", "demo-internal-secret").await;
     assert_ne!(fresh["access_token"], first["access_token"]);
     assert_eq!(
-        by_mobile(&server, fresh["access_token"].as_str().unwrap()).await["errcode"],
+        server
+            .by_mobile(fresh["access_token"].as_str().unwrap(), "15000009144")
+            .await["errcode"],
         0
     );
 }
@@ -67,7 +56,7 @@ async fn user_tokens_and_then_refresh_tokens_expire() {
     assert_eq!(minted["expireIn"], json!(60));
     let token = minted["accessToken"].as_str().unwrap();
     assert_eq!(me(&server, token).await.0, 200);
-    advance(&server, 61).await;
+    server.advance_clock(61).await;
     let (status, body) = me(&server, token).await;
     assert_eq!(status, 400);
     assert_eq!(body["code"], "InvalidAuthentication");
@@ -82,7 +71,7 @@ async fn user_tokens_and_then_refresh_tokens_expire() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let renewed: Value = r.json().await.unwrap();
-    advance(&server, 30 * 24 * 3600 + 1).await;
+    server.advance_clock(30 * 24 * 3600 + 1).await;
     let late = json!({"clientId": "dingdemointernal", "clientSecret": "demo-internal-secret", "refreshToken": renewed["refreshToken"], "grantType": "refresh_token"});
     let r = http()
         .post(server.url("/v1.0/oauth2/userAccessToken"))
@@ -111,7 +100,9 @@ async fn tokens_survive_a_restart_on_the_same_sqlite_file() {
         "the same app token"
     );
     assert_eq!(
-        by_mobile(&second, app["access_token"].as_str().unwrap()).await["result"]["userid"],
+        second
+            .by_mobile(app["access_token"].as_str().unwrap(), "15000009144")
+            .await["result"]["userid"],
         "zhangsan"
     );
     let (status, body) = me(&second, user["accessToken"].as_str().unwrap()).await;

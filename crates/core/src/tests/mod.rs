@@ -1,0 +1,263 @@
+//! The domain's rules, tested in the domain: GetUser's visibility and fields, getbymobile's
+//! gate and matching. The store is a test double of the directory alone, which the split port
+//! allows: these rules read no tokens and no sign-in state.
+
+mod by_mobile;
+mod get_user;
+
+use crate::StoreError;
+use crate::clock::{Millis, MovableClock};
+use crate::ident::IdSecret;
+use crate::mobile::Mobile;
+use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
+use crate::service::{Caller, Policy, Service};
+use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
+use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenKind, TokenRecord};
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+pub(crate) const DEMO_CORP: &str = "ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4";
+pub(crate) const OTHER_CORP: &str = "ding0b7e4d2a6c8f1e3b5d7a9c2e4f6b8d01";
+
+/// A directory in memory: what a seed apply writes, read back by scanning.
+#[derive(Default)]
+struct MemoryDirectory {
+    corps: Mutex<BTreeMap<String, Corp>>,
+    apps: Mutex<BTreeMap<String, App>>,
+    people: Mutex<BTreeMap<String, (Person, Vec<Membership>)>>,
+}
+
+impl MemoryDirectory {
+    fn people(&self) -> Vec<(Person, Vec<Membership>)> {
+        self.people.lock().unwrap().values().cloned().collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl DirectoryStore for MemoryDirectory {
+    async fn apply(&self, d: &Directory) -> Result<(), StoreError> {
+        let mut corps = self.corps.lock().unwrap();
+        for c in &d.corps {
+            corps.insert(c.id.0.clone(), c.clone());
+        }
+        let mut apps = self.apps.lock().unwrap();
+        for a in &d.apps {
+            apps.insert(a.key.0.clone(), a.clone());
+        }
+        let mut people = self.people.lock().unwrap();
+        for (p, ms) in &d.people {
+            people.insert(p.id.0.clone(), (p.clone(), ms.clone()));
+        }
+        Ok(())
+    }
+    async fn insert_directory(&self, d: &Directory) -> Result<(), StoreError> {
+        self.apply(d).await
+    }
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        Ok(Directory {
+            corps: self.corps.lock().unwrap().values().cloned().collect(),
+            apps: self.apps.lock().unwrap().values().cloned().collect(),
+            people: self.people(),
+        })
+    }
+    async fn reset(&self) -> Result<(), StoreError> {
+        self.corps.lock().unwrap().clear();
+        self.apps.lock().unwrap().clear();
+        self.people.lock().unwrap().clear();
+        Ok(())
+    }
+    async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
+        Ok(self.corps.lock().unwrap().get(&id.0).cloned())
+    }
+    async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError> {
+        Ok(self.apps.lock().unwrap().get(&key.0).cloned())
+    }
+    async fn set_suite_ticket(&self, _: &AppKey, _: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        Ok(self.people.lock().unwrap().get(&id.0).map(|(p, _)| p.clone()))
+    }
+    async fn person_by_number(&self, number: u64) -> Result<Option<Person>, StoreError> {
+        Ok(self.people().into_iter().map(|(p, _)| p).find(|p| p.number == number))
+    }
+    async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
+        Ok(self
+            .people()
+            .into_iter()
+            .map(|(p, _)| p)
+            .find(|p| p.exclusive_of.is_none() && p.mobile.as_ref() == Some(mobile)))
+    }
+    async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
+        Ok(self
+            .people()
+            .into_iter()
+            .flat_map(|(_, ms)| ms)
+            .find(|m| &m.corp_id == corp && &m.userid == userid))
+    }
+    async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
+        Ok(self
+            .people
+            .lock()
+            .unwrap()
+            .get(&person.0)
+            .map(|(_, ms)| ms.clone())
+            .unwrap_or_default())
+    }
+    async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
+        let mut found: Vec<_> = self
+            .people()
+            .into_iter()
+            .filter(|(p, _)| p.mobile.as_ref() == Some(mobile))
+            .flat_map(|(p, ms)| {
+                ms.into_iter()
+                    .filter(|m| &m.corp_id == corp)
+                    .map(move |m| (m, p.clone()))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.userid.cmp(&b.0.userid));
+        Ok(found)
+    }
+}
+
+/// The rest of a [`Store`] for a double that holds only a directory: every token, sign-in and
+/// life-cycle call fails, so a rule that reaches for them shows up as a failing test.
+struct DirectoryOnly(MemoryDirectory);
+
+fn not_here<T>() -> Result<T, StoreError> {
+    Err(StoreError::Unavailable(
+        "this test's store holds a directory only".to_owned(),
+    ))
+}
+
+#[async_trait::async_trait]
+impl DirectoryStore for DirectoryOnly {
+    async fn apply(&self, d: &Directory) -> Result<(), StoreError> {
+        self.0.apply(d).await
+    }
+    async fn insert_directory(&self, d: &Directory) -> Result<(), StoreError> {
+        self.0.insert_directory(d).await
+    }
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        self.0.directory().await
+    }
+    async fn reset(&self) -> Result<(), StoreError> {
+        self.0.reset().await
+    }
+    async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
+        self.0.corp(id).await
+    }
+    async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError> {
+        self.0.app(key).await
+    }
+    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
+        self.0.set_suite_ticket(app, ticket).await
+    }
+    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        self.0.person(id).await
+    }
+    async fn person_by_number(&self, number: u64) -> Result<Option<Person>, StoreError> {
+        self.0.person_by_number(number).await
+    }
+    async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
+        self.0.person_by_mobile(mobile).await
+    }
+    async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
+        self.0.membership(corp, userid).await
+    }
+    async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
+        self.0.memberships_of(person).await
+    }
+    async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
+        self.0.members_by_mobile(corp, mobile).await
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for DirectoryOnly {
+    async fn issue_app_token(
+        &self,
+        _: &AppKey,
+        _: Option<&CorpId>,
+        _: &StoredAppToken,
+        _: Millis,
+        _: Millis,
+        _: Option<&str>,
+    ) -> Result<StoredAppToken, StoreError> {
+        not_here()
+    }
+    async fn insert_token(&self, _: &TokenRecord) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn token(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
+        not_here()
+    }
+    async fn insert_code(&self, _: &CodeRecord) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn redeem_code(&self, _: &str, _: &AppKey, _: Millis) -> Result<Option<CodeRecord>, StoreError> {
+        not_here()
+    }
+    async fn insert_refresh(&self, _: &RefreshRecord) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn redeem_refresh(&self, _: &str, _: &AppKey, _: Millis) -> Result<Option<RefreshRecord>, StoreError> {
+        not_here()
+    }
+}
+
+#[async_trait::async_trait]
+impl SignInStore for DirectoryOnly {
+    async fn insert_ticket(&self, _: &str, _: Millis) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn redeem_ticket(&self, _: &str, _: Millis) -> Result<bool, StoreError> {
+        not_here()
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for DirectoryOnly {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn close(&self) {}
+    async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError> {
+        Ok(proposed.clone())
+    }
+    async fn purge_expired(&self, _: Millis) -> Result<u64, StoreError> {
+        not_here()
+    }
+}
+
+/// The demo directory behind a service with `policy`.
+pub(crate) async fn demo(policy: Policy) -> Service {
+    let store = Arc::new(DirectoryOnly(MemoryDirectory::default()));
+    let demo = include_str!("../../../../examples/demo.yaml");
+    crate::seed::apply_text(store.as_ref(), "demo.yaml", demo)
+        .await
+        .unwrap();
+    Service::new(
+        store,
+        Arc::new(MovableClock::new()),
+        IdSecret::from_passphrase("core tests"),
+        policy,
+    )
+}
+
+/// A caller holding a token of `kind` for `app`, acting for `person` (user tokens) in `corp`.
+pub(crate) async fn caller(
+    service: &Service,
+    kind: TokenKind,
+    app: &str,
+    person: Option<&str>,
+    corp: Option<&str>,
+) -> Caller {
+    Caller {
+        kind,
+        app: service.app(&AppKey(app.to_owned())).await.unwrap().unwrap(),
+        corp_id: corp.map(|c| CorpId(c.to_owned())),
+        person_id: person.map(|p| PersonId(p.to_owned())),
+    }
+}
