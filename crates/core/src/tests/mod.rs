@@ -121,61 +121,15 @@ impl DirectoryStore for MemoryDirectory {
     }
 }
 
-/// The rest of a [`Store`] for a double that holds only a directory: every token, sign-in and
-/// life-cycle call fails, so a rule that reaches for them shows up as a failing test.
-struct DirectoryOnly(MemoryDirectory);
-
 fn not_here<T>() -> Result<T, StoreError> {
-    Err(StoreError::Unavailable(
-        "this test's store holds a directory only".to_owned(),
-    ))
+    Err(StoreError::Unavailable("this test's store holds a directory only".to_owned()))
 }
 
-#[async_trait::async_trait]
-impl DirectoryStore for DirectoryOnly {
-    async fn apply(&self, d: &Directory) -> Result<(), StoreError> {
-        self.0.apply(d).await
-    }
-    async fn insert_directory(&self, d: &Directory) -> Result<(), StoreError> {
-        self.0.insert_directory(d).await
-    }
-    async fn directory(&self) -> Result<Directory, StoreError> {
-        self.0.directory().await
-    }
-    async fn reset(&self) -> Result<(), StoreError> {
-        self.0.reset().await
-    }
-    async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
-        self.0.corp(id).await
-    }
-    async fn app(&self, key: &AppKey) -> Result<Option<App>, StoreError> {
-        self.0.app(key).await
-    }
-    async fn set_suite_ticket(&self, app: &AppKey, ticket: &str) -> Result<bool, StoreError> {
-        self.0.set_suite_ticket(app, ticket).await
-    }
-    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError> {
-        self.0.person(id).await
-    }
-    async fn person_by_number(&self, number: u64) -> Result<Option<Person>, StoreError> {
-        self.0.person_by_number(number).await
-    }
-    async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
-        self.0.person_by_mobile(mobile).await
-    }
-    async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
-        self.0.membership(corp, userid).await
-    }
-    async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
-        self.0.memberships_of(person).await
-    }
-    async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
-        self.0.members_by_mobile(corp, mobile).await
-    }
-}
+// The rest of a store, for a double that holds a directory only: every token and sign-in call
+// fails, so a rule that reaches for them shows up as a failing test.
 
 #[async_trait::async_trait]
-impl TokenStore for DirectoryOnly {
+impl TokenStore for MemoryDirectory {
     async fn issue_app_token(
         &self,
         _: &AppKey,
@@ -208,7 +162,7 @@ impl TokenStore for DirectoryOnly {
 }
 
 #[async_trait::async_trait]
-impl SignInStore for DirectoryOnly {
+impl SignInStore for MemoryDirectory {
     async fn insert_ticket(&self, _: &str, _: Millis) -> Result<(), StoreError> {
         not_here()
     }
@@ -218,7 +172,7 @@ impl SignInStore for DirectoryOnly {
 }
 
 #[async_trait::async_trait]
-impl Store for DirectoryOnly {
+impl Store for MemoryDirectory {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
@@ -233,7 +187,7 @@ impl Store for DirectoryOnly {
 
 /// The demo directory behind a service with `policy`.
 pub(crate) async fn demo(policy: Policy) -> Service {
-    let store = Arc::new(DirectoryOnly(MemoryDirectory::default()));
+    let store = Arc::new(MemoryDirectory::default());
     let demo = include_str!("../../../../examples/demo.yaml");
     crate::seed::apply_text(store.as_ref(), "demo.yaml", demo)
         .await

@@ -180,16 +180,7 @@ async fn a_store_that_does_not_answer_gives_system_busy() {
 #[tokio::test]
 async fn an_unavailable_store_gives_system_busy() {
     let fx = faulty_fixture(Fault::Unavailable).await;
-    let a = fx
-        .send(legacy_post(
-            &format!("/topapi/v2/user/getbymobile?access_token={SOME_TOKEN}"),
-            "application/json",
-            r#"{"mobile": "15000009144"}"#,
-        ))
-        .await;
-    assert_topapi(&a, busy_topapi());
-    let a = fx.send(sdk_get("/v1.0/contact/users/me", Some(SOME_TOKEN))).await;
-    assert_api_error(&a, StatusCode::SERVICE_UNAVAILABLE, busy_api());
+    assert_every_gateway_busy(&fx).await;
     let a = fx.send(request(Method::GET, "/_dingdir/health", Body::empty())).await;
     assert_api(
         &a,
