@@ -122,7 +122,9 @@ impl DirectoryStore for MemoryDirectory {
 }
 
 fn not_here<T>() -> Result<T, StoreError> {
-    Err(StoreError::Unavailable("this test's store holds a directory only".to_owned()))
+    Err(StoreError::Unavailable(
+        "this test's store holds a directory only".to_owned(),
+    ))
 }
 
 // The rest of a store, for a double that holds a directory only: every token and sign-in call
