@@ -6,7 +6,7 @@ use crate::StoreError;
 use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
-use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
+use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId};
 use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -123,6 +123,24 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
     async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError> {
         let run = self.inner.memberships_of(person);
         self.hook.around(Call::read("memberships_of"), run).await
+    }
+    async fn member(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Member>, StoreError> {
+        self.hook
+            .around(Call::read("member"), self.inner.member(corp, userid))
+            .await
+    }
+    async fn department(&self, corp: &CorpId, id: i64) -> Result<Option<Department>, StoreError> {
+        self.hook
+            .around(Call::read("department"), self.inner.department(corp, id))
+            .await
+    }
+    async fn sub_departments(&self, corp: &CorpId, parent: i64) -> Result<Vec<Department>, StoreError> {
+        let run = self.inner.sub_departments(corp, parent);
+        self.hook.around(Call::read("sub_departments"), run).await
+    }
+    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        let run = self.inner.department_userids(corp, dept);
+        self.hook.around(Call::read("department_userids"), run).await
     }
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
         let run = self.inner.members_by_mobile(corp, mobile);

@@ -14,6 +14,25 @@ pub struct Corp {
     pub name: String,
 }
 
+/// DingTalk's id of the root department of every corp's tree.
+pub const ROOT_DEPT: i64 = 1;
+
+/// A department: one node of a corp's tree, with DingTalk's numeric id. The root (id
+/// [`ROOT_DEPT`], named after the corp) has no parent. docs/wire/directory-read.md §1.3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Department {
+    /// The corp.
+    pub corp_id: CorpId,
+    /// A positive id, unique in the corp.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// The parent department; `None` for the root only.
+    pub parent_id: Option<i64>,
+    /// Sort key among its siblings (smaller first); ties go by id.
+    pub order: i64,
+}
+
 /// dingdir's own id of a person (one DingTalk account). Never on DingTalk's wire: the wire sees
 /// userids, unionIds and openIds derived from it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -193,13 +212,67 @@ impl fmt::Display for Developer {
     }
 }
 
+/// A member's place in one department.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberDept {
+    /// The department.
+    pub dept_id: i64,
+    /// Sort key among the department's members (smaller first); ties go by userid.
+    pub order: i64,
+    /// Whether the member manages the department (主管).
+    pub leader: bool,
+}
+
+/// What the full member record (`/topapi/v2/user/get`) says beyond the membership itself.
+/// docs/wire/directory-read.md §2.1.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberDetails {
+    /// The departments, in the order given; never empty for a stored member (the root by default).
+    pub departments: Vec<MemberDept>,
+    /// Job title (职位).
+    pub title: Option<String>,
+    /// Job number (工号).
+    pub job_number: Option<String>,
+    /// Hire date, epoch milliseconds.
+    pub hired_date: Option<i64>,
+    /// Office location.
+    pub work_place: Option<String>,
+    /// Extension telephone (分机号).
+    pub telephone: Option<String>,
+    /// Organisation mailbox.
+    pub org_email: Option<String>,
+    /// Remark.
+    pub remark: Option<String>,
+    /// The direct manager's userid in the same corp.
+    pub manager_userid: Option<UserId>,
+    /// An administrator of the corp.
+    pub admin: bool,
+    /// The corp's boss.
+    pub boss: bool,
+    /// A senior executive (高管), whose mobile is hidden from others.
+    pub senior: bool,
+    /// The member hides their mobile number.
+    pub hide_mobile: bool,
+}
+
+/// A membership with its full record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Who, where, and whether still there.
+    pub membership: Membership,
+    /// Departments, title and the rest of the record.
+    pub details: MemberDetails,
+}
+
 /// The whole directory, in a stable order: what `export` writes and `apply` reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directory {
     /// Corps, by id.
     pub corps: Vec<Corp>,
+    /// Departments, by corp then id; every corp's root included.
+    pub departments: Vec<Department>,
     /// Apps, by key.
     pub apps: Vec<App>,
-    /// People, by id, each with their memberships by corp.
-    pub people: Vec<(Person, Vec<Membership>)>,
+    /// People, by id, each with their members by corp.
+    pub people: Vec<(Person, Vec<Member>)>,
 }

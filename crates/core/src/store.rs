@@ -7,7 +7,7 @@ use crate::StoreError;
 use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
-use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
+use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 
@@ -53,6 +53,18 @@ pub trait DirectoryStore: Send + Sync + 'static {
 
     /// Every membership of a person, by corp.
     async fn memberships_of(&self, person: &PersonId) -> Result<Vec<Membership>, StoreError>;
+
+    /// The member holding `userid` in `corp` with their full record, whatever their status.
+    async fn member(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Member>, StoreError>;
+
+    /// A department of `corp` by id.
+    async fn department(&self, corp: &CorpId, id: i64) -> Result<Option<Department>, StoreError>;
+
+    /// The direct children of a department, by order then id.
+    async fn sub_departments(&self, corp: &CorpId, parent: i64) -> Result<Vec<Department>, StoreError>;
+
+    /// The userids of a department's direct members (any status), by member order then userid.
+    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError>;
 
     /// Every member of `corp` whose person has this mobile (normal and exclusive accounts, any
     /// status), with the person, by userid.

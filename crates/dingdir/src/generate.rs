@@ -11,7 +11,10 @@ use anyhow::Context;
 use dingdir_core::Store;
 use dingdir_core::ident::{corp_id_for, person_number};
 use dingdir_core::mobile::Mobile;
-use dingdir_core::model::{App, AppKind, Corp, Directory, MemberStatus, Membership, Person, PersonId};
+use dingdir_core::model::{
+    App, AppKind, Corp, Department, Directory, Member, MemberDept, MemberDetails, MemberStatus, Membership, Person,
+    PersonId, ROOT_DEPT,
+};
 use dingdir_core::secret;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use dingdir_proto::scope;
@@ -152,6 +155,25 @@ fn exclusive(i: u64, corps: &[CorpId]) -> (Person, Vec<Membership>) {
     (person, vec![member])
 }
 
+/// A person's memberships as members of their corps' root departments.
+fn in_root((person, memberships): (Person, Vec<Membership>)) -> (Person, Vec<Member>) {
+    let members = memberships
+        .into_iter()
+        .map(|membership| Member {
+            membership,
+            details: MemberDetails {
+                departments: vec![MemberDept {
+                    dept_id: ROOT_DEPT,
+                    order: 0,
+                    leader: false,
+                }],
+                ..MemberDetails::default()
+            },
+        })
+        .collect();
+    (person, members)
+}
+
 fn apps(corps: &[CorpId]) -> anyhow::Result<Vec<App>> {
     let hash = secret::hash(APP_SECRET).map_err(|e| anyhow::anyhow!("{e}"))?;
     let all = vec![
@@ -214,10 +236,23 @@ pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>)
                 .collect();
             dir.apps = apps(&corp_list)?;
         }
+        if start == 0 {
+            dir.departments = dir
+                .corps
+                .iter()
+                .map(|c| Department {
+                    corp_id: c.id.clone(),
+                    id: ROOT_DEPT,
+                    name: c.name.clone(),
+                    parent_id: None,
+                    order: 0,
+                })
+                .collect();
+        }
         for i in start..end {
-            dir.people.push(person(i, &corp_list));
+            dir.people.push(in_root(person(i, &corp_list)));
             if mix(i, 12) % 100 == 0 {
-                dir.people.push(exclusive(i, &corp_list));
+                dir.people.push(in_root(exclusive(i, &corp_list)));
             }
         }
         accounts += dir.people.len() as u64;

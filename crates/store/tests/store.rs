@@ -4,11 +4,11 @@
 #![allow(clippy::unwrap_used, reason = "test helpers fail by panicking")]
 
 use dingdir_core::ident::IdSecret;
-use dingdir_core::model::PersonId;
+use dingdir_core::model::{MemberDept, PersonId};
 use dingdir_core::seed;
 use dingdir_core::token::{CodeRecord, Grant, StoredAppToken, TokenKind, TokenRecord};
 use dingdir_core::{Store, TokenStore};
-use dingdir_proto::ids::{AppKey, CorpId};
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use dingdir_store::testing::{Backend, backends, fresh_postgres_database, store_on};
 use dingdir_store::{PgStore, SqliteStore, SqliteTarget};
 use std::sync::Arc;
@@ -382,5 +382,121 @@ async fn a_refused_seed_leaves_every_backend_unchanged() {
             "{backend:?}: {err}"
         );
         assert_eq!(store.directory().await.unwrap(), before, "{backend:?}");
+    }
+}
+
+/// A store made before departments upgrades in place: every corp gets its root department, named
+/// after it, and every member sits in it; nothing else changes.
+#[tokio::test]
+async fn a_store_from_before_departments_gets_roots_and_keeps_its_members() {
+    use dingdir_core::DirectoryStore;
+    use sqlx::ConnectOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    let old = [
+        include_str!("../migrations/sqlite/0001_directory.sql"),
+        include_str!("../migrations/sqlite/0002_tokens.sql"),
+        include_str!("../migrations/sqlite/0003_credential_digests.sql"),
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, '0001_directory'), (2, '0002_tokens'), (3, '0003_credential_digests');
+         INSERT INTO corps VALUES ('dingold', 'Old Co');
+         INSERT INTO people (person_id, number, nick) VALUES ('p1', 1, 'old one');
+         INSERT INTO memberships VALUES ('dingold', 'u1', 'p1', '老一', 'active');",
+    ];
+    for sql in old {
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    }
+    drop(conn);
+    let store = SqliteStore::open(&SqliteTarget::File(path.clone())).await.unwrap();
+    let corp = CorpId("dingold".into());
+    let root = store.department(&corp, 1).await.unwrap().unwrap();
+    assert_eq!((root.name.as_str(), root.parent_id), ("Old Co", None));
+    let member = store.member(&corp, &UserId("u1".into())).await.unwrap().unwrap();
+    assert_eq!(member.membership.name.as_deref(), Some("老一"));
+    assert_eq!(
+        member.details.departments,
+        [MemberDept {
+            dept_id: 1,
+            order: 0,
+            leader: false
+        }]
+    );
+    assert_eq!(store.department_userids(&corp, 1).await.unwrap(), [UserId("u1".into())]);
+    store.close().await;
+}
+
+/// The department tree and the member record, as the demo seed writes them, on every backend.
+#[tokio::test]
+async fn departments_and_member_records_read_back_in_order() {
+    for backend in backends() {
+        let store = seeded(backend).await;
+        let demo = CorpId("ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4".into());
+        let root = store.department(&demo, 1).await.unwrap().unwrap();
+        assert_eq!((root.name.as_str(), root.parent_id), ("Demo Co", None), "{backend:?}");
+        let top: Vec<i64> = store
+            .sub_departments(&demo, 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(top, [100, 200], "{backend:?}: by order");
+        let rd: Vec<i64> = store
+            .sub_departments(&demo, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(rd, [101, 102], "{backend:?}");
+        assert!(store.sub_departments(&demo, 101).await.unwrap().is_empty());
+        let backend_team = store.department_userids(&demo, 101).await.unwrap();
+        assert_eq!(
+            backend_team,
+            [UserId("zhangsan".into()), UserId("lisi".into())],
+            "{backend:?}: by member order"
+        );
+        let zhangsan = store.member(&demo, &UserId("zhangsan".into())).await.unwrap().unwrap();
+        let d = &zhangsan.details;
+        assert_eq!(
+            d.departments,
+            [
+                MemberDept {
+                    dept_id: 100,
+                    order: 0,
+                    leader: true
+                },
+                MemberDept {
+                    dept_id: 101,
+                    order: 1,
+                    leader: false
+                }
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            (
+                d.title.as_deref(),
+                d.job_number.as_deref(),
+                d.hired_date,
+                d.admin,
+                d.boss
+            ),
+            (Some("研发总监"), Some("0001"), Some(1_577_836_800_000), true, false),
+            "{backend:?}"
+        );
+        let lisi = store.member(&demo, &UserId("lisi".into())).await.unwrap().unwrap();
+        assert_eq!(
+            lisi.details.manager_userid,
+            Some(UserId("zhangsan".into())),
+            "{backend:?}"
+        );
+        assert_eq!(store.member(&demo, &UserId("nobody".into())).await.unwrap(), None);
     }
 }

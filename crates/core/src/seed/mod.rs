@@ -14,7 +14,7 @@ mod validate;
 pub use locate::{FieldPath, LineCol, Locator};
 pub use validate::Plan;
 
-use crate::model::{AppKind, Directory, MemberStatus};
+use crate::model::{AppKind, Directory, Member, MemberDept, MemberStatus, ROOT_DEPT};
 use crate::store::DirectoryStore;
 use crate::{StoreError, secret};
 use schemars::JsonSchema;
@@ -48,9 +48,48 @@ pub struct CorpSeed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^ding[A-Za-z0-9]{1,60}$"))]
     pub id: Option<String>,
+    /// Display name; also the name of the root department (id 1).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The department tree below the root (id 1, named after the corp, always there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<DepartmentSeed>,
+}
+
+/// A department under a corp's root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentSeed {
+    /// DingTalk's numeric id: 2 or more (1 is the root), unique in the corp.
+    #[schemars(range(min = 2))]
+    pub id: i64,
     /// Display name.
     #[schemars(length(min = 1))]
     pub name: String,
+    /// The parent's id; defaults to the root, 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<i64>,
+    /// Sort key among siblings, smaller first; defaults to 0 (ties go by id).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub order: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// A member's place in a department.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberDeptSeed {
+    /// The department's id (1 is the root).
+    pub id: i64,
+    /// Sort key among the department's members, smaller first; defaults to 0 (ties go by userid).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub order: i64,
+    /// Whether the member manages the department.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub leader: bool,
 }
 
 /// An app.
@@ -146,6 +185,45 @@ pub struct MembershipSeed {
     /// `active` (default) or `departed`.
     #[serde(default)]
     pub status: MemberStatus,
+    /// The member's departments; defaults to the root alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<MemberDeptSeed>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Job number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_number: Option<String>,
+    /// Hire date, epoch milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired_date: Option<i64>,
+    /// Office location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_place: Option<String>,
+    /// Extension telephone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    /// Organisation mailbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_email: Option<String>,
+    /// Remark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// The direct manager's userid in the same corp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    /// A corp administrator.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin: bool,
+    /// The corp's boss.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub boss: bool,
+    /// A senior executive.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub senior: bool,
+    /// Hides their mobile number from colleagues.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_mobile: bool,
 }
 
 /// A seed refused: where and why.
@@ -261,6 +339,9 @@ pub async fn apply_plan(store: &dyn DirectoryStore, plan: &Plan) -> Result<(), A
 pub fn export(directory: &Directory) -> SeedDoc {
     let mut doc = unsorted_export(directory);
     doc.corps.sort_by(|a, b| a.id.cmp(&b.id));
+    for corp in &mut doc.corps {
+        corp.departments.sort_by_key(|d| d.id);
+    }
     doc.apps.sort_by(|a, b| a.key.cmp(&b.key));
     for app in &mut doc.apps {
         app.scopes.sort();
@@ -274,6 +355,49 @@ pub fn export(directory: &Directory) -> SeedDoc {
     doc
 }
 
+/// A stored member as its seed entry; a member of the root alone is written without departments.
+fn member_seed(member: &Member) -> MembershipSeed {
+    let (m, d) = (&member.membership, &member.details);
+    let root_only = matches!(
+        &d.departments[..],
+        [MemberDept {
+            dept_id: ROOT_DEPT,
+            order: 0,
+            leader: false
+        }]
+    );
+    MembershipSeed {
+        corp: m.corp_id.0.clone(),
+        userid: Some(m.userid.0.clone()),
+        name: m.name.clone(),
+        status: m.status,
+        departments: if root_only {
+            Vec::new()
+        } else {
+            d.departments
+                .iter()
+                .map(|x| MemberDeptSeed {
+                    id: x.dept_id,
+                    order: x.order,
+                    leader: x.leader,
+                })
+                .collect()
+        },
+        title: d.title.clone(),
+        job_number: d.job_number.clone(),
+        hired_date: d.hired_date,
+        work_place: d.work_place.clone(),
+        telephone: d.telephone.clone(),
+        org_email: d.org_email.clone(),
+        remark: d.remark.clone(),
+        manager: d.manager_userid.as_ref().map(|u| u.0.clone()),
+        admin: d.admin,
+        boss: d.boss,
+        senior: d.senior,
+        hide_mobile: d.hide_mobile,
+    }
+}
+
 fn unsorted_export(directory: &Directory) -> SeedDoc {
     SeedDoc {
         corps: directory
@@ -282,6 +406,17 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
             .map(|c| CorpSeed {
                 id: Some(c.id.0.clone()),
                 name: c.name.clone(),
+                departments: directory
+                    .departments
+                    .iter()
+                    .filter(|d| d.corp_id == c.id && d.id != ROOT_DEPT)
+                    .map(|d| DepartmentSeed {
+                        id: d.id,
+                        name: d.name.clone(),
+                        parent: d.parent_id.filter(|p| *p != ROOT_DEPT),
+                        order: d.order,
+                    })
+                    .collect(),
             })
             .collect(),
         apps: directory
@@ -314,15 +449,7 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                 password: None,
                 password_hash: p.password_hash.clone(),
                 exclusive_of: p.exclusive_of.as_ref().map(|c| c.0.clone()),
-                memberships: ms
-                    .iter()
-                    .map(|m| MembershipSeed {
-                        corp: m.corp_id.0.clone(),
-                        userid: Some(m.userid.0.clone()),
-                        name: m.name.clone(),
-                        status: m.status,
-                    })
-                    .collect(),
+                memberships: ms.iter().map(member_seed).collect(),
             })
             .collect(),
     }

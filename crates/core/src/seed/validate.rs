@@ -5,7 +5,10 @@
 use super::{FieldPath, LineCol, Locator, SeedDoc, SeedError};
 use crate::ident::{app_key_for, corp_id_for, person_id_for, person_number, userid_for};
 use crate::mobile::{Mobile, MobileError};
-use crate::model::{App, AppKind, Corp, Directory, Membership, Person, PersonId};
+use crate::model::{
+    App, AppKind, Corp, Department, Directory, Member, MemberDept, MemberDetails, Membership, Person, PersonId,
+    ROOT_DEPT,
+};
 use crate::secret::{self, SecretError};
 use crate::store::DirectoryStore;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -36,7 +39,7 @@ struct PlannedPerson {
     password: Option<SecretInput>,
     place: Place,
     mobile_place: Place,
-    memberships: Vec<(Membership, Place)>,
+    memberships: Vec<(Member, Place)>,
 }
 
 /// A seed that passed every rule the file alone can decide.
@@ -44,11 +47,20 @@ struct PlannedPerson {
 pub struct Plan {
     file: String,
     corps: Vec<Corp>,
+    /// The file's departments, every defined corp's root included, with where each is defined.
+    departments: Vec<(Department, Place)>,
     apps: Vec<PlannedApp>,
     people: Vec<PlannedPerson>,
     /// Corps the file refers to without defining them: they must exist in the store.
     corp_refs: Vec<(CorpId, Place)>,
+    /// Departments the file refers to without defining them: they must exist in the store.
+    dept_refs: Vec<((CorpId, i64), Place)>,
+    /// Managers named by userid: each must be a member of the same corp, in the file or stored.
+    manager_refs: Vec<((CorpId, UserId), Place)>,
 }
+
+/// How many levels a department may sit below the root; a longer chain of parents is a loop.
+const MAX_DEPT_DEPTH: usize = 64;
 
 struct Ctx<'a> {
     file: &'a str,
@@ -105,6 +117,8 @@ impl Plan {
         let root = FieldPath::default();
 
         let mut corps = Vec::new();
+        let mut departments: Vec<(Department, Place)> = Vec::new();
+        let mut dept_lines: HashMap<(CorpId, i64), u64> = HashMap::new();
         let mut corp_lines: HashMap<CorpId, u64> = HashMap::new();
         for (i, c) in doc.corps.iter().enumerate() {
             let at = root.key("corps").index(i);
@@ -121,9 +135,49 @@ impl Plan {
                 return Err(cx.err(at.key("id"), format!("duplicate corp {id} (first at line {first})")));
             }
             corps.push(Corp {
-                id,
+                id: id.clone(),
                 name: c.name.clone(),
             });
+            departments.push((
+                Department {
+                    corp_id: id.clone(),
+                    id: ROOT_DEPT,
+                    name: c.name.clone(),
+                    parent_id: None,
+                    order: 0,
+                },
+                cx.place(at.key("name")),
+            ));
+            for (j, d) in c.departments.iter().enumerate() {
+                let dat = at.key("departments").index(j);
+                if d.id <= ROOT_DEPT {
+                    return Err(cx.err(dat.key("id"), "must be 2 or more (1 is the root)"));
+                }
+                if !non_empty(&d.name) {
+                    return Err(cx.err(dat.key("name"), "must not be empty"));
+                }
+                let line = locator.find(&dat).line;
+                if let Some(first) = dept_lines.insert((id.clone(), d.id), line) {
+                    return Err(cx.err(
+                        dat.key("id"),
+                        format!("duplicate department {} in corp {id} (first at line {first})", d.id),
+                    ));
+                }
+                let parent = d.parent.unwrap_or(ROOT_DEPT);
+                if parent == d.id {
+                    return Err(cx.err(dat.key("parent"), "a department cannot be its own parent"));
+                }
+                departments.push((
+                    Department {
+                        corp_id: id.clone(),
+                        id: d.id,
+                        name: d.name.clone(),
+                        parent_id: Some(parent),
+                        order: d.order,
+                    },
+                    cx.place(dat.key("parent")),
+                ));
+            }
         }
 
         let mut corp_refs: Vec<(CorpId, Place)> = Vec::new();
@@ -247,6 +301,8 @@ impl Plan {
             });
         }
 
+        let mut dept_refs: Vec<((CorpId, i64), Place)> = Vec::new();
+        let mut manager_refs: Vec<((CorpId, UserId), Place)> = Vec::new();
         let mut people: Vec<PlannedPerson> = Vec::new();
         let mut person_lines: HashMap<PersonId, u64> = HashMap::new();
         let mut mobile_lines: HashMap<Mobile, u64> = HashMap::new();
@@ -372,18 +428,22 @@ impl Plan {
                     ));
                 }
                 let seed = &p.memberships[j];
+                let details = member_details(&cx, seed, &corp, &mat, &dept_lines, &mut dept_refs, &mut manager_refs)?;
                 memberships.push((
-                    Membership {
-                        corp_id: corp,
-                        userid,
-                        person_id: id.clone(),
-                        name: seed.name.clone(),
-                        status: seed.status,
+                    Member {
+                        membership: Membership {
+                            corp_id: corp,
+                            userid,
+                            person_id: id.clone(),
+                            name: seed.name.clone(),
+                            status: seed.status,
+                        },
+                        details,
                     },
                     cx.place(mat.key("userid")),
                 ));
             }
-            memberships.sort_by(|a, b| a.0.corp_id.cmp(&b.0.corp_id));
+            memberships.sort_by(|a, b| a.0.membership.corp_id.cmp(&b.0.membership.corp_id));
 
             people.push(PlannedPerson {
                 person: Person {
@@ -403,18 +463,33 @@ impl Plan {
             });
         }
 
+        // A parent outside the file is checked against the store; loops through the store too.
+        for (d, place) in &departments {
+            if let Some(parent) = d.parent_id {
+                if !dept_lines.contains_key(&(d.corp_id.clone(), parent)) && parent != ROOT_DEPT {
+                    dept_refs.push(((d.corp_id.clone(), parent), place.clone()));
+                }
+            }
+        }
+        // A manager the file itself names needs no store check.
+        manager_refs.retain(|(key, _)| !userid_lines.contains_key(key));
+
         Ok(Self {
             file: file.to_owned(),
             corps,
+            departments,
             apps,
             people,
             corp_refs,
+            dept_refs,
+            manager_refs,
         })
     }
 
     /// How many corps, apps, people and memberships the seed names.
     pub fn counts(&self) -> (usize, usize, usize, usize) {
         let memberships = self.people.iter().map(|p| p.memberships.len()).sum();
+        // Roots are implied by corps; departments are not counted apart.
         (self.corps.len(), self.apps.len(), self.people.len(), memberships)
     }
 
@@ -437,6 +512,31 @@ impl Plan {
                     .into());
             }
         }
+        let mut seen: HashSet<&(CorpId, i64)> = HashSet::new();
+        for (key, place) in &self.dept_refs {
+            if seen.insert(key) && store.department(&key.0, key.1).await?.is_none() {
+                return Err(self
+                    .err_at(
+                        place,
+                        format!(
+                            "unknown department {} in corp {}: not in this file nor in the store",
+                            key.1, key.0
+                        ),
+                    )
+                    .into());
+            }
+        }
+        self.check_department_tree(store).await?;
+        for ((corp, userid), place) in &self.manager_refs {
+            if store.membership(corp, userid).await?.is_none() {
+                return Err(self
+                    .err_at(
+                        place,
+                        format!("unknown manager {userid} in corp {corp}: not in this file nor in the store"),
+                    )
+                    .into());
+            }
+        }
         let named: HashSet<&PersonId> = self.people.iter().map(|p| &p.person.id).collect();
         for p in &self.people {
             if let (None, Some(m)) = (&p.person.exclusive_of, &p.person.mobile) {
@@ -452,6 +552,7 @@ impl Plan {
                 }
             }
             for (m, place) in &p.memberships {
+                let m = &m.membership;
                 if let Some(other) = store.membership(&m.corp_id, &m.userid).await? {
                     if other.person_id != p.person.id && !named.contains(&other.person_id) {
                         return Err(self
@@ -511,10 +612,135 @@ impl Plan {
         }
         Ok(Directory {
             corps: self.corps.clone(),
+            departments: self.departments.iter().map(|(d, _)| d.clone()).collect(),
             apps,
             people,
         })
     }
+
+    /// Every department of the file reaches its corp's root within [`MAX_DEPT_DEPTH`] parents,
+    /// through the file's own departments first and the stored ones after.
+    async fn check_department_tree(&self, store: &dyn DirectoryStore) -> Result<(), super::ApplyError> {
+        let parents: HashMap<(&CorpId, i64), Option<i64>> = self
+            .departments
+            .iter()
+            .map(|(d, _)| ((&d.corp_id, d.id), d.parent_id))
+            .collect();
+        for (d, place) in &self.departments {
+            let mut at = d.parent_id;
+            let mut steps = 0;
+            while let Some(id) = at {
+                if id == ROOT_DEPT {
+                    break;
+                }
+                steps += 1;
+                if steps > MAX_DEPT_DEPTH || id == d.id {
+                    return Err(self
+                        .err_at(
+                            place,
+                            format!(
+                                "department {} of corp {} does not reach the root: its parents loop",
+                                d.id, d.corp_id
+                            ),
+                        )
+                        .into());
+                }
+                at = match parents.get(&(&d.corp_id, id)) {
+                    Some(parent) => *parent,
+                    None => store.department(&d.corp_id, id).await?.and_then(|p| p.parent_id),
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A membership's record from its seed entry: departments (the root when none are given, each
+/// defined in the file or left to check against the store), the manager, and the plain fields.
+fn member_details(
+    cx: &Ctx<'_>,
+    seed: &super::MembershipSeed,
+    corp: &CorpId,
+    mat: &FieldPath,
+    dept_lines: &HashMap<(CorpId, i64), u64>,
+    dept_refs: &mut Vec<((CorpId, i64), Place)>,
+    manager_refs: &mut Vec<((CorpId, UserId), Place)>,
+) -> Result<MemberDetails, SeedError> {
+    let mut departments = Vec::new();
+    for (k, d) in seed.departments.iter().enumerate() {
+        let dat = mat.key("departments").index(k);
+        if d.id < ROOT_DEPT {
+            return Err(cx.err(dat.key("id"), "must be 1 (the root) or more"));
+        }
+        if departments.iter().any(|x: &MemberDept| x.dept_id == d.id) {
+            return Err(cx.err(dat.key("id"), format!("department {} is listed twice", d.id)));
+        }
+        if d.id != ROOT_DEPT && !dept_lines.contains_key(&(corp.clone(), d.id)) {
+            dept_refs.push(((corp.clone(), d.id), cx.place(dat.key("id"))));
+        }
+        departments.push(MemberDept {
+            dept_id: d.id,
+            order: d.order,
+            leader: d.leader,
+        });
+    }
+    if departments.is_empty() {
+        departments.push(MemberDept {
+            dept_id: ROOT_DEPT,
+            order: 0,
+            leader: false,
+        });
+    }
+    let manager_userid = match &seed.manager {
+        Some(u) if is_id(u, b"_.@-", 64) => {
+            manager_refs.push(((corp.clone(), UserId(u.clone())), cx.place(mat.key("manager"))));
+            Some(UserId(u.clone()))
+        }
+        Some(_) => {
+            return Err(cx.err(
+                mat.key("manager"),
+                "must be a userid: 1 to 64 letters, digits, `_`, `.`, `@` or `-`",
+            ));
+        }
+        None => None,
+    };
+    for (name, value) in [
+        ("title", &seed.title),
+        ("job_number", &seed.job_number),
+        ("work_place", &seed.work_place),
+        ("telephone", &seed.telephone),
+        ("org_email", &seed.org_email),
+        ("remark", &seed.remark),
+    ] {
+        if value.as_deref().is_some_and(|v| !non_empty(v)) {
+            return Err(cx.err(mat.key(name), "must not be empty; leave it out instead"));
+        }
+    }
+    if seed
+        .org_email
+        .as_deref()
+        .is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace))
+    {
+        return Err(cx.err(mat.key("org_email"), "is not an email address"));
+    }
+    if seed.hired_date.is_some_and(|t| t < 0) {
+        return Err(cx.err(mat.key("hired_date"), "must be epoch milliseconds, 0 or more"));
+    }
+    Ok(MemberDetails {
+        departments,
+        title: seed.title.clone(),
+        job_number: seed.job_number.clone(),
+        hired_date: seed.hired_date,
+        work_place: seed.work_place.clone(),
+        telephone: seed.telephone.clone(),
+        org_email: seed.org_email.clone(),
+        remark: seed.remark.clone(),
+        manager_userid,
+        admin: seed.admin,
+        boss: seed.boss,
+        senior: seed.senior,
+        hide_mobile: seed.hide_mobile,
+    })
 }
 
 fn resolve_secret(input: &SecretInput, stored: Option<&str>) -> Result<String, SecretError> {

@@ -4,12 +4,13 @@
 
 mod by_mobile;
 mod get_user;
+mod seed;
 
 use crate::StoreError;
 use crate::clock::{Millis, MovableClock};
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
-use crate::model::{App, Corp, Directory, Membership, Person, PersonId};
+use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId};
 use crate::service::{Caller, Policy, Service};
 use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenKind, TokenRecord};
@@ -24,13 +25,21 @@ pub(crate) const OTHER_CORP: &str = "ding0b7e4d2a6c8f1e3b5d7a9c2e4f6b8d01";
 #[derive(Default)]
 struct MemoryDirectory {
     corps: Mutex<BTreeMap<String, Corp>>,
+    departments: Mutex<BTreeMap<(String, i64), Department>>,
     apps: Mutex<BTreeMap<String, App>>,
-    people: Mutex<BTreeMap<String, (Person, Vec<Membership>)>>,
+    people: Mutex<BTreeMap<String, (Person, Vec<Member>)>>,
 }
 
 impl MemoryDirectory {
-    fn people(&self) -> Vec<(Person, Vec<Membership>)> {
+    fn members(&self) -> Vec<(Person, Vec<Member>)> {
         self.people.lock().unwrap().values().cloned().collect()
+    }
+
+    fn people(&self) -> Vec<(Person, Vec<Membership>)> {
+        self.members()
+            .into_iter()
+            .map(|(p, ms)| (p, ms.into_iter().map(|m| m.membership).collect()))
+            .collect()
     }
 }
 
@@ -40,6 +49,10 @@ impl DirectoryStore for MemoryDirectory {
         let mut corps = self.corps.lock().unwrap();
         for c in &d.corps {
             corps.insert(c.id.0.clone(), c.clone());
+        }
+        let mut departments = self.departments.lock().unwrap();
+        for x in &d.departments {
+            departments.insert((x.corp_id.0.clone(), x.id), x.clone());
         }
         let mut apps = self.apps.lock().unwrap();
         for a in &d.apps {
@@ -57,14 +70,16 @@ impl DirectoryStore for MemoryDirectory {
     async fn directory(&self) -> Result<Directory, StoreError> {
         Ok(Directory {
             corps: self.corps.lock().unwrap().values().cloned().collect(),
+            departments: self.departments.lock().unwrap().values().cloned().collect(),
             apps: self.apps.lock().unwrap().values().cloned().collect(),
-            people: self.people(),
+            people: self.members(),
         })
     }
     async fn reset(&self) -> Result<(), StoreError> {
         self.corps.lock().unwrap().clear();
         self.apps.lock().unwrap().clear();
         self.people.lock().unwrap().clear();
+        self.departments.lock().unwrap().clear();
         Ok(())
     }
     async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
@@ -102,8 +117,40 @@ impl DirectoryStore for MemoryDirectory {
             .lock()
             .unwrap()
             .get(&person.0)
-            .map(|(_, ms)| ms.clone())
+            .map(|(_, ms)| ms.iter().map(|m| m.membership.clone()).collect())
             .unwrap_or_default())
+    }
+    async fn member(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Member>, StoreError> {
+        Ok(self
+            .members()
+            .into_iter()
+            .flat_map(|(_, ms)| ms)
+            .find(|m| &m.membership.corp_id == corp && &m.membership.userid == userid))
+    }
+    async fn department(&self, corp: &CorpId, id: i64) -> Result<Option<Department>, StoreError> {
+        Ok(self.departments.lock().unwrap().get(&(corp.0.clone(), id)).cloned())
+    }
+    async fn sub_departments(&self, corp: &CorpId, parent: i64) -> Result<Vec<Department>, StoreError> {
+        let mut found: Vec<Department> = (self.departments.lock().unwrap().values())
+            .filter(|d| &d.corp_id == corp && d.parent_id == Some(parent))
+            .cloned()
+            .collect();
+        found.sort_by_key(|d| (d.order, d.id));
+        Ok(found)
+    }
+    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        let mut found: Vec<(i64, UserId)> = self
+            .members()
+            .into_iter()
+            .flat_map(|(_, ms)| ms)
+            .filter(|m| &m.membership.corp_id == corp)
+            .filter_map(|m| {
+                let order = m.details.departments.iter().find(|d| d.dept_id == dept)?.order;
+                Some((order, m.membership.userid))
+            })
+            .collect();
+        found.sort();
+        Ok(found.into_iter().map(|(_, u)| u).collect())
     }
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
         let mut found: Vec<_> = self

@@ -5,7 +5,10 @@ use super::{Dialect, SqlStore, corrupt};
 use crate::error::map;
 use dingdir_core::StoreError;
 use dingdir_core::mobile::Mobile;
-use dingdir_core::model::{App, AppKind, Corp, Directory, MemberStatus, Membership, Person, PersonId};
+use dingdir_core::model::{
+    App, AppKind, Corp, Department, Directory, Member, MemberDept, MemberDetails, MemberStatus, Membership, Person,
+    PersonId,
+};
 use dingdir_core::store::DirectoryStore;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Transaction, Type};
@@ -21,8 +24,27 @@ const MEMBER_COLUMNS: &str = "m.corp_id, m.userid, m.person_id AS member_person_
 const PERSON_INSERT: &str = "INSERT INTO people \
      (person_id, number, nick, state_code, mobile, email, avatar_url, password_hash, exclusive_of) ";
 
-/// The columns a membership is written with.
-const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status) ";
+/// The columns a member is written with, in the order [`SqlStore::bind_member`] binds them.
+const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status, \
+     title, job_number, hired_date, work_place, telephone, org_email, remark, manager_userid, \
+     admin, boss, senior, hide_mobile) ";
+
+/// How many columns [`MEMBER_INSERT`] names.
+const MEMBER_WIDTH: usize = 17;
+
+/// The record columns a full member read selects beside [`MEMBER_COLUMNS`].
+const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place, m.telephone, m.org_email, \
+     m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile";
+
+/// A member's departments, in the member's own order.
+const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
+
+/// The department columns every department read selects.
+const DEPT_COLUMNS: &str = "corp_id, dept_id, name, parent_id, ord";
+
+/// Upserts a department.
+const DEPT_UPSERT: &str = "INSERT INTO departments (corp_id, dept_id, name, parent_id, ord) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (corp_id, dept_id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, ord = excluded.ord";
 
 /// Rows per multi-row statement: far below both backends' bound-parameter limits.
 const ROWS: usize = 400;
@@ -66,6 +88,7 @@ where
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'c> &'c str: ColumnIndex<DB::Row>,
     usize: ColumnIndex<DB::Row>,
@@ -102,6 +125,112 @@ where
             name: row.try_get("name").map_err(map)?,
             status: MemberStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         })
+    }
+
+    /// A member's record without its departments, which [`Self::member_depts`] adds.
+    fn details_from(row: &DB::Row) -> Result<MemberDetails, StoreError> {
+        let flag = |name: &str| -> Result<bool, StoreError> { Ok(row.try_get::<i64, _>(name).map_err(map)? != 0) };
+        Ok(MemberDetails {
+            departments: Vec::new(),
+            title: row.try_get("title").map_err(map)?,
+            job_number: row.try_get("job_number").map_err(map)?,
+            hired_date: row.try_get("hired_date").map_err(map)?,
+            work_place: row.try_get("work_place").map_err(map)?,
+            telephone: row.try_get("telephone").map_err(map)?,
+            org_email: row.try_get("org_email").map_err(map)?,
+            remark: row.try_get("remark").map_err(map)?,
+            manager_userid: row
+                .try_get::<Option<String>, _>("manager_userid")
+                .map_err(map)?
+                .map(UserId),
+            admin: flag("admin")?,
+            boss: flag("boss")?,
+            senior: flag("senior")?,
+            hide_mobile: flag("hide_mobile")?,
+        })
+    }
+
+    fn member_dept_from(row: &DB::Row) -> Result<MemberDept, StoreError> {
+        Ok(MemberDept {
+            dept_id: row.try_get("dept_id").map_err(map)?,
+            order: row.try_get("ord").map_err(map)?,
+            leader: row.try_get::<i64, _>("leader").map_err(map)? != 0,
+        })
+    }
+
+    fn department_from(row: &DB::Row) -> Result<Department, StoreError> {
+        Ok(Department {
+            corp_id: CorpId(row.try_get("corp_id").map_err(map)?),
+            id: row.try_get("dept_id").map_err(map)?,
+            name: row.try_get("name").map_err(map)?,
+            parent_id: row.try_get("parent_id").map_err(map)?,
+            order: row.try_get("ord").map_err(map)?,
+        })
+    }
+
+    /// The departments of one member, in the member's own order.
+    async fn member_depts(&self, corp: &CorpId, userid: &UserId) -> Result<Vec<MemberDept>, StoreError> {
+        sqlx::query(
+            "SELECT dept_id, ord, leader FROM member_departments WHERE corp_id = $1 AND userid = $2 ORDER BY pos",
+        )
+        .bind(corp.0.as_str())
+        .bind(userid.0.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(Self::member_dept_from)
+        .collect()
+    }
+
+    /// Writes departments, upserting each.
+    async fn write_departments(
+        tx: &mut Transaction<'static, DB>,
+        departments: &[Department],
+    ) -> Result<(), StoreError> {
+        for d in departments {
+            sqlx::query(DEPT_UPSERT)
+                .bind(d.corp_id.0.as_str())
+                .bind(d.id)
+                .bind(d.name.as_str())
+                .bind(d.parent_id)
+                .bind(d.order)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+        }
+        Ok(())
+    }
+
+    /// Writes members (their rows, then their departments) with multi-row statements.
+    async fn write_members(tx: &mut Transaction<'static, DB>, members: &[&Member]) -> Result<(), StoreError> {
+        for part in members.chunks(ROWS) {
+            let sql = format!("{MEMBER_INSERT} {}", values(MEMBER_WIDTH, part.len()));
+            let mut q = sqlx::query(&sql);
+            for m in part {
+                q = Self::bind_member(q, m);
+            }
+            q.execute(&mut **tx).await.map_err(map)?;
+            let depts: Vec<(&Member, usize, &MemberDept)> = part
+                .iter()
+                .flat_map(|m| m.details.departments.iter().enumerate().map(move |(i, d)| (*m, i, d)))
+                .collect();
+            for rows in depts.chunks(ROWS) {
+                let sql = format!("{MEMBER_DEPT_INSERT} {}", values(6, rows.len()));
+                let mut q = sqlx::query(&sql);
+                for (m, pos, d) in rows {
+                    q = q
+                        .bind(m.membership.corp_id.0.as_str())
+                        .bind(m.membership.userid.0.as_str())
+                        .bind(d.dept_id)
+                        .bind(i64::try_from(*pos).unwrap_or(i64::MAX))
+                        .bind(d.order)
+                        .bind(i64::from(d.leader));
+                }
+                q.execute(&mut **tx).await.map_err(map)?;
+            }
+        }
+        Ok(())
     }
 
     fn corp_from(row: &DB::Row) -> Result<Corp, StoreError> {
@@ -199,13 +328,26 @@ where
             .bind(p.exclusive_of.as_ref().map(|c| c.0.as_str())))
     }
 
-    /// Binds a membership's columns, in [`MEMBER_INSERT`]'s order.
-    fn bind_member<'q>(q: Query<'q, DB>, m: &'q Membership) -> Query<'q, DB> {
+    /// Binds a member's columns, in [`MEMBER_INSERT`]'s order.
+    fn bind_member<'q>(q: Query<'q, DB>, member: &'q Member) -> Query<'q, DB> {
+        let (m, d) = (&member.membership, &member.details);
         q.bind(m.corp_id.0.as_str())
             .bind(m.userid.0.as_str())
             .bind(m.person_id.0.as_str())
             .bind(m.name.as_deref())
             .bind(m.status.as_str())
+            .bind(d.title.as_deref())
+            .bind(d.job_number.as_deref())
+            .bind(d.hired_date)
+            .bind(d.work_place.as_deref())
+            .bind(d.telephone.as_deref())
+            .bind(d.org_email.as_deref())
+            .bind(d.remark.as_deref())
+            .bind(d.manager_userid.as_ref().map(|u| u.0.as_str()))
+            .bind(i64::from(d.admin))
+            .bind(i64::from(d.boss))
+            .bind(i64::from(d.senior))
+            .bind(i64::from(d.hide_mobile))
     }
 }
 
@@ -241,6 +383,7 @@ where
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'c> &'c str: ColumnIndex<DB::Row>,
     usize: ColumnIndex<DB::Row>,
@@ -261,6 +404,7 @@ where
         for a in &dir.apps {
             Self::write_app(&mut tx, a).await?;
         }
+        Self::write_departments(&mut tx, &dir.departments).await?;
         // Memberships go first so that userids and mobiles can move between people in one apply.
         for (p, _) in &dir.people {
             sqlx::query("DELETE FROM memberships WHERE person_id = $1")
@@ -287,13 +431,8 @@ where
                 .await
                 .map_err(map)?;
         }
-        let sql = format!("{MEMBER_INSERT} {}", values(5, 1));
-        for m in dir.people.iter().flat_map(|(_, ms)| ms) {
-            Self::bind_member(sqlx::query(&sql), m)
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?;
-        }
+        let members: Vec<&Member> = dir.people.iter().flat_map(|(_, ms)| ms).collect();
+        Self::write_members(&mut tx, &members).await?;
         tx.commit().await.map_err(map)
     }
 
@@ -312,6 +451,19 @@ where
         for a in &dir.apps {
             Self::write_app(&mut tx, a).await?;
         }
+        for chunk in dir.departments.chunks(ROWS) {
+            let sql = format!("INSERT INTO departments ({DEPT_COLUMNS}) {}", values(5, chunk.len()));
+            let mut q = sqlx::query(&sql);
+            for d in chunk {
+                q = q
+                    .bind(d.corp_id.0.as_str())
+                    .bind(d.id)
+                    .bind(d.name.as_str())
+                    .bind(d.parent_id)
+                    .bind(d.order);
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
         for chunk in dir.people.chunks(ROWS) {
             let sql = format!("{PERSON_INSERT} {}", values(9, chunk.len()));
             let mut q = sqlx::query(&sql);
@@ -319,15 +471,8 @@ where
                 q = Self::bind_person(q, p)?;
             }
             q.execute(&mut *tx).await.map_err(map)?;
-            let members: Vec<&Membership> = chunk.iter().flat_map(|(_, ms)| ms).collect();
-            for part in members.chunks(ROWS) {
-                let sql = format!("{MEMBER_INSERT} {}", values(5, part.len()));
-                let mut q = sqlx::query(&sql);
-                for m in part {
-                    q = Self::bind_member(q, m);
-                }
-                q.execute(&mut *tx).await.map_err(map)?;
-            }
+            let members: Vec<&Member> = chunk.iter().flat_map(|(_, ms)| ms).collect();
+            Self::write_members(&mut tx, &members).await?;
         }
         tx.commit().await.map_err(map)
     }
@@ -354,34 +499,76 @@ where
             .fetch_all(&self.pool)
             .await
             .map_err(map)?;
+        let departments = sqlx::query(&format!(
+            "SELECT {DEPT_COLUMNS} FROM departments ORDER BY corp_id, dept_id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(Self::department_from)
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut member_depts: std::collections::HashMap<(String, String), Vec<MemberDept>> =
+            std::collections::HashMap::new();
+        for row in sqlx::query(
+            "SELECT corp_id, userid, dept_id, ord, leader FROM member_departments ORDER BY corp_id, userid, pos",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        {
+            let key = (
+                row.try_get("corp_id").map_err(map)?,
+                row.try_get("userid").map_err(map)?,
+            );
+            member_depts.entry(key).or_default().push(Self::member_dept_from(&row)?);
+        }
         let member_rows = sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM memberships m ORDER BY m.person_id, m.corp_id"
+            "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS} FROM memberships m ORDER BY m.person_id, m.corp_id"
         ))
         .fetch_all(&self.pool)
         .await
         .map_err(map)?;
-        let mut members = member_rows.iter().map(Self::membership_from).peekable();
+        let mut members = member_rows
+            .iter()
+            .map(|row| {
+                let membership = Self::membership_from(row)?;
+                let mut details = Self::details_from(row)?;
+                let key = (membership.corp_id.0.clone(), membership.userid.0.clone());
+                details.departments = member_depts.remove(&key).unwrap_or_default();
+                Ok(Member { membership, details })
+            })
+            .peekable();
         let mut people = Vec::with_capacity(people_rows.len());
         for row in &people_rows {
             let person = Self::person_from(row)?;
             let mut ms = Vec::new();
-            while let Some(m) = members.next_if(|m| m.as_ref().map_or(true, |m| m.person_id == person.id)) {
+            while let Some(m) = members.next_if(|m: &Result<Member, StoreError>| {
+                m.as_ref().map_or(true, |m| m.membership.person_id == person.id)
+            }) {
                 ms.push(m?);
             }
             people.push((person, ms));
         }
-        Ok(Directory { corps, apps, people })
+        Ok(Directory {
+            corps,
+            departments,
+            apps,
+            people,
+        })
     }
 
     async fn reset(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         for table in [
+            "member_departments",
             "memberships",
             "app_scopes",
             "app_redirect_uris",
             "app_corps",
             "apps",
             "people",
+            "departments",
             "corps",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
@@ -492,6 +679,62 @@ where
         .iter()
         .map(Self::membership_from)
         .collect()
+    }
+
+    async fn member(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Member>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS} FROM memberships m WHERE m.corp_id = $1 AND m.userid = $2"
+        ))
+        .bind(corp.0.as_str())
+        .bind(userid.0.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?;
+        let Some(row) = row else { return Ok(None) };
+        let membership = Self::membership_from(&row)?;
+        let mut details = Self::details_from(&row)?;
+        details.departments = self.member_depts(corp, userid).await?;
+        Ok(Some(Member { membership, details }))
+    }
+
+    async fn department(&self, corp: &CorpId, id: i64) -> Result<Option<Department>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {DEPT_COLUMNS} FROM departments WHERE corp_id = $1 AND dept_id = $2"
+        ))
+        .bind(corp.0.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?
+        .as_ref()
+        .map(Self::department_from)
+        .transpose()
+    }
+
+    async fn sub_departments(&self, corp: &CorpId, parent: i64) -> Result<Vec<Department>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {DEPT_COLUMNS} FROM departments WHERE corp_id = $1 AND parent_id = $2 ORDER BY ord, dept_id"
+        ))
+        .bind(corp.0.as_str())
+        .bind(parent)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(Self::department_from)
+        .collect()
+    }
+
+    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT userid FROM member_departments WHERE corp_id = $1 AND dept_id = $2 ORDER BY ord, userid",
+        )
+        .bind(corp.0.as_str())
+        .bind(dept)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(ids.into_iter().map(UserId).collect())
     }
 
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {

@@ -232,7 +232,7 @@ async fn demo_people(state: &AppState, app: &dingdir_core::model::App) -> Result
     let corp_names: HashMap<_, _> = dir.corps.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
     let mut out = Vec::new();
     for (p, ms) in &dir.people {
-        let corp = ms.iter().find(|m| {
+        let corp = ms.iter().map(|m| &m.membership).find(|m| {
             m.status == MemberStatus::Active
                 && (app.kind == AppKind::ThirdPartyPersonal || installed.contains(&m.corp_id))
         });
