@@ -14,6 +14,7 @@ import sys
 sys.dont_write_bytecode = True  # keep tests/compat free of __pycache__
 
 import importlib.metadata
+import re
 
 from dingtalk import AppKeyClient
 from dingtalk.core.exceptions import DingTalkClientException
@@ -21,6 +22,7 @@ from dingtalk.core.exceptions import DingTalkClientException
 from compat_common import DEMO_CO, MOBILE, SECRETS, TOKEN_RE, Checks, eq, matches, parse_args, raises
 
 GET_BY_MOBILE = "/topapi/v2/user/getbymobile"
+UNIONID_RE = re.compile(r"^[A-Za-z0-9]{20,30}$")
 
 
 class Counted(AppKeyClient):
@@ -103,11 +105,91 @@ def check_token_and_permission_errors(hostport):
     client_error(lambda: bad.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}), 40096)
 
 
+def check_user_get(hostport):
+    client = Counted(hostport, "dingdemointernal")
+    r = client.post("/topapi/v2/user/get", {"userid": "zhangsan", "language": "zh_CN"})
+    eq(r["errcode"], 0, "errcode")
+    u = r.result
+    eq(u.userid, "zhangsan", "result.userid")
+    eq(u.name, "张三", "result.name")
+    eq(u.dept_id_list, [100, 101], "dept_id_list (numbers)")
+    eq(u.leader_in_dept, [{"dept_id": 100, "leader": True}, {"dept_id": 101, "leader": False}], "leader_in_dept")
+    eq(u.dept_order_list, [{"dept_id": 100, "order": 0}, {"dept_id": 101, "order": 1}], "dept_order_list")
+    eq((u.admin, u.boss, u.active, u.real_authed), (True, False, True, True), "flags (booleans)")
+    eq((u.title, u.job_number, u.hired_date), ("研发总监", "0001", 1577836800000), "HR fields")
+    eq((u.mobile, u.state_code), ("15000009144", "86"), "mobile with the mobile permission")
+    matches(UNIONID_RE, u.unionid, "unionid")
+    eq(client.post("/topapi/v2/user/get", {"userid": "lisi"}).result.manager_userid, "zhangsan", "manager")
+    # The unionId leads back to the userid.
+    back = client.post("/topapi/user/getbyunionid", {"unionid": u.unionid})
+    eq(back["result"], {"contact_type": 0, "userid": "zhangsan"}, "getbyunionid result")
+
+
+def check_departments(hostport):
+    client = Counted(hostport, "dingdemointernal")
+    d = client.post("/topapi/v2/department/get", {"dept_id": 100}).result
+    eq((d.dept_id, d.name, d.parent_id, d.dept_manager_userid_list), (100, "研发部", 1, ["zhangsan"]), "department")
+    subs = client.post("/topapi/v2/department/listsub", {"dept_id": 1})["result"]
+    eq([(x["dept_id"], x["name"]) for x in subs], [(100, "研发部"), (200, "市场部")], "listsub")
+    eq(client.post("/topapi/v2/department/listsubid", {"dept_id": 100}).result.dept_id_list, [101, 102], "listsubid")
+    path = client.post("/topapi/v2/department/listparentbydept", {"dept_id": 101}).result.parent_id_list
+    eq(path, [101, 100, 1], "listparentbydept")
+    paths = client.post("/topapi/v2/department/listparentbyuser", {"userid": "zhangsan"}).result.parent_list
+    eq([p["parent_dept_id_list"] for p in paths], [[100, 1], [101, 100, 1]], "listparentbyuser")
+    eq(client.post("/topapi/user/listid", {"dept_id": 101}).result.userid_list, ["zhangsan", "lisi"], "listid")
+
+
+def check_member_pages(hostport):
+    client = Counted(hostport, "dingdemointernal")
+    seen, cursor = [], 0
+    for _ in range(10):
+        page = client.post("/topapi/user/listsimple", {"dept_id": 1, "cursor": cursor, "size": 1}).result
+        seen += [m["userid"] for m in page["list"]]
+        if not page["has_more"]:
+            if "next_cursor" in page:
+                raise AssertionError(f"next_cursor on the last page: {page}")
+            break
+        cursor = page["next_cursor"]
+    eq(seen, ["sunqi", "zhaoliu_ex"], "listsimple pages of the root (one member a page)")
+    page = client.post("/topapi/v2/user/list", {"dept_id": 101, "cursor": 0, "size": 10}).result
+    eq([(m["userid"], m["dept_order"], m["leader"]) for m in page["list"]], [("zhangsan", 1, False), ("lisi", 2, False)], "v2 list")
+    eq(client.post("/topapi/user/count", {"only_active": True}).result.count, 5, "count (departed wangwu is not)")
+    admins = client.post("/topapi/user/listadmin", {})["result"]
+    eq(admins, [{"sys_level": 2, "userid": "chanxm"}, {"sys_level": 1, "userid": "zhangsan"}], "listadmin")
+
+
+def check_directory_errors(hostport):
+    client = Counted(hostport, "dingdemointernal")
+    for path, body, errcode in [
+        ("/topapi/v2/user/get", {"userid": "wangwu"}, 60121),  # departed
+        ("/topapi/v2/user/get", {"userid": "nobody"}, 60121),
+        ("/topapi/v2/user/get", {}, 400002),
+        ("/topapi/user/getbyunionid", {"unionid": "nosuchunionid0000000000"}, 60121),
+        ("/topapi/v2/department/get", {"dept_id": 999}, 60003),
+        ("/topapi/user/listid", {"dept_id": 999}, 60003),
+        ("/topapi/v2/user/list", {"dept_id": 1, "cursor": 0, "size": 101}, 40035),
+        ("/topapi/user/listsimple", {"dept_id": 1, "cursor": 0, "size": 101}, 40069),
+        ("/topapi/user/listsimple", {"dept_id": 1, "cursor": -1, "size": 10}, 40068),
+        ("/topapi/user/count", {}, 400002),
+    ]:
+        try:
+            client_error(lambda: client.post(path, body), errcode)
+        except AssertionError as e:
+            raise AssertionError(f"{path} {body}: {e}") from e
+    readonly = Counted(hostport, "dingdemoreadonly")
+    e = client_error(lambda: readonly.post("/topapi/v2/user/get", {"userid": "zhangsan"}), 88)
+    eq(e.response.json().get("sub_code"), "60011", "sub_code without qyapi_get_member")
+
+
 CHECKS = [
     check_token_fetch_and_cache,
     check_getbymobile,
     check_getbymobile_errors,
     check_token_and_permission_errors,
+    check_user_get,
+    check_departments,
+    check_member_pages,
+    check_directory_errors,
 ]
 
 

@@ -7,6 +7,9 @@ pub enum Error {
     /// No visible user matches (unknown, departed, or outside the caller's view).
     #[error("user not found")]
     UserNotFound,
+    /// No department of the caller's corp has this id.
+    #[error("department not found")]
+    DepartmentNotFound,
     /// A required mobile was missing or empty.
     #[error("mobile is missing")]
     MobileMissing,
@@ -19,6 +22,19 @@ pub enum Error {
         /// The parameter's wire name.
         name: &'static str,
     },
+    /// A parameter out of what the operation allows, where DingTalk answers `参数非法` rather
+    /// than `无效的参数` (`/topapi/v2/user/list`, `/topapi/user/count`).
+    #[error("illegal parameter {name}")]
+    IllegalParameter {
+        /// The parameter's wire name.
+        name: &'static str,
+    },
+    /// A page cursor that is not an offset into the list (`/topapi/user/listsimple`).
+    #[error("invalid cursor")]
+    CursorInvalid,
+    /// A page size outside 1 to 100 (`/topapi/user/listsimple`).
+    #[error("invalid page size")]
+    PageSizeInvalid,
     /// No access token was given.
     #[error("access token missing")]
     TokenMissing,

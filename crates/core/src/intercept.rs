@@ -138,9 +138,35 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.sub_departments(corp, parent);
         self.hook.around(Call::read("sub_departments"), run).await
     }
-    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
-        let run = self.inner.department_userids(corp, dept);
-        self.hook.around(Call::read("department_userids"), run).await
+    async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        let run = self.inner.department_members(corp, dept);
+        self.hook.around(Call::read("department_members"), run).await
+    }
+    async fn department_leaders(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        let run = self.inner.department_leaders(corp, dept);
+        self.hook.around(Call::read("department_leaders"), run).await
+    }
+    async fn department_page(
+        &self,
+        corp: &CorpId,
+        dept: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError> {
+        let run = self.inner.department_page(corp, dept, offset, limit);
+        self.hook.around(Call::read("department_page"), run).await
+    }
+    async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError> {
+        let run = self.inner.member_count(corp);
+        self.hook.around(Call::read("member_count"), run).await
+    }
+    async fn admins(&self, corp: &CorpId) -> Result<Vec<(UserId, bool)>, StoreError> {
+        let run = self.inner.admins(corp);
+        self.hook.around(Call::read("admins"), run).await
+    }
+    async fn number_members(&self) -> Result<(), StoreError> {
+        let run = self.inner.number_members();
+        self.hook.around(Call::write("number_members"), run).await
     }
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
         let run = self.inner.members_by_mobile(corp, mobile);

@@ -14,6 +14,7 @@ pub mod intercept;
 mod meter;
 pub mod mobile;
 pub mod model;
+pub mod org;
 mod profile;
 pub mod secret;
 pub mod seed;

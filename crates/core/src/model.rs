@@ -247,6 +247,8 @@ pub struct MemberDetails {
     pub manager_userid: Option<UserId>,
     /// An administrator of the corp.
     pub admin: bool,
+    /// The corp's main administrator (主管理员, `sys_level` 1); other admins are sub-admins.
+    pub main_admin: bool,
     /// The corp's boss.
     pub boss: bool,
     /// A senior executive (高管), whose mobile is hidden from others.

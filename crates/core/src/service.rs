@@ -144,7 +144,7 @@ pub struct Caller {
 
 /// The domain's facade.
 pub struct Service {
-    store: Arc<Intercepted<Meter>>,
+    pub(crate) store: Arc<Intercepted<Meter>>,
     pub(crate) caches: Caches,
     clock: Arc<dyn Clock>,
     ids: IdSecret,

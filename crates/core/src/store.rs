@@ -63,8 +63,32 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// The direct children of a department, by order then id.
     async fn sub_departments(&self, corp: &CorpId, parent: i64) -> Result<Vec<Department>, StoreError>;
 
-    /// The userids of a department's direct members (any status), by member order then userid.
-    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError>;
+    /// A department's direct active members in its custom order: member order, then userid.
+    async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError>;
+
+    /// The active members who lead a department, by userid.
+    async fn department_leaders(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError>;
+
+    /// Up to `limit` of a department's direct active members from position `offset` of its custom
+    /// order, with their full records and people: one index seek whatever the offset.
+    async fn department_page(
+        &self,
+        corp: &CorpId,
+        dept: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError>;
+
+    /// How many active members `corp` has.
+    async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError>;
+
+    /// The active administrators of `corp`, by userid, each with whether they are the main one.
+    async fn admins(&self, corp: &CorpId) -> Result<Vec<(UserId, bool)>, StoreError>;
+
+    /// Numbers the members of every department that [`Self::insert_directory`] left unnumbered,
+    /// so that [`Self::department_page`] sees them: call once after the last bulk insert.
+    /// [`Self::apply`] numbers what it touches itself.
+    async fn number_members(&self) -> Result<(), StoreError>;
 
     /// Every member of `corp` whose person has this mobile (normal and exclusive accounts, any
     /// status), with the person, by userid.

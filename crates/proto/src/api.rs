@@ -58,6 +58,8 @@ pub mod code {
     pub const ACCESS_DENIED: &str = "Forbidden.AccessDenied.AccessTokenPermissionDenied";
     /// User not found or not visible (404). Seed 000, WIRE.md §A2.
     pub const USER_NOT_FOUND: &str = "invalidParameter.user.notFound";
+    /// No such department (404); our choice, as no new-gateway department read is served yet.
+    pub const DEPT_NOT_FOUND: &str = "invalidParameter.dept.notFound";
     /// Unknown path or method (404). WIRE.md §A2.
     pub const NOT_FOUND: &str = "InvalidAction.NotFound";
     /// Bad app key or secret (400). WIRE.md §C2, probe P3.

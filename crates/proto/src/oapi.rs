@@ -10,6 +10,30 @@ pub mod path {
     pub const GET_TOKEN: &str = "/gettoken";
     /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
     pub const V2_USER_GET_BY_MOBILE: &str = "/topapi/v2/user/getbymobile";
+    /// `POST /topapi/v2/user/get`: a member's full record. docs/wire/directory-read.md §2.1.
+    pub const V2_USER_GET: &str = "/topapi/v2/user/get";
+    /// `POST /topapi/user/getbyunionid`: a unionId's userid. docs/wire/directory-read.md §2.2.
+    pub const USER_GET_BY_UNIONID: &str = "/topapi/user/getbyunionid";
+    /// `POST /topapi/user/listid`: a department's userids. docs/wire/directory-read.md §2.5.
+    pub const USER_LIST_ID: &str = "/topapi/user/listid";
+    /// `POST /topapi/v2/user/list`: a page of full member records. docs/wire/directory-read.md §2.3.
+    pub const V2_USER_LIST: &str = "/topapi/v2/user/list";
+    /// `POST /topapi/user/listsimple`: a page of userids and names. docs/wire/directory-read.md §2.4.
+    pub const USER_LIST_SIMPLE: &str = "/topapi/user/listsimple";
+    /// `POST /topapi/user/count`: the corp's member count. docs/wire/directory-read.md §2.6.
+    pub const USER_COUNT: &str = "/topapi/user/count";
+    /// `POST /topapi/user/listadmin`: the corp's administrators. docs/wire/directory-read.md §2.7.
+    pub const USER_LIST_ADMIN: &str = "/topapi/user/listadmin";
+    /// `POST /topapi/v2/department/listparentbyuser`: a member's department paths. §2.11.
+    pub const V2_DEPARTMENT_LIST_PARENT_BY_USER: &str = "/topapi/v2/department/listparentbyuser";
+    /// `POST /topapi/v2/department/get`: a department. docs/wire/directory-read.md §2.8.
+    pub const V2_DEPARTMENT_GET: &str = "/topapi/v2/department/get";
+    /// `POST /topapi/v2/department/listsub`: a department's children. docs/wire/directory-read.md §2.9.
+    pub const V2_DEPARTMENT_LIST_SUB: &str = "/topapi/v2/department/listsub";
+    /// `POST /topapi/v2/department/listsubid`: a department's children's ids. §2.10.
+    pub const V2_DEPARTMENT_LIST_SUB_ID: &str = "/topapi/v2/department/listsubid";
+    /// `POST /topapi/v2/department/listparentbydept`: a department's path to the root. §2.12.
+    pub const V2_DEPARTMENT_LIST_PARENT_BY_DEPT: &str = "/topapi/v2/department/listparentbydept";
     /// Paths under this prefix use the `errcode 88` wrapper for token errors. WIRE.md §B1.
     pub const TOPAPI_PREFIX: &str = "/topapi/";
 }
@@ -99,6 +123,14 @@ pub mod errcode {
     pub const USER_NOT_FOUND: i64 = 60121;
     /// Invalid parameter. Seed 003.
     pub const INVALID_PARAMETER: i64 = 400002;
+    /// No such department (`部门不存在`, the real text). docs/wire/directory-read.md §1.6.
+    pub const DEPT_NOT_FOUND: i64 = 60003;
+    /// A parameter out of range (`参数非法`, v2/user/list's page). docs/wire/directory-read.md §1.6.
+    pub const ILLEGAL_PARAMETER: i64 = 40035;
+    /// A bad page cursor (`无效的偏移量`, listsimple's page). docs/wire/directory-read.md §1.6.
+    pub const BAD_CURSOR: i64 = 40068;
+    /// A bad page size (`无效的size`, listsimple's page). docs/wire/directory-read.md §1.6.
+    pub const BAD_PAGE_SIZE: i64 = 40069;
 }
 
 /// `GET /gettoken` answer; `expires_in` must be a number (the community SDK adds it). SDK-WIRE.md §3.4.
@@ -178,4 +210,376 @@ impl<'de> Deserialize<'de> for TopBool {
             Either::Text(t) => Err(serde::de::Error::custom(format!("{t:?} is not \"true\" or \"false\""))),
         }
     }
+}
+
+/// A `/topapi/*` success: `errcode 0`, `errmsg "ok"`, the endpoint's `result`, and the request id,
+/// in the order of real answers. docs/wire/directory-read.md §1.1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopResponse<T> {
+    /// `0`.
+    pub errcode: i64,
+    /// `"ok"`.
+    pub errmsg: String,
+    /// What the endpoint answers.
+    pub result: T,
+    /// Request id.
+    pub request_id: String,
+}
+
+/// `POST /topapi/v2/user/get` request. docs/wire/directory-read.md §2.1.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserGetRequest {
+    /// The member's userid in the caller's corp.
+    pub userid: String,
+    /// `zh_CN` (default) or `en_US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// A member's place in one department, as `dept_order_list` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeptOrder {
+    /// The department.
+    pub dept_id: i64,
+    /// The member's order in it; can exceed 2^53.
+    pub order: i64,
+}
+
+/// Whether a member leads one department, as `leader_in_dept` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeptLeader {
+    /// The department.
+    pub dept_id: i64,
+    /// Whether the member manages it.
+    pub leader: bool,
+}
+
+/// The `result` of `/topapi/v2/user/get`: keys in alphabetical order, as real answers have them;
+/// optional fields are left out when unset or not for this app. docs/wire/directory-read.md §2.1.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserGetResult {
+    /// Whether the account has activated DingTalk.
+    pub active: bool,
+    /// A corp administrator.
+    pub admin: bool,
+    /// Avatar URL; `""` for the default avatar, as real answers send it.
+    pub avatar: String,
+    /// The corp's boss.
+    pub boss: bool,
+    /// The member's departments.
+    pub dept_id_list: Vec<i64>,
+    /// The member's order in each department.
+    pub dept_order_list: Vec<DeptOrder>,
+    /// Personal email (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this is an exclusive (enterprise-owned) account.
+    pub exclusive_account: bool,
+    /// The owning corp of an exclusive account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_account_corp_id: Option<String>,
+    /// `dingtalk` or `sso`, for exclusive accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_account_type: Option<String>,
+    /// Whether the member hides their mobile.
+    pub hide_mobile: bool,
+    /// Hire date, epoch ms (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired_date: Option<i64>,
+    /// Job number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_number: Option<String>,
+    /// Whether the member leads each department.
+    pub leader_in_dept: Vec<DeptLeader>,
+    /// The direct manager's userid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_userid: Option<String>,
+    /// National digits (internal apps with the mobile permission only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// The in-org name.
+    pub name: String,
+    /// Organisation mailbox (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_email: Option<String>,
+    /// Whether the account is real-name verified.
+    pub real_authed: bool,
+    /// Remark (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// A senior executive.
+    pub senior: bool,
+    /// Country calling code, with `mobile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_code: Option<String>,
+    /// Extension telephone (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The member's unionId under the caller's developer account.
+    pub unionid: String,
+    /// The member's userid.
+    pub userid: String,
+    /// Office location (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_place: Option<String>,
+}
+
+/// `POST /topapi/user/getbyunionid` request. docs/wire/directory-read.md §2.2.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetByUnionIdRequest {
+    /// A unionId under the caller's developer account.
+    pub unionid: String,
+}
+
+/// The `result` of getbyunionid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetByUnionIdResult {
+    /// `0` for an employee (`1` would be an external contact, which dingdir does not model).
+    pub contact_type: i64,
+    /// The member's userid in the caller's corp.
+    pub userid: String,
+}
+
+/// A request naming one department: `listid`, `department/get`, `listsub`, `listsubid`,
+/// `listparentbydept`. The Java TOP SDK sends the id as a string; both forms are read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeptRequest {
+    /// The department (1 is the root); `listsub` and `listsubid` default to the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept_id: Option<i64>,
+    /// `zh_CN` (default) or `en_US`, where the endpoint takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// The `result` of `/topapi/user/listid`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListIdResult {
+    /// The department's direct active members, in member order.
+    pub userid_list: Vec<String>,
+}
+
+/// The `result` of `/topapi/v2/department/get`, keys in alphabetical order. Settings dingdir
+/// does not model yet (group chats, hidden and outer departments) answer their defaults.
+/// docs/wire/directory-read.md §2.8.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentGetResult {
+    /// Whether new members join automatically.
+    pub auto_add_user: bool,
+    /// The description; `""` as real answers send it.
+    pub brief: String,
+    /// Whether the department has a group chat.
+    pub create_dept_group: bool,
+    /// The department's id.
+    pub dept_id: i64,
+    /// The managers' userids.
+    pub dept_manager_userid_list: Vec<String>,
+    /// Departments that may see a hidden department.
+    pub dept_permits: Vec<i64>,
+    /// Whether the group chat includes sub-departments.
+    pub group_contain_sub_dept: bool,
+    /// Whether the department is hidden.
+    pub hide_dept: bool,
+    /// The name.
+    pub name: String,
+    /// Sort key among siblings.
+    pub order: i64,
+    /// Whether members see only permitted parts of the directory.
+    pub outer_dept: bool,
+    /// Departments an outer department's members may see.
+    pub outer_permit_depts: Vec<i64>,
+    /// Users an outer department's members may see.
+    pub outer_permit_users: Vec<String>,
+    /// The parent; left out for the root (a guess: no real answer for the root was found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<i64>,
+    /// Users who may see a hidden department.
+    pub user_permits: Vec<String>,
+}
+
+/// One child in `/topapi/v2/department/listsub`'s `result` array, keys in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentBase {
+    /// Whether new members join automatically.
+    pub auto_add_user: bool,
+    /// Whether the department has a group chat.
+    pub create_dept_group: bool,
+    /// The department's id.
+    pub dept_id: i64,
+    /// The name.
+    pub name: String,
+    /// The parent.
+    pub parent_id: i64,
+}
+
+/// The `result` of `/topapi/v2/department/listsubid`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeptIdListResult {
+    /// The direct children's ids, in sibling order.
+    pub dept_id_list: Vec<i64>,
+}
+
+/// The `result` of `/topapi/v2/department/listparentbydept`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentIdListResult {
+    /// The department itself first, then each parent up to the root, 1.
+    pub parent_id_list: Vec<i64>,
+}
+
+/// `POST /topapi/v2/user/list` and `/topapi/user/listsimple` request: a page of a department's
+/// direct members. docs/wire/directory-read.md §2.3, §2.4.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListRequest {
+    /// The department (1 is the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept_id: Option<i64>,
+    /// `0` for the first page, then the last answer's `next_cursor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<i64>,
+    /// Members per page, 1 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// `custom` (default), `entry_asc`, `entry_desc`, `modify_asc` or `modify_desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_field: Option<String>,
+    /// Whether members hidden from the directory are included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contain_access_limit: Option<TopBool>,
+    /// `zh_CN` (default) or `en_US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// One page of a list, with DingTalk's cursor: `next_cursor` only while `has_more`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// Whether another page follows.
+    pub has_more: bool,
+    /// The members of this page.
+    pub list: Vec<T>,
+    /// The cursor of the next page; left out on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<i64>,
+}
+
+/// A member in `/topapi/v2/user/list`'s page, keys in alphabetical order. Where
+/// [`UserGetResult`] lists every department, this carries the member's place in the listed one
+/// (`dept_order`, `leader`). docs/wire/directory-read.md §2.3.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListUser {
+    /// Whether the account has activated DingTalk.
+    pub active: bool,
+    /// A corp administrator.
+    pub admin: bool,
+    /// Avatar URL; `""` for the default avatar.
+    pub avatar: String,
+    /// The corp's boss.
+    pub boss: bool,
+    /// The member's departments.
+    pub dept_id_list: Vec<i64>,
+    /// The member's order in the listed department.
+    pub dept_order: i64,
+    /// Personal email (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this is an exclusive account (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_account: Option<bool>,
+    /// `dingtalk` or `sso`, for exclusive accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive_account_type: Option<String>,
+    /// Whether the member hides their mobile.
+    pub hide_mobile: bool,
+    /// Hire date, epoch ms (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired_date: Option<i64>,
+    /// Job number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_number: Option<String>,
+    /// Whether the member leads the listed department.
+    pub leader: bool,
+    /// National digits (internal apps with the mobile permission only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// The in-org name.
+    pub name: String,
+    /// Organisation mailbox (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_email: Option<String>,
+    /// Remark (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// Country calling code, with `mobile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_code: Option<String>,
+    /// Extension telephone (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The member's unionId under the caller's developer account.
+    pub unionid: String,
+    /// The member's userid.
+    pub userid: String,
+    /// Office location (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_place: Option<String>,
+}
+
+/// A member in `/topapi/user/listsimple`'s page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimpleUser {
+    /// The in-org name.
+    pub name: String,
+    /// The member's userid.
+    pub userid: String,
+}
+
+/// `POST /topapi/user/count` request. docs/wire/directory-read.md §2.6.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCountRequest {
+    /// Required: count only members who activated DingTalk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_active: Option<TopBool>,
+}
+
+/// The `result` of `/topapi/user/count`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCountResult {
+    /// How many members the corp has.
+    pub count: i64,
+}
+
+/// One entry of `/topapi/user/listadmin`'s `result` array. docs/wire/directory-read.md §2.7.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminEntry {
+    /// `1` for the main administrator, `2` for a sub-administrator.
+    pub sys_level: i64,
+    /// The administrator's userid.
+    pub userid: String,
+}
+
+/// `POST /topapi/v2/department/listparentbyuser` request. docs/wire/directory-read.md §2.11.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserIdRequest {
+    /// The member's userid in the caller's corp.
+    pub userid: String,
+}
+
+/// One department path in `/topapi/v2/department/listparentbyuser`'s answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentDeptList {
+    /// One of the member's departments, then each parent up to the root, 1.
+    pub parent_dept_id_list: Vec<i64>,
+}
+
+/// The `result` of `/topapi/v2/department/listparentbyuser`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentListResult {
+    /// One path per department of the member, in the member's department order.
+    pub parent_list: Vec<ParentDeptList>,
 }

@@ -6,3 +6,11 @@ pub const CONTACT_USER_READ: &str = "Contact.User.Read";
 pub const CONTACT_USER_MOBILE: &str = "Contact.User.mobile";
 /// Permission to look a member up by mobile (getbymobile). Seed 003.
 pub const QYAPI_GET_MEMBER_BY_MOBILE: &str = "qyapi_get_member_by_mobile";
+/// Legacy member reads (`/topapi/v2/user/get`, `/topapi/user/getbyunionid`, `/topapi/user/listid`).
+/// docs/wire/directory-read.md §0.
+pub const QYAPI_GET_MEMBER: &str = "qyapi_get_member";
+/// Legacy department member pages (`/topapi/v2/user/list`, `/topapi/user/listsimple`).
+/// docs/wire/directory-read.md §0.
+pub const QYAPI_GET_DEPARTMENT_MEMBER: &str = "qyapi_get_department_member";
+/// Legacy department reads (`/topapi/v2/department/*`). docs/wire/directory-read.md §0.
+pub const QYAPI_GET_DEPARTMENT_LIST: &str = "qyapi_get_department_list";

@@ -33,6 +33,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0004_departments",
         sql: include_str!("../migrations/sqlite/0004_departments.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_member_order",
+        sql: include_str!("../migrations/sqlite/0005_member_order.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -56,6 +61,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "0004_departments",
         sql: include_str!("../migrations/postgres/0004_departments.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_member_order",
+        sql: include_str!("../migrations/postgres/0005_member_order.sql"),
     },
 ];
 

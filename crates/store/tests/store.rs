@@ -427,7 +427,9 @@ async fn a_store_from_before_departments_gets_roots_and_keeps_its_members() {
             leader: false
         }]
     );
-    assert_eq!(store.department_userids(&corp, 1).await.unwrap(), [UserId("u1".into())]);
+    assert_eq!(store.department_members(&corp, 1).await.unwrap(), [UserId("u1".into())]);
+    let page = store.department_page(&corp, 1, 0, 10).await.unwrap();
+    assert_eq!(page.len(), 1, "the upgrade numbers the members it places in the root");
     store.close().await;
 }
 
@@ -456,12 +458,12 @@ async fn departments_and_member_records_read_back_in_order() {
             .collect();
         assert_eq!(rd, [101, 102], "{backend:?}");
         assert!(store.sub_departments(&demo, 101).await.unwrap().is_empty());
-        let backend_team = store.department_userids(&demo, 101).await.unwrap();
-        assert_eq!(
-            backend_team,
-            [UserId("zhangsan".into()), UserId("lisi".into())],
-            "{backend:?}: by member order"
-        );
+        let backend_team = store.department_members(&demo, 101).await.unwrap();
+        let want = [UserId("zhangsan".into()), UserId("lisi".into())];
+        assert_eq!(backend_team, want, "{backend:?}: by member order");
+        assert!(store.department_leaders(&demo, 101).await.unwrap().is_empty());
+        let rd_leads = store.department_leaders(&demo, 100).await.unwrap();
+        assert_eq!(rd_leads, [UserId("zhangsan".into())], "{backend:?}");
         let zhangsan = store.member(&demo, &UserId("zhangsan".into())).await.unwrap().unwrap();
         let d = &zhangsan.details;
         assert_eq!(
@@ -498,5 +500,71 @@ async fn departments_and_member_records_read_back_in_order() {
             "{backend:?}"
         );
         assert_eq!(store.member(&demo, &UserId("nobody".into())).await.unwrap(), None);
+    }
+}
+
+/// A seed of `n` members of department 2 of one corp: order `n - i` (so the list reverses the
+/// file), every tenth departed.
+fn big_department_seed(n: usize) -> String {
+    let mut y = String::from(
+        "corps:\n  - id: dingpagecorp\n    name: Page Co\n    departments:\n      - { id: 2, name: 大部门 }\npeople:\n",
+    );
+    for i in 0..n {
+        let status = if i % 10 == 9 { "departed" } else { "active" };
+        y.push_str(&format!(
+            "  - id: p{i}\n    nick: n{i}\n    mobile: \"139{i:08}\"\n    memberships:\n      - {{ corp: dingpagecorp, userid: u{i:04}, status: {status}, departments: [{{ id: 2, order: {} }}] }}\n",
+            n - i
+        ));
+    }
+    y
+}
+
+/// Every active member of a department exactly once across pages, in custom order, on every
+/// backend: after a seed apply, after an apply that moves one member to the front, and after a
+/// bulk insert once its members are numbered.
+#[tokio::test]
+async fn department_pages_cover_every_active_member_once_in_order() {
+    let corp = CorpId("dingpagecorp".into());
+    let collect = |store: Arc<dyn Store>| {
+        let corp = corp.clone();
+        async move {
+            let mut seen = Vec::new();
+            for offset in (0..300).step_by(100) {
+                let page = store.department_page(&corp, 2, offset, 100).await.unwrap();
+                seen.extend(page.into_iter().map(|(m, _)| m.membership.userid.0));
+            }
+            seen
+        }
+    };
+    // Order n - i reverses the file; departed (i % 10 == 9) are left out.
+    let want: Vec<String> = (0..250)
+        .rev()
+        .filter(|i| i % 10 != 9)
+        .map(|i| format!("u{i:04}"))
+        .collect();
+    for backend in backends() {
+        let store = store_on(backend).await;
+        seed::apply_text(store.as_ref(), "big.yaml", &big_department_seed(250))
+            .await
+            .unwrap();
+        assert_eq!(collect(store.clone()).await, want, "{backend:?}");
+        assert_eq!(store.department_members(&corp, 2).await.unwrap().len(), 225);
+        assert_eq!(store.member_count(&corp).await.unwrap(), 225, "{backend:?}");
+        // u0100 moves to the front; everyone behind it shifts by one.
+        let moved = "people:\n  - id: p100\n    nick: n100\n    mobile: \"13900000100\"\n    memberships:\n      - { corp: dingpagecorp, userid: u0100, departments: [{ id: 2, order: 0 }] }\n";
+        seed::apply_text(store.as_ref(), "move.yaml", moved).await.unwrap();
+        let mut moved_want = vec!["u0100".to_owned()];
+        moved_want.extend(want.iter().filter(|u| *u != "u0100").cloned());
+        assert_eq!(collect(store.clone()).await, moved_want, "{backend:?}");
+
+        // The bulk path: nothing is numbered until number_members.
+        let dir = store.directory().await.unwrap();
+        let bulk = store_on(backend).await;
+        bulk.insert_directory(&dir).await.unwrap();
+        assert!(collect(bulk.clone()).await.is_empty(), "{backend:?}");
+        bulk.number_members().await.unwrap();
+        assert_eq!(collect(bulk.clone()).await, moved_want, "{backend:?}");
+        store.close().await;
+        bulk.close().await;
     }
 }

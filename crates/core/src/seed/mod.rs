@@ -215,6 +215,9 @@ pub struct MembershipSeed {
     /// A corp administrator.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub admin: bool,
+    /// The corp's main administrator (主管理员); implies `admin`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub main_admin: bool,
     /// The corp's boss.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub boss: bool,
@@ -391,7 +394,8 @@ fn member_seed(member: &Member) -> MembershipSeed {
         org_email: d.org_email.clone(),
         remark: d.remark.clone(),
         manager: d.manager_userid.as_ref().map(|u| u.0.clone()),
-        admin: d.admin,
+        admin: d.admin && !d.main_admin,
+        main_admin: d.main_admin,
         boss: d.boss,
         senior: d.senior,
         hide_mobile: d.hide_mobile,

@@ -10,7 +10,7 @@ use crate::StoreError;
 use crate::clock::{Millis, MovableClock};
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
-use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId};
+use crate::model::{App, Corp, Department, Directory, Member, MemberStatus, Membership, Person, PersonId};
 use crate::service::{Caller, Policy, Service};
 use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenKind, TokenRecord};
@@ -33,6 +33,27 @@ struct MemoryDirectory {
 impl MemoryDirectory {
     fn members(&self) -> Vec<(Person, Vec<Member>)> {
         self.people.lock().unwrap().values().cloned().collect()
+    }
+
+    /// The active members of `corp` with their people.
+    fn active_in(&self, corp: &CorpId) -> impl Iterator<Item = (Member, Person)> {
+        let corp = corp.clone();
+        self.members()
+            .into_iter()
+            .flat_map(|(p, ms)| ms.into_iter().map(move |m| (m, p.clone())))
+            .filter(move |(m, _)| m.membership.corp_id == corp && m.membership.status == MemberStatus::Active)
+    }
+
+    /// A department's active members in its custom order.
+    fn in_department(&self, corp: &CorpId, dept: i64) -> Vec<(Member, Person)> {
+        let mut found: Vec<(i64, Member, Person)> = (self.active_in(corp))
+            .filter_map(|(m, p)| {
+                let order = m.details.departments.iter().find(|d| d.dept_id == dept)?.order;
+                Some((order, m, p))
+            })
+            .collect();
+        found.sort_by(|a, b| (a.0, &a.1.membership.userid).cmp(&(b.0, &b.1.membership.userid)));
+        found.into_iter().map(|(_, m, p)| (m, p)).collect()
     }
 
     fn people(&self) -> Vec<(Person, Vec<Membership>)> {
@@ -138,20 +159,52 @@ impl DirectoryStore for MemoryDirectory {
         found.sort_by_key(|d| (d.order, d.id));
         Ok(found)
     }
-    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
-        let mut found: Vec<(i64, UserId)> = self
-            .members()
+    async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        Ok(self
+            .in_department(corp, dept)
             .into_iter()
-            .flat_map(|(_, ms)| ms)
-            .filter(|m| &m.membership.corp_id == corp)
-            .filter_map(|m| {
-                let order = m.details.departments.iter().find(|d| d.dept_id == dept)?.order;
-                Some((order, m.membership.userid))
-            })
+            .map(|(m, _)| m.membership.userid)
+            .collect())
+    }
+    async fn department_leaders(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        let mut found: Vec<UserId> = (self.in_department(corp, dept).into_iter())
+            .filter(|(m, _)| m.details.departments.iter().any(|d| d.dept_id == dept && d.leader))
+            .map(|(m, _)| m.membership.userid)
             .collect();
         found.sort();
-        Ok(found.into_iter().map(|(_, u)| u).collect())
+        Ok(found)
     }
+    async fn department_page(
+        &self,
+        corp: &CorpId,
+        dept: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError> {
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .in_department(corp, dept)
+            .into_iter()
+            .skip(skip)
+            .take(take)
+            .collect())
+    }
+    async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError> {
+        Ok(self.active_in(corp).count() as u64)
+    }
+    async fn admins(&self, corp: &CorpId) -> Result<Vec<(UserId, bool)>, StoreError> {
+        let mut found: Vec<(UserId, bool)> = (self.active_in(corp))
+            .filter(|(m, _)| m.details.admin || m.details.main_admin)
+            .map(|(m, _)| (m.membership.userid, m.details.main_admin))
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+    async fn number_members(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {
         let mut found: Vec<_> = self
             .people()

@@ -8,6 +8,7 @@
 //! One file per area: `skeleton` (fallbacks, methods, body limits, panics), `routing` (every
 //! endpoint is routed), `tokens`, `get_user`, `get_by_mobile`, `shedding`.
 
+mod directory;
 mod get_by_mobile;
 mod get_user;
 mod hostile;

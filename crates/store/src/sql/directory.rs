@@ -27,14 +27,14 @@ const PERSON_INSERT: &str = "INSERT INTO people \
 /// The columns a member is written with, in the order [`SqlStore::bind_member`] binds them.
 const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status, \
      title, job_number, hired_date, work_place, telephone, org_email, remark, manager_userid, \
-     admin, boss, senior, hide_mobile) ";
+     admin, boss, senior, hide_mobile, main_admin) ";
 
 /// How many columns [`MEMBER_INSERT`] names.
-const MEMBER_WIDTH: usize = 17;
+const MEMBER_WIDTH: usize = 18;
 
 /// The record columns a full member read selects beside [`MEMBER_COLUMNS`].
 const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place, m.telephone, m.org_email, \
-     m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile";
+     m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile, m.main_admin";
 
 /// A member's departments, in the member's own order.
 const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
@@ -147,6 +147,7 @@ where
             boss: flag("boss")?,
             senior: flag("senior")?,
             hide_mobile: flag("hide_mobile")?,
+            main_admin: flag("main_admin")?,
         })
     }
 
@@ -229,6 +230,33 @@ where
                 }
                 q.execute(&mut **tx).await.map_err(map)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Numbers the active members of each (corp, department) 0, 1, 2, … in custom order and
+    /// clears the numbers of the rest: what [`DirectoryStore::department_page`] seeks on.
+    async fn renumber(tx: &mut Transaction<'static, DB>, departments: &[(String, i64)]) -> Result<(), StoreError> {
+        for (corp, dept) in departments {
+            sqlx::query("UPDATE member_departments SET seq = NULL WHERE corp_id = $1 AND dept_id = $2")
+                .bind(corp.as_str())
+                .bind(*dept)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+            sqlx::query(
+                "UPDATE member_departments SET seq = r.rn FROM (\
+                 SELECT d.userid, ROW_NUMBER() OVER (ORDER BY d.ord, d.userid) - 1 AS rn \
+                 FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
+                 WHERE d.corp_id = $1 AND d.dept_id = $2 AND m.status = 'active') r \
+                 WHERE member_departments.corp_id = $1 AND member_departments.dept_id = $2 \
+                 AND member_departments.userid = r.userid",
+            )
+            .bind(corp.as_str())
+            .bind(*dept)
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
         }
         Ok(())
     }
@@ -348,6 +376,7 @@ where
             .bind(i64::from(d.boss))
             .bind(i64::from(d.senior))
             .bind(i64::from(d.hide_mobile))
+            .bind(i64::from(d.main_admin))
     }
 }
 
@@ -406,7 +435,26 @@ where
         }
         Self::write_departments(&mut tx, &dir.departments).await?;
         // Memberships go first so that userids and mobiles can move between people in one apply.
-        for (p, _) in &dir.people {
+        let mut touched: Vec<(String, i64)> = Vec::new();
+        for (p, ms) in &dir.people {
+            for row in sqlx::query(
+                "SELECT d.corp_id, d.dept_id FROM member_departments d JOIN memberships m \
+                 ON m.corp_id = d.corp_id AND m.userid = d.userid WHERE m.person_id = $1",
+            )
+            .bind(&p.id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map)?
+            {
+                touched.push((
+                    row.try_get("corp_id").map_err(map)?,
+                    row.try_get("dept_id").map_err(map)?,
+                ));
+            }
+            for m in ms {
+                let corp = &m.membership.corp_id.0;
+                touched.extend(m.details.departments.iter().map(|d| (corp.clone(), d.dept_id)));
+            }
             sqlx::query("DELETE FROM memberships WHERE person_id = $1")
                 .bind(&p.id.0)
                 .execute(&mut *tx)
@@ -433,6 +481,9 @@ where
         }
         let members: Vec<&Member> = dir.people.iter().flat_map(|(_, ms)| ms).collect();
         Self::write_members(&mut tx, &members).await?;
+        touched.sort();
+        touched.dedup();
+        Self::renumber(&mut tx, &touched).await?;
         tx.commit().await.map_err(map)
     }
 
@@ -725,9 +776,9 @@ where
         .collect()
     }
 
-    async fn department_userids(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+    async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT userid FROM member_departments WHERE corp_id = $1 AND dept_id = $2 ORDER BY ord, userid",
+            "SELECT userid FROM member_departments WHERE corp_id = $1 AND dept_id = $2 AND seq IS NOT NULL ORDER BY seq",
         )
         .bind(corp.0.as_str())
         .bind(dept)
@@ -735,6 +786,124 @@ where
         .await
         .map_err(map)?;
         Ok(ids.into_iter().map(UserId).collect())
+    }
+
+    async fn department_leaders(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT userid FROM member_departments \
+             WHERE corp_id = $1 AND dept_id = $2 AND leader = 1 AND seq IS NOT NULL ORDER BY userid",
+        )
+        .bind(corp.0.as_str())
+        .bind(dept)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
+    async fn department_page(
+        &self,
+        corp: &CorpId,
+        dept: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError> {
+        let from = i64::try_from(offset).unwrap_or(i64::MAX);
+        let to = from.saturating_add(i64::try_from(limit).unwrap_or(i64::MAX));
+        // A range of numbers, not OFFSET: the seek costs the same on the last page as the first.
+        let rows = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS}, {PERSON_COLUMNS} FROM member_departments d \
+             JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
+             JOIN people p ON p.person_id = m.person_id \
+             WHERE d.corp_id = $1 AND d.dept_id = $2 AND d.seq >= $3 AND d.seq < $4 ORDER BY d.seq"
+        ))
+        .bind(corp.0.as_str())
+        .bind(dept)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        let mut page = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let membership = Self::membership_from(row)?;
+            let details = Self::details_from(row)?;
+            page.push((Member { membership, details }, Self::person_from(row)?));
+        }
+        if page.is_empty() {
+            return Ok(page);
+        }
+        // Every member's departments in one query.
+        let sql = format!(
+            "SELECT userid, dept_id, ord, leader FROM member_departments WHERE corp_id = $1 AND userid IN ({}) \
+             ORDER BY userid, pos",
+            (0..page.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(corp.0.as_str());
+        for (m, _) in &page {
+            q = q.bind(m.membership.userid.0.as_str());
+        }
+        let mut depts: std::collections::HashMap<String, Vec<MemberDept>> = std::collections::HashMap::new();
+        for row in q.fetch_all(&self.pool).await.map_err(map)? {
+            let userid: String = row.try_get("userid").map_err(map)?;
+            depts.entry(userid).or_default().push(Self::member_dept_from(&row)?);
+        }
+        for (m, _) in &mut page {
+            m.details.departments = depts.remove(&m.membership.userid.0).unwrap_or_default();
+        }
+        Ok(page)
+    }
+
+    async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE corp_id = $1 AND status = 'active'")
+            .bind(corp.0.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn admins(&self, corp: &CorpId) -> Result<Vec<(UserId, bool)>, StoreError> {
+        sqlx::query(
+            "SELECT userid, main_admin FROM memberships \
+             WHERE corp_id = $1 AND status = 'active' AND (admin = 1 OR main_admin = 1) ORDER BY userid",
+        )
+        .bind(corp.0.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(|row| {
+            let userid: String = row.try_get("userid").map_err(map)?;
+            let main: i64 = row.try_get("main_admin").map_err(map)?;
+            Ok((UserId(userid), main != 0))
+        })
+        .collect()
+    }
+
+    async fn number_members(&self) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        DB::serialize_writers(&mut tx).await?;
+        let stale = sqlx::query(
+            "SELECT DISTINCT d.corp_id, d.dept_id FROM member_departments d JOIN memberships m \
+             ON m.corp_id = d.corp_id AND m.userid = d.userid WHERE d.seq IS NULL AND m.status = 'active'",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<String, _>("corp_id").map_err(map)?,
+                row.try_get("dept_id").map_err(map)?,
+            ))
+        })
+        .collect::<Result<Vec<(String, i64)>, StoreError>>()?;
+        Self::renumber(&mut tx, &stale).await?;
+        tx.commit().await.map_err(map)
     }
 
     async fn members_by_mobile(&self, corp: &CorpId, mobile: &Mobile) -> Result<Vec<(Membership, Person)>, StoreError> {

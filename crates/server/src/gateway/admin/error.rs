@@ -77,10 +77,13 @@ impl From<Domain> for Error {
 #[deny(clippy::wildcard_enum_match_arm)]
 fn domain_parts(e: &Domain) -> (StatusCode, &'static str) {
     match e {
-        Domain::UserNotFound => (StatusCode::NOT_FOUND, "NotFound"),
-        Domain::MobileMissing | Domain::MobileMalformed | Domain::InvalidParameter { .. } => {
-            (StatusCode::BAD_REQUEST, "BadRequest")
-        }
+        Domain::UserNotFound | Domain::DepartmentNotFound => (StatusCode::NOT_FOUND, "NotFound"),
+        Domain::MobileMissing
+        | Domain::MobileMalformed
+        | Domain::InvalidParameter { .. }
+        | Domain::IllegalParameter { .. }
+        | Domain::CursorInvalid
+        | Domain::PageSizeInvalid => (StatusCode::BAD_REQUEST, "BadRequest"),
         Domain::TokenMissing | Domain::TokenInvalid | Domain::TokenExpired => (StatusCode::CONFLICT, "TokenInvalid"),
         Domain::ScopeMissing { .. } | Domain::WrongTokenKind { .. } | Domain::WrongAppType { .. } => {
             (StatusCode::CONFLICT, "PermissionDenied")

@@ -53,14 +53,22 @@ impl Error {
         match self {
             // WIRE.md §A2, seed 000.
             Self::Domain(Domain::UserNotFound) => plain(S::NOT_FOUND, code::USER_NOT_FOUND, "找不到该用户"),
+            // No new-gateway endpoint reads departments yet; the code is our choice.
+            Self::Domain(Domain::DepartmentNotFound) => plain(S::NOT_FOUND, code::DEPT_NOT_FOUND, "部门不存在"),
             Self::Domain(Domain::MobileMissing) => plain(S::BAD_REQUEST, code::MISSING_PARAMETER, "缺少参数：mobile"),
             Self::Domain(Domain::MobileMalformed) => plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "无效的手机号"),
-            Self::Domain(Domain::InvalidParameter { name }) => (
+            Self::Domain(Domain::InvalidParameter { name } | Domain::IllegalParameter { name }) => (
                 S::BAD_REQUEST,
                 code::INVALID_PARAMETER,
                 format!("参数错误：{name}"),
                 None,
             ),
+            Self::Domain(Domain::CursorInvalid) => {
+                plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "参数错误：nextToken")
+            }
+            Self::Domain(Domain::PageSizeInvalid) => {
+                plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "参数错误：maxResults")
+            }
             // WIRE.md §A2, probe P7/P10.
             Self::Domain(Domain::TokenMissing) => plain(
                 S::BAD_REQUEST,

@@ -59,7 +59,7 @@ fn domain_page(e: &Domain) -> (StatusCode, Text) {
     match e {
         Domain::Store(_) | Domain::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Text::Busy),
         Domain::NotAuthorised => (StatusCode::FORBIDDEN, Text::NotAMember),
-        Domain::UserNotFound | Domain::CodeInvalid | Domain::RefreshTokenInvalid => {
+        Domain::UserNotFound | Domain::DepartmentNotFound | Domain::CodeInvalid | Domain::RefreshTokenInvalid => {
             (StatusCode::BAD_REQUEST, Text::ExpiredForm)
         }
         Domain::MobileMissing | Domain::MobileMalformed => (StatusCode::BAD_REQUEST, Text::WrongPassword),
@@ -67,6 +67,9 @@ fn domain_page(e: &Domain) -> (StatusCode, Text) {
             (StatusCode::BAD_REQUEST, Text::UnknownClient)
         }
         Domain::InvalidParameter { .. }
+        | Domain::IllegalParameter { .. }
+        | Domain::CursorInvalid
+        | Domain::PageSizeInvalid
         | Domain::TokenMissing
         | Domain::TokenInvalid
         | Domain::TokenExpired

@@ -1,6 +1,6 @@
 //! Every legacy-gateway operation, one row each.
 
-use super::{token, user};
+use super::{contact, department, token, user};
 use dingdir_proto::oapi::Envelope;
 use dingdir_proto::oapi::path;
 
@@ -11,4 +11,30 @@ super::super::table::endpoint_table! {
     GetToken = GET path::GET_TOKEN => token::get_token, Envelope::Plain;
     /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
     V2UserGetByMobile = POST path::V2_USER_GET_BY_MOBILE => user::get_by_mobile, Envelope::Top;
+    /// `POST /topapi/v2/user/get`: a member's full record.
+    V2UserGet = POST path::V2_USER_GET => contact::user_get, Envelope::Top;
+    /// `POST /topapi/user/getbyunionid`: a unionId's userid.
+    UserGetByUnionId = POST path::USER_GET_BY_UNIONID => contact::get_by_union_id, Envelope::Top;
+    /// `POST /topapi/user/listid`: a department's userids.
+    UserListId = POST path::USER_LIST_ID => contact::list_id, Envelope::Top;
+    /// `POST /topapi/v2/user/list`: a page of full member records.
+    V2UserList = POST path::V2_USER_LIST => contact::list, Envelope::Top;
+    /// `POST /topapi/user/listsimple`: a page of userids and names.
+    UserListSimple = POST path::USER_LIST_SIMPLE => contact::list_simple, Envelope::Top;
+    /// `POST /topapi/user/count`: the corp's member count.
+    UserCount = POST path::USER_COUNT => contact::count, Envelope::Top;
+    /// `POST /topapi/user/listadmin`: the corp's administrators.
+    UserListAdmin = POST path::USER_LIST_ADMIN => contact::list_admin, Envelope::Top;
+    /// `POST /topapi/v2/department/get`: a department.
+    V2DepartmentGet = POST path::V2_DEPARTMENT_GET => department::get, Envelope::Top;
+    /// `POST /topapi/v2/department/listsub`: a department's children.
+    V2DepartmentListSub = POST path::V2_DEPARTMENT_LIST_SUB => department::list_sub, Envelope::Top;
+    /// `POST /topapi/v2/department/listsubid`: a department's children's ids.
+    V2DepartmentListSubId = POST path::V2_DEPARTMENT_LIST_SUB_ID => department::list_sub_id, Envelope::Top;
+    /// `POST /topapi/v2/department/listparentbyuser`: a member's department paths.
+    V2DepartmentListParentByUser =
+        POST path::V2_DEPARTMENT_LIST_PARENT_BY_USER => department::list_parent_by_user, Envelope::Top;
+    /// `POST /topapi/v2/department/listparentbydept`: a department's path to the root.
+    V2DepartmentListParentByDept =
+        POST path::V2_DEPARTMENT_LIST_PARENT_BY_DEPT => department::list_parent_by_dept, Envelope::Top;
 }

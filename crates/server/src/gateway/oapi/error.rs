@@ -96,10 +96,16 @@ impl Error {
             ) => wrapped(errcode::NO_PERMISSION, format!("应用尚未开通所需的权限：[{scope}]")),
             // Seed 003.
             Self::Domain(Domain::UserNotFound) => direct(errcode::USER_NOT_FOUND, "找不到该用户"),
+            // docs/wire/directory-read.md §1.6: the real text of 60003.
+            Self::Domain(Domain::DepartmentNotFound) => direct(errcode::DEPT_NOT_FOUND, "部门不存在"),
             Self::Domain(Domain::MobileMissing) => direct(errcode::INVALID_PARAMETER, "无效的参数：mobile"),
             Self::Domain(Domain::InvalidParameter { name }) => {
                 direct(errcode::INVALID_PARAMETER, format!("无效的参数：{name}"))
             }
+            // docs/wire/directory-read.md §1.6: the endpoint pages' texts.
+            Self::Domain(Domain::IllegalParameter { .. }) => direct(errcode::ILLEGAL_PARAMETER, "参数非法"),
+            Self::Domain(Domain::CursorInvalid) => direct(errcode::BAD_CURSOR, "无效的偏移量"),
+            Self::Domain(Domain::PageSizeInvalid) => direct(errcode::BAD_PAGE_SIZE, "无效的size"),
             Self::Domain(Domain::MobileMalformed) => direct(errcode::BAD_MOBILE, "企业中无效的手机号"),
             // WIRE.md §C1, probe P1 and P2.
             Self::Domain(Domain::BadAppSecret) => direct(errcode::BAD_APP_CREDENTIALS, "不合法的appKey或appSecret"),
@@ -175,4 +181,14 @@ pub(crate) fn json_response<T: serde::Serialize>(body: &T) -> Response {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+/// A `/topapi/*` success carrying `result`.
+pub(crate) fn top_ok<T: serde::Serialize>(result: &T) -> Response {
+    json_response(&dingdir_proto::oapi::TopResponse {
+        errcode: errcode::OK,
+        errmsg: "ok".to_owned(),
+        result,
+        request_id: request_id(),
+    })
 }

@@ -8,7 +8,10 @@ use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use dingdir_core::{Caller, Error as Domain, Service};
-use dingdir_proto::oapi::{GetByMobileRequest, TopBool};
+use dingdir_proto::oapi::{
+    DeptRequest, GetByMobileRequest, GetByUnionIdRequest, TopBool, UserCountRequest, UserGetRequest, UserIdRequest,
+    UserListRequest,
+};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -133,14 +136,35 @@ impl TopRequest {
         }
     }
 
+    /// An integer parameter: a JSON number or a string of digits (the Java TOP SDK sends every
+    /// value as a string), or absent. docs/wire/directory-read.md §1.2.
+    fn int(&self, name: &'static str) -> Result<Option<i64>, Error> {
+        match self.params.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(Domain::InvalidParameter { name }.into()),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Domain::InvalidParameter { name }.into()),
+            Some(_) => Err(Domain::InvalidParameter { name }.into()),
+        }
+    }
+
     /// A boolean parameter: `true`, `false`, `"true"`, `"false"`, or absent (false). The Java
     /// TOP SDK sends every value as a string. WIRE.md §B3.
     fn flag(&self, name: &'static str) -> Result<bool, Error> {
+        Ok(self.opt_flag(name)?.unwrap_or(false))
+    }
+
+    /// [`Self::flag`] where absence matters.
+    fn opt_flag(&self, name: &'static str) -> Result<Option<bool>, Error> {
         match self.params.get(name) {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(Value::String(s)) if s == "true" => Ok(true),
-            Some(Value::String(s)) if s == "false" => Ok(false),
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
             Some(_) => Err(Domain::InvalidParameter { name }.into()),
         }
     }
@@ -159,5 +183,67 @@ impl FromParams for GetByMobileRequest {
             mobile: r.string("mobile").unwrap_or_default(),
             support_exclusive_account_search: Some(TopBool(r.flag("support_exclusive_account_search")?)),
         })
+    }
+}
+
+impl FromParams for UserGetRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            userid: r.string("userid").unwrap_or_default(),
+            language: r.string("language"),
+        })
+    }
+}
+
+impl FromParams for GetByUnionIdRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            unionid: r.string("unionid").unwrap_or_default(),
+        })
+    }
+}
+
+impl FromParams for DeptRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            dept_id: r.int("dept_id")?,
+            language: r.string("language"),
+        })
+    }
+}
+
+impl FromParams for UserListRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            dept_id: r.int("dept_id")?,
+            cursor: r.int("cursor")?,
+            size: r.int("size")?,
+            order_field: r.string("order_field"),
+            contain_access_limit: r.opt_flag("contain_access_limit")?.map(TopBool),
+            language: r.string("language"),
+        })
+    }
+}
+
+impl FromParams for UserCountRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            only_active: r.opt_flag("only_active")?.map(TopBool),
+        })
+    }
+}
+
+impl FromParams for UserIdRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            userid: r.string("userid").unwrap_or_default(),
+        })
+    }
+}
+
+/// Requests without parameters of their own (`/topapi/user/listadmin`).
+impl FromParams for () {
+    fn from_params(_: &TopRequest) -> Result<Self, Error> {
+        Ok(())
     }
 }
