@@ -272,6 +272,8 @@ pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>)
         start = end;
     }
     let _ = writeln!(stderr);
+    // One numbering pass for every department, so member pages see what the batches wrote.
+    store.number_members().await.context("numbering department members")?;
     let _ = writeln!(
         stderr,
         "generated {written} people ({accounts} accounts, {member_rows} memberships, {corps_n} corps) in {:.1} s",
