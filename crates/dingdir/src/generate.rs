@@ -179,6 +179,9 @@ fn apps(corps: &[CorpId]) -> anyhow::Result<Vec<App>> {
     let all = vec![
         scope::CONTACT_USER_MOBILE.to_owned(),
         scope::CONTACT_USER_READ.to_owned(),
+        scope::QYAPI_GET_DEPARTMENT_LIST.to_owned(),
+        scope::QYAPI_GET_DEPARTMENT_MEMBER.to_owned(),
+        scope::QYAPI_GET_MEMBER.to_owned(),
         scope::QYAPI_GET_MEMBER_BY_MOBILE.to_owned(),
     ];
     let mut authorized = corps.to_vec();
