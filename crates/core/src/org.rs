@@ -60,7 +60,6 @@ impl Service {
             return Err(Error::InvalidParameter { name: "userid" });
         }
         let member = self
-            .store
             .member(corp, &UserId(userid.to_owned()))
             .await?
             .filter(|m| m.membership.status == MemberStatus::Active)
@@ -256,7 +255,6 @@ impl Service {
             return Err(Error::InvalidParameter { name: "userid" });
         }
         let member = self
-            .store
             .member(corp, &UserId(userid.to_owned()))
             .await?
             .filter(|m| m.membership.status == MemberStatus::Active)

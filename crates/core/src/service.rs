@@ -8,14 +8,14 @@ use crate::ident::IdSecret;
 use crate::intercept::Intercepted;
 use crate::meter::Meter;
 use crate::mobile::Mobile;
-use crate::model::{App, AppKind, Developer, MemberStatus, Membership, Person, PersonId};
+use crate::model::{App, AppKind, Developer, Member, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
 use crate::store::{DirectoryStore, Store, TokenStore};
 use crate::token::{
     CODE_TTL_MS, CodeRecord, DEFAULT_TOKEN_TTL_SECS, Grant, REFRESH_TTL_MS, RefreshRecord, StoredAppToken, TokenKind,
     TokenRecord,
 };
-use dingdir_proto::ids::{AppKey, CorpId};
+use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use std::sync::Arc;
 
 /// Whom GetUser shows besides the caller. PRODUCT.md "Decisions".
@@ -75,6 +75,8 @@ pub(crate) struct Caches {
     numbers: Cached<u64, Arc<Person>>,
     memberships: Cached<PersonId, Arc<Vec<Membership>>>,
     by_mobile: Cached<(CorpId, Mobile), MembersWithMobile>,
+    /// Full member records by (corp, userid), unknown userids too.
+    members: Cached<(CorpId, UserId), Option<Arc<Member>>>,
     /// unionIds and openIds never change (the id secret is fixed), so they are kept, not derived
     /// again with a dozen HMACs per request.
     ids: Cached<(String, u64), Arc<str>>,
@@ -91,6 +93,7 @@ impl Caches {
             numbers: Cached::new(ttl_ms, CACHE_CAPACITY),
             memberships: Cached::new(ttl_ms, CACHE_CAPACITY),
             by_mobile: Cached::new(ttl_ms, CACHE_CAPACITY),
+            members: Cached::new(ttl_ms, CACHE_CAPACITY),
             ids: Cached::new(i64::MAX, CACHE_CAPACITY),
             profiles: Cached::new(ttl_ms, CACHE_CAPACITY),
         }
@@ -103,6 +106,7 @@ impl Caches {
         self.numbers.clear();
         self.memberships.clear();
         self.by_mobile.clear();
+        self.members.clear();
         self.profiles.clear();
     }
 }
@@ -195,11 +199,7 @@ impl Service {
     }
 
     /// The membership holding `userid` in `corp`, whatever its status.
-    pub async fn membership(
-        &self,
-        corp: &CorpId,
-        userid: &dingdir_proto::ids::UserId,
-    ) -> Result<Option<Membership>, Error> {
+    pub async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, Error> {
         Ok(self.store.membership(corp, userid).await?)
     }
 
@@ -286,6 +286,19 @@ impl Service {
         let ms = Arc::new(self.store.memberships_of(id).await?);
         self.caches.memberships.put(id.clone(), ms.clone(), now);
         Ok(ms)
+    }
+
+    /// The member holding `userid` in `corp` with their full record, whatever their status,
+    /// cached (an unknown userid as well).
+    pub async fn member(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Arc<Member>>, Error> {
+        let now = self.now();
+        let key = (corp.clone(), userid.clone());
+        if let Some(found) = self.caches.members.get(&key, now) {
+            return Ok(found);
+        }
+        let found = self.store.member(corp, userid).await?.map(Arc::new);
+        self.caches.members.put(key, found.clone(), now);
+        Ok(found)
     }
 
     /// The members of `corp` with `mobile` (any account kind and status), cached: one store
