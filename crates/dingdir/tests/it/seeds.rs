@@ -171,4 +171,54 @@ async fn generate_writes_a_servable_directory_and_a_clean_file() {
     let found: serde_json::Value = r.json().await.unwrap();
     assert_eq!(found["errcode"], 0, "{found}");
     assert_eq!(found["result"]["userid"], members[0]["userid"], "{found}");
+
+    // The generated tree: departments below the root, members placed in them with managers,
+    // and the sample's largest department paged to exactly its member count.
+    let token = token["access_token"].as_str().unwrap();
+    let call = |path: &'static str, body: serde_json::Value| {
+        let url = server.url(path);
+        async move {
+            let r = crate::harness::http()
+                .post(url)
+                .query(&[("access_token", token)])
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let v: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(v["errcode"], 0, "{path}: {v}");
+            v["result"].clone()
+        }
+    };
+    let subs = call("/topapi/v2/department/listsub", serde_json::json!({ "dept_id": 1 })).await;
+    assert!(subs.as_array().is_some_and(|s| !s.is_empty()), "{subs}");
+    let mut managed = 0;
+    for m in members.iter().take(20) {
+        let user = call("/topapi/v2/user/get", serde_json::json!({ "userid": m["userid"] })).await;
+        let depts = user["dept_id_list"].as_array().unwrap();
+        assert!((1..=2).contains(&depts.len()), "{user}");
+        managed += usize::from(user["manager_userid"].is_string());
+    }
+    assert!(managed >= 15, "{managed} of 20 have a manager");
+    let largest = &sample["largest_department"];
+    let expected = largest["members"].as_u64().unwrap();
+    assert!(expected > 0, "{sample}");
+    let (mut cursor, mut seen, mut pages) = (0, std::collections::HashSet::new(), 0);
+    loop {
+        let page = call(
+            "/topapi/v2/user/list",
+            serde_json::json!({ "dept_id": largest["id"], "cursor": cursor, "size": 100 }),
+        )
+        .await;
+        for u in page["list"].as_array().unwrap() {
+            assert!(seen.insert(u["userid"].as_str().unwrap().to_owned()), "{u} twice");
+        }
+        pages += 1;
+        assert!(pages <= expected / 100 + 1, "more pages than {expected} members need");
+        if page["has_more"] != true {
+            break;
+        }
+        cursor = page["next_cursor"].as_i64().unwrap();
+    }
+    assert_eq!(seen.len() as u64, expected, "{largest}");
 }
