@@ -206,9 +206,9 @@ impl ClientBuilder {
 
 /// A DingTalk client: cheap to clone (the connection pool is shared).
 ///
-/// Every method is one HTTP request. Errors come typed per gateway ([`Error::Api`],
-/// [`Error::Oapi`]); the client does not retry, cache or refresh tokens itself; for app tokens
-/// [`AppTokenManager`](crate::AppTokenManager) does.
+/// Every method is one HTTP request ([`Client::list_all_users`]: one per page). Errors come
+/// typed per gateway ([`Error::Api`], [`Error::Oapi`]); the client does not retry, cache or
+/// refresh tokens itself; for app tokens [`AppTokenManager`](crate::AppTokenManager) does.
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
@@ -415,14 +415,26 @@ impl Client {
         mobile: &str,
         exclusive: bool,
     ) -> Result<GetByMobileResponse, Error> {
-        let bare = join(&self.oapi_base, oapi::path::V2_USER_GET_BY_MOBILE);
-        let mut url = bare.clone();
-        url.query_pairs_mut().append_pair("access_token", app_token);
         let body = GetByMobileRequest {
             mobile: mobile.to_owned(),
             support_exclusive_account_search: exclusive.then_some(oapi::TopBool(true)),
         };
-        let (status, id, bytes) = self.send(self.http.post(url).json(&body), Some(&bare)).await?;
+        self.oapi_post(oapi::path::V2_USER_GET_BY_MOBILE, app_token, &body)
+            .await
+    }
+
+    /// `POST {path}?access_token=` on the legacy gateway with a JSON body, read as a legacy
+    /// answer: a non-zero `errcode` is [`Error::Oapi`].
+    pub(crate) async fn oapi_post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        app_token: &str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let bare = join(&self.oapi_base, path);
+        let mut url = bare.clone();
+        url.query_pairs_mut().append_pair("access_token", app_token);
+        let (status, id, bytes) = self.send(self.http.post(url).json(body), Some(&bare)).await?;
         decode_oapi(status, id, &bytes)
     }
 }

@@ -67,9 +67,25 @@ pub enum Error {
         /// The start of the body (at most 512 bytes, lossily decoded).
         body: String,
     },
+    /// A walk over a list's pages ([`Client::list_all_users`](crate::Client::list_all_users))
+    /// cannot go on: a page said `has_more` but gave no `next_cursor`, gave a cursor the walk had
+    /// already visited, or the walk reached its page limit. The pages read so far are dropped.
+    #[error("paging stopped after {pages} pages: {reason}{}", request_id_tail(request_id.as_deref()))]
+    Paging {
+        /// The pages read, the one that stopped the walk included.
+        pages: usize,
+        /// Why the walk stopped.
+        reason: String,
+        /// The request id of the page that stopped it.
+        request_id: Option<String>,
+    },
     /// A setting that cannot work, such as a base URL that does not parse.
     #[error("invalid client configuration: {0}")]
     Config(String),
+}
+
+fn request_id_tail(request_id: Option<&str>) -> String {
+    request_id.map(|id| format!(" (request id {id})")).unwrap_or_default()
 }
 
 fn api_tail(request_id: &str, scopes: &[String]) -> String {
@@ -116,14 +132,16 @@ impl Error {
                 .and_then(|s| s.trim().parse().ok())
                 .or(Some(*errcode)),
             Self::Oapi { errcode, .. } => Some(*errcode),
-            Self::Api { .. } | Self::Transport(_) | Self::Decode { .. } | Self::Config(_) => None,
+            Self::Api { .. } | Self::Transport(_) | Self::Decode { .. } | Self::Paging { .. } | Self::Config(_) => None,
         }
     }
 
     fn api_code(&self) -> Option<&str> {
         match self {
             Self::Api { code, .. } => Some(code),
-            Self::Oapi { .. } | Self::Transport(_) | Self::Decode { .. } | Self::Config(_) => None,
+            Self::Oapi { .. } | Self::Transport(_) | Self::Decode { .. } | Self::Paging { .. } | Self::Config(_) => {
+                None
+            }
         }
     }
 
@@ -162,7 +180,7 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Api { request_id, .. } => Some(request_id).filter(|s| !s.is_empty()).map(String::as_str),
-            Self::Oapi { request_id, .. } => request_id.as_deref(),
+            Self::Oapi { request_id, .. } | Self::Paging { request_id, .. } => request_id.as_deref(),
             Self::Transport(_) | Self::Decode { .. } | Self::Config(_) => None,
         }
     }
@@ -171,7 +189,7 @@ impl Error {
     pub fn required_scopes(&self) -> &[String] {
         match self {
             Self::Api { required_scopes, .. } => required_scopes,
-            Self::Oapi { .. } | Self::Transport(_) | Self::Decode { .. } | Self::Config(_) => &[],
+            Self::Oapi { .. } | Self::Transport(_) | Self::Decode { .. } | Self::Paging { .. } | Self::Config(_) => &[],
         }
     }
 
@@ -181,7 +199,8 @@ impl Error {
             Self::Api { status, .. } | Self::Decode { status, .. } => Some(*status),
             Self::Oapi { .. } => Some(200),
             Self::Transport(e) => e.status().map(|s| s.as_u16()),
-            Self::Config(_) => None,
+            // About a walk of many answers, not one.
+            Self::Paging { .. } | Self::Config(_) => None,
         }
     }
 

@@ -13,6 +13,16 @@
 //! | refresh a user token | `POST /v1.0/oauth2/userAccessToken` | [`Client::refresh_user_token`] |
 //! | GetUser | `GET /v1.0/contact/users/{unionId}` | [`Client::get_user`], [`Client::get_me`] |
 //! | userid by mobile | `POST /topapi/v2/user/getbymobile` | [`Client::get_by_mobile`], [`AppTokenManager::get_by_mobile`] |
+//! | member record | `POST /topapi/v2/user/get` | [`Client::get_user_detail`] |
+//! | userid by unionId | `POST /topapi/user/getbyunionid` | [`Client::get_by_union_id`] |
+//! | a department's members | `POST /topapi/v2/user/list` | [`Client::list_users`] (a page), [`Client::list_all_users`] (every page) |
+//! | their userids and names | `POST /topapi/user/listsimple` | [`Client::list_users_simple`] |
+//! | their userids | `POST /topapi/user/listid` | [`Client::list_user_ids`] |
+//! | member count | `POST /topapi/user/count` | [`Client::count_users`] |
+//! | administrators | `POST /topapi/user/listadmin` | [`Client::list_admins`] |
+//! | department | `POST /topapi/v2/department/get` | [`Client::get_department`] |
+//! | its children | `POST /topapi/v2/department/listsub`, `listsubid` | [`Client::list_sub_departments`], [`Client::list_sub_department_ids`] |
+//! | paths to the root | `POST /topapi/v2/department/listparentbyuser`, `listparentbydept` | [`Client::list_parents_by_user`], [`Client::list_parents_by_department`] |
 //!
 //! Requests and answers are the wire types of [`dingdir_proto`] (re-exported as [`proto`]), the
 //! same structs the dingdir server serialises. Failures are one [`Error`] that keeps each
@@ -20,9 +30,10 @@
 //! scopes; [`Error::Oapi`] with `errcode`, `errmsg`, `sub_code`, `sub_msg`, request id), apart
 //! from transport and decode failures, with helpers such as [`Error::is_token_invalid`].
 //!
-//! [`Client`] makes exactly one request per call. [`AppTokenManager`] holds an app's token:
-//! cached, refreshed ahead of expiry, fetched once for concurrent callers, renewed once on a token
-//! error and retried a bounded number of times when DingTalk is busy.
+//! [`Client`] makes exactly one request per call ([`Client::list_all_users`]: one per page).
+//! [`AppTokenManager`] holds an app's token: cached, refreshed ahead of expiry, fetched once for
+//! concurrent callers, renewed once on a token error and retried a bounded number of times when
+//! DingTalk is busy.
 //!
 //! ```no_run
 //! use dingdir_client::{AppCredentials, AppTokenManager, Client, Gateway};
@@ -77,6 +88,7 @@
 
 mod client;
 mod clock;
+mod directory;
 mod error;
 mod manager;
 mod retry;

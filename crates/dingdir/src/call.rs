@@ -3,10 +3,11 @@
 //! `main`, with a non-zero exit.
 #![expect(clippy::print_stdout, reason = "the answer on stdout is the command's interface")]
 
-use crate::cli::{AppArgs, Call, CallArgs, GatewayArg, SigninCall, UserCall};
+use crate::cli::{AppArgs, AppTokenArgs, Call, CallArgs, DeptCall, GatewayArg, PageArgs, SigninCall, UserCall};
 use anyhow::Context;
-use dingdir_client::proto::ids::{CorpId, UnionId};
-use dingdir_client::{AppCredentials, AppTokenManager, AuthorizeParams, Client, Gateway};
+use dingdir_client::proto::ids::{CorpId, UnionId, UserId};
+use dingdir_client::proto::oapi::UserListRequest;
+use dingdir_client::{AppCredentials, AppTokenManager, AuthorizeParams, Client, Error, Gateway};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -55,19 +56,65 @@ pub(crate) async fn run(args: CallArgs) -> anyhow::Result<()> {
         Call::User(UserCall::Get { union_id, user_token }) => {
             json(&client.get_user(&user_token, &UnionId(union_id)).await?)?
         }
-        Call::User(UserCall::ByMobile {
-            mobile,
-            app,
-            exclusive,
-            gateway,
-        }) => {
-            let manager = AppTokenManager::builder(client, credentials(app))
-                .gateway(match gateway {
-                    GatewayArg::Api => Gateway::Api,
-                    GatewayArg::Oapi => Gateway::Oapi,
-                })
-                .build();
-            json(&manager.get_by_mobile(&mobile, exclusive).await?)?
+        Call::User(UserCall::ByMobile { mobile, app, exclusive }) => {
+            json(&manager(client, app).get_by_mobile(&mobile, exclusive).await?)?
+        }
+        Call::User(UserCall::Detail { userid, app }) => {
+            let userid = UserId(userid);
+            with_app_token(client, app, async |c, token| c.get_user_detail(token, &userid).await).await?
+        }
+        Call::User(UserCall::ByUnionid { unionid, app }) => {
+            let unionid = UnionId(unionid);
+            with_app_token(client, app, async |c, token| c.get_by_union_id(token, &unionid).await).await?
+        }
+        Call::User(UserCall::List { page, all: true, app }) => {
+            let dept_id = page.dept_id;
+            with_app_token(client, app, async |c, token| c.list_all_users(token, dept_id).await).await?
+        }
+        Call::User(UserCall::List { page, all: false, app }) => {
+            let page = page_request(&page);
+            with_app_token(client, app, async |c, token| c.list_users(token, &page).await).await?
+        }
+        Call::User(UserCall::SimpleList { page, app }) => {
+            let page = page_request(&page);
+            with_app_token(client, app, async |c, token| c.list_users_simple(token, &page).await).await?
+        }
+        Call::User(UserCall::Ids { dept_id, app }) => {
+            with_app_token(client, app, async |c, token| c.list_user_ids(token, dept_id).await).await?
+        }
+        Call::User(UserCall::Count { only_active, app }) => {
+            with_app_token(client, app, async |c, token| c.count_users(token, only_active).await).await?
+        }
+        Call::User(UserCall::Admins { app }) => {
+            with_app_token(client, app, async |c, token| c.list_admins(token).await).await?
+        }
+        Call::Dept(DeptCall::Get { dept_id, app }) => {
+            with_app_token(client, app, async |c, token| c.get_department(token, dept_id).await).await?
+        }
+        Call::Dept(DeptCall::Subs { dept_id, app }) => {
+            with_app_token(client, app, async |c, token| {
+                c.list_sub_departments(token, dept_id).await
+            })
+            .await?
+        }
+        Call::Dept(DeptCall::SubIds { dept_id, app }) => {
+            with_app_token(client, app, async |c, token| {
+                c.list_sub_department_ids(token, dept_id).await
+            })
+            .await?
+        }
+        Call::Dept(DeptCall::ParentsOfUser { userid, app }) => {
+            let userid = UserId(userid);
+            with_app_token(client, app, async |c, token| {
+                c.list_parents_by_user(token, &userid).await
+            })
+            .await?
+        }
+        Call::Dept(DeptCall::ParentsOfDept { dept_id, app }) => {
+            with_app_token(client, app, async |c, token| {
+                c.list_parents_by_department(token, dept_id).await
+            })
+            .await?
         }
     };
     println!("{answer}");
@@ -76,6 +123,41 @@ pub(crate) async fn run(args: CallArgs) -> anyhow::Result<()> {
 
 fn credentials(app: AppArgs) -> AppCredentials {
     AppCredentials::new(app.app_key, app.app_secret)
+}
+
+/// The app's token, fetched from the chosen gateway, renewed once on a token error and retried
+/// when busy.
+fn manager(client: Client, args: AppTokenArgs) -> AppTokenManager {
+    AppTokenManager::builder(client, credentials(args.app))
+        .gateway(match args.gateway {
+            GatewayArg::Api => Gateway::Api,
+            GatewayArg::Oapi => Gateway::Oapi,
+        })
+        .build()
+}
+
+/// Runs one legacy-gateway call with the app's managed token (see [`manager`]), as JSON.
+async fn with_app_token<T: Serialize>(
+    client: Client,
+    args: AppTokenArgs,
+    call: impl AsyncFn(&Client, &str) -> Result<T, Error>,
+) -> anyhow::Result<String> {
+    let manager = manager(client, args);
+    let (client, call) = (manager.client(), &call);
+    json(
+        &manager
+            .with_token(|token| async move { call(client, &token).await })
+            .await?,
+    )
+}
+
+fn page_request(page: &PageArgs) -> UserListRequest {
+    UserListRequest {
+        dept_id: Some(page.dept_id),
+        cursor: Some(page.cursor),
+        size: Some(page.size),
+        ..UserListRequest::default()
+    }
 }
 
 fn json<T: Serialize>(value: &T) -> anyhow::Result<String> {

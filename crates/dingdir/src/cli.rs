@@ -183,9 +183,12 @@ pub(crate) enum Call {
     /// The browser sign-in: the authorize URL, the code exchange, the refresh.
     #[command(subcommand)]
     Signin(SigninCall),
-    /// Users: GetUser and get userid by mobile.
+    /// Users: GetUser, and the legacy gateway's member reads with an app token.
     #[command(subcommand)]
     User(UserCall),
+    /// Departments on the legacy gateway, with an app token: one, its children, paths to the root.
+    #[command(subcommand)]
+    Dept(DeptCall),
 }
 
 /// `dingdir call signin ...`.
@@ -239,14 +242,138 @@ pub(crate) enum UserCall {
         /// National digits, or `+CC-NNNN`.
         mobile: String,
         #[command(flatten)]
-        app: AppArgs,
+        app: AppTokenArgs,
         /// Also list the corp's exclusive accounts with that mobile.
         #[arg(long)]
         exclusive: bool,
-        /// The gateway the app token comes from.
-        #[arg(long, value_enum, default_value_t = GatewayArg::Api)]
-        gateway: GatewayArg,
     },
+    /// A member's full record: `POST /topapi/v2/user/get`, with an app token fetched first (as
+    /// for `by-mobile`).
+    Detail {
+        /// The member's userid.
+        #[arg(long, value_name = "USERID")]
+        userid: String,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// The userid of a unionId: `POST /topapi/user/getbyunionid`.
+    ByUnionid {
+        /// The unionId, under the app's developer account.
+        #[arg(long, value_name = "UNIONID")]
+        unionid: String,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A page of a department's members with their records: `POST /topapi/v2/user/list`; with
+    /// `--all`, every page, as one JSON array of members.
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+        /// Read every page (100 members each) instead of the one at --cursor.
+        #[arg(long, conflicts_with_all = ["cursor", "size"])]
+        all: bool,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A page of a department's members as userids and names: `POST /topapi/user/listsimple`.
+    SimpleList {
+        #[command(flatten)]
+        page: PageArgs,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A department's member userids: `POST /topapi/user/listid`.
+    Ids {
+        /// The department (1 is the root).
+        #[arg(long, value_name = "ID")]
+        dept_id: i64,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// The corp's member count: `POST /topapi/user/count`.
+    Count {
+        /// Count only members who activated DingTalk.
+        #[arg(long)]
+        only_active: bool,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// The corp's administrators (`sys_level` 1 main, 2 sub): `POST /topapi/user/listadmin`.
+    Admins {
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+}
+
+/// `dingdir call dept ...`: each with an app token fetched first (as for `user by-mobile`).
+#[derive(Debug, Subcommand)]
+pub(crate) enum DeptCall {
+    /// A department: `POST /topapi/v2/department/get`.
+    Get {
+        /// The department (1 is the root).
+        #[arg(long, value_name = "ID")]
+        dept_id: i64,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A department's children: `POST /topapi/v2/department/listsub`.
+    Subs {
+        /// The department.
+        #[arg(long, value_name = "ID", default_value_t = 1)]
+        dept_id: i64,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A department's children's ids: `POST /topapi/v2/department/listsubid`.
+    SubIds {
+        /// The department.
+        #[arg(long, value_name = "ID", default_value_t = 1)]
+        dept_id: i64,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A member's departments, each with its path to the root:
+    /// `POST /topapi/v2/department/listparentbyuser`.
+    ParentsOfUser {
+        /// The member's userid.
+        #[arg(long, value_name = "USERID")]
+        userid: String,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A department's path to the root: `POST /topapi/v2/department/listparentbydept`.
+    ParentsOfDept {
+        /// The department.
+        #[arg(long, value_name = "ID")]
+        dept_id: i64,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+}
+
+/// Which page of a department's members.
+#[derive(Debug, Args)]
+pub(crate) struct PageArgs {
+    /// The department (1 is the root).
+    #[arg(long, value_name = "ID")]
+    pub(crate) dept_id: i64,
+    /// 0 for the first page, then the last answer's `next_cursor`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) cursor: i64,
+    /// Members per page, 1 to 100.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) size: i64,
+}
+
+/// An app's credentials and the gateway its token comes from, for the calls that take an app
+/// token.
+#[derive(Debug, Args)]
+pub(crate) struct AppTokenArgs {
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
+    /// The gateway the app token comes from.
+    #[arg(long, value_enum, default_value_t = GatewayArg::Api)]
+    pub(crate) gateway: GatewayArg,
 }
 
 /// An app's credentials.

@@ -134,3 +134,146 @@ async fn call_signin_and_corp_token_print_json() {
     assert!(ok);
     assert_eq!(corp["expireIn"], json!(7200));
 }
+
+/// `dingdir call` with the demo internal app's credentials after `args`.
+fn call_app(server: &Server, args: &[&str]) -> (bool, Value, String) {
+    call(server, &[args, &APP].concat())
+}
+
+#[tokio::test]
+async fn call_user_directory_reads_print_the_demo_seed() {
+    let server = Server::dev(&[]);
+    let (ok, detail, _) = call_app(&server, &["user", "detail", "--userid", "zhangsan"]);
+    assert!(ok);
+    assert_eq!(
+        (detail["errcode"].clone(), detail["errmsg"].clone()),
+        (json!(0), json!("ok"))
+    );
+    let z = &detail["result"];
+    assert_eq!((z["name"].clone(), z["admin"].clone()), (json!("张三"), json!(true)));
+    assert_eq!(z["dept_id_list"], json!([100, 101]));
+    assert_eq!(z["title"], "研发总监");
+    let unionid = z["unionid"].as_str().unwrap();
+    let (ok, back, _) = call_app(&server, &["user", "by-unionid", "--unionid", unionid]);
+    assert!(ok);
+    assert_eq!(back["result"], json!({"contact_type": 0, "userid": "zhangsan"}));
+
+    let (ok, page, _) = call_app(&server, &["user", "list", "--dept-id", "101", "--size", "1"]);
+    assert!(ok);
+    assert_eq!(page["result"]["has_more"], json!(true));
+    assert_eq!(page["result"]["next_cursor"], json!(1));
+    assert_eq!(page["result"]["list"][0]["userid"], "zhangsan");
+    let (ok, page, _) = call_app(
+        &server,
+        &[
+            "user",
+            "list",
+            "--dept-id",
+            "101",
+            "--cursor",
+            "1",
+            "--size",
+            "1",
+            "--gateway",
+            "oapi",
+        ],
+    );
+    assert!(ok);
+    assert_eq!(page["result"]["has_more"], json!(false));
+    let lisi = &page["result"]["list"][0];
+    assert_eq!(
+        (lisi["userid"].clone(), lisi["dept_order"].clone()),
+        (json!("lisi"), json!(2))
+    );
+    let (ok, all, _) = call_app(&server, &["user", "list", "--dept-id", "101", "--all"]);
+    assert!(ok);
+    let all: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["userid"].as_str().unwrap())
+        .collect();
+    assert_eq!(all, ["zhangsan", "lisi"]);
+
+    let (ok, simple, _) = call_app(&server, &["user", "simple-list", "--dept-id", "1"]);
+    assert!(ok);
+    assert_eq!(
+        simple["result"],
+        json!({"has_more": false, "list": [{"name": "孙七", "userid": "sunqi"}, {"name": "赵六", "userid": "zhaoliu_ex"}]})
+    );
+    let (ok, ids, _) = call_app(&server, &["user", "ids", "--dept-id", "101"]);
+    assert!(ok);
+    assert_eq!(ids["result"], json!({"userid_list": ["zhangsan", "lisi"]}));
+    let (ok, count, _) = call_app(&server, &["user", "count", "--only-active"]);
+    assert!(ok);
+    assert_eq!(count["result"], json!({"count": 5}));
+    let (ok, admins, _) = call_app(&server, &["user", "admins"]);
+    assert!(ok);
+    assert_eq!(
+        admins["result"],
+        json!([{"sys_level": 2, "userid": "chanxm"}, {"sys_level": 1, "userid": "zhangsan"}])
+    );
+}
+
+#[tokio::test]
+async fn call_dept_reads_print_the_demo_seed() {
+    let server = Server::dev(&[]);
+    let (ok, dept, _) = call_app(&server, &["dept", "get", "--dept-id", "100"]);
+    assert!(ok);
+    let d = &dept["result"];
+    assert_eq!((d["name"].clone(), d["parent_id"].clone()), (json!("研发部"), json!(1)));
+    assert_eq!(d["dept_manager_userid_list"], json!(["zhangsan"]));
+    // No --dept-id: the root.
+    let (ok, subs, _) = call_app(&server, &["dept", "subs"]);
+    assert!(ok);
+    let subs: Vec<(i64, &str)> = subs["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["dept_id"].as_i64().unwrap(), d["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(subs, [(100, "研发部"), (200, "市场部")]);
+    let (ok, ids, _) = call_app(&server, &["dept", "sub-ids", "--dept-id", "1"]);
+    assert!(ok);
+    assert_eq!(ids["result"], json!({"dept_id_list": [100, 200]}));
+    let (ok, paths, _) = call_app(&server, &["dept", "parents-of-user", "--userid", "zhangsan"]);
+    assert!(ok);
+    assert_eq!(
+        paths["result"],
+        json!({"parent_list": [{"parent_dept_id_list": [100, 1]}, {"parent_dept_id_list": [101, 100, 1]}]})
+    );
+    let (ok, path, _) = call_app(&server, &["dept", "parents-of-dept", "--dept-id", "101"]);
+    assert!(ok);
+    assert_eq!(path["result"], json!({"parent_id_list": [101, 100, 1]}));
+}
+
+#[tokio::test]
+async fn call_directory_unknown_ids_fail_with_their_errcode() {
+    let server = Server::dev(&[]);
+    for (args, want) in [
+        (
+            &["user", "detail", "--userid", "nobody"][..],
+            "errcode 60121: 找不到该用户",
+        ),
+        (
+            &["dept", "parents-of-user", "--userid", "wangwu"][..],
+            "errcode 60121: 找不到该用户",
+        ),
+        (&["dept", "get", "--dept-id", "999"][..], "errcode 60003: 部门不存在"),
+        (
+            &["user", "list", "--dept-id", "999", "--all"][..],
+            "errcode 60003: 部门不存在",
+        ),
+    ] {
+        let (ok, _, stderr) = call_app(&server, args);
+        assert!(!ok, "{args:?}");
+        assert!(
+            stderr.starts_with(&format!("dingdir: {want} (request id ")),
+            "{args:?}: {stderr}"
+        );
+    }
+    // --all reads every page from the start: a cursor makes no sense with it.
+    let (ok, _, stderr) = call_app(&server, &["user", "list", "--dept-id", "1", "--all", "--cursor", "1"]);
+    assert!(!ok);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}

@@ -1,10 +1,11 @@
 //! `dingdir-client` against the real binary: every call and every typed error, the sign-in
 //! round trip, and "system busy" on both gateways.
 
-use crate::fakes::CountingProxy;
+use crate::fakes::{CountingProxy, Stub, unknown_route};
 use crate::harness::Server;
 use crate::signin::{REDIRECT, sign_in_through};
-use dingdir_client::proto::ids::{CorpId, UnionId};
+use dingdir_client::proto::ids::{CorpId, UnionId, UserId};
+use dingdir_client::proto::oapi::UserListRequest;
 use dingdir_client::{AppCredentials, AppTokenManager, AuthorizeParams, Client, Error, Gateway, RetryPolicy};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -422,4 +423,307 @@ async fn client_system_busy_is_typed_on_both_gateways_and_retried_boundedly() {
     let ok = manager.get_by_mobile("15000009144", false).await.unwrap();
     assert_eq!(ok.result.userid.as_deref(), Some("zhangsan"));
     assert_eq!(proxy.seen.count(TOKEN_API), 1, "the cached token served every try");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The legacy gateway's directory reads (docs/wire/directory-read.md §2.1–2.12) on the demo seed.
+
+/// The `errcode` of a legacy refusal, checking it is plain (no `88` wrapper) and carries a
+/// request id.
+fn oapi_errcode<T: std::fmt::Debug>(result: Result<T, Error>) -> (i64, String) {
+    match result {
+        Err(Error::Oapi {
+            errcode,
+            errmsg,
+            sub_code: None,
+            request_id: Some(id),
+            ..
+        }) if id.len() == 13 => (errcode, errmsg),
+        other => panic!("not a plain legacy error: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn client_directory_member_reads_answer_the_demo_seed() {
+    let server = Server::dev(&[]);
+    let client = client_at(&server.base);
+    let token = client.get_token(&internal()).await.unwrap().access_token;
+
+    let zhangsan = client.get_user_detail(&token, &UserId::from("zhangsan")).await.unwrap();
+    assert_eq!((zhangsan.errcode, zhangsan.errmsg.as_str()), (0, "ok"));
+    assert_eq!(zhangsan.request_id.len(), 13);
+    let z = &zhangsan.result;
+    assert_eq!((z.userid.as_str(), z.name.as_str()), ("zhangsan", "张三"));
+    assert!(z.admin && z.active && !z.boss, "the main administrator: {z:?}");
+    assert_eq!(z.dept_id_list, [100, 101]);
+    let leads: Vec<(i64, bool)> = z.leader_in_dept.iter().map(|l| (l.dept_id, l.leader)).collect();
+    assert_eq!(leads, [(100, true), (101, false)]);
+    assert_eq!(z.title.as_deref(), Some("研发总监"));
+    assert_eq!(z.job_number.as_deref(), Some("0001"));
+    assert_eq!(z.hired_date, Some(1_577_836_800_000));
+    assert_eq!(
+        (z.mobile.as_deref(), z.state_code.as_deref()),
+        (Some("15000009144"), Some("86"))
+    );
+    assert_eq!(
+        (z.work_place.as_deref(), z.telephone.as_deref()),
+        (Some("杭州"), Some("8001"))
+    );
+    assert_eq!(z.manager_userid, None);
+    // The member record's unionId is GetUser's, and getbyunionid maps it back.
+    let me = client
+        .get_me(&mint_user_token(&server, "dingdemointernal").await)
+        .await
+        .unwrap();
+    assert_eq!(me.union_id.as_deref(), Some(z.unionid.as_str()));
+    let back = client
+        .get_by_union_id(&token, &UnionId::from(z.unionid.as_str()))
+        .await
+        .unwrap();
+    assert_eq!((back.result.userid.as_str(), back.result.contact_type), ("zhangsan", 0));
+
+    let lisi = client.get_user_detail(&token, &UserId::from("lisi")).await.unwrap();
+    assert_eq!(lisi.result.manager_userid.as_deref(), Some("zhangsan"));
+    assert_eq!(lisi.result.dept_id_list, [101]);
+    assert!(!lisi.result.admin);
+
+    // A page of one, then every page.
+    let page = UserListRequest {
+        dept_id: Some(101),
+        cursor: Some(0),
+        size: Some(1),
+        ..Default::default()
+    };
+    let first = client.list_users(&token, &page).await.unwrap().result;
+    assert!(first.has_more);
+    assert_eq!(first.next_cursor, Some(1));
+    let firsts: Vec<(&str, i64, bool)> = first
+        .list
+        .iter()
+        .map(|m| (m.userid.as_str(), m.dept_order, m.leader))
+        .collect();
+    assert_eq!(firsts, [("zhangsan", 1, false)]);
+    let all = client.list_all_users(&token, 101).await.unwrap();
+    let all: Vec<(&str, &str, i64)> = all
+        .iter()
+        .map(|m| (m.userid.as_str(), m.name.as_str(), m.dept_order))
+        .collect();
+    assert_eq!(all, [("zhangsan", "张三", 1), ("lisi", "李四", 2)]);
+    let leaders = client.list_all_users(&token, 100).await.unwrap();
+    assert_eq!(leaders.len(), 1);
+    assert!(leaders[0].leader, "zhangsan leads 研发部");
+    let market = client.list_all_users(&token, 200).await.unwrap();
+    assert_eq!(market.iter().map(|m| m.userid.as_str()).collect::<Vec<_>>(), ["chanxm"]);
+    assert!(market[0].admin, "chanxm is a sub-administrator");
+
+    let simple = client
+        .list_users_simple(
+            &token,
+            &UserListRequest {
+                dept_id: Some(1),
+                ..page.clone()
+            },
+        )
+        .await
+        .unwrap()
+        .result;
+    let names: Vec<(&str, &str)> = simple
+        .list
+        .iter()
+        .map(|m| (m.userid.as_str(), m.name.as_str()))
+        .collect();
+    assert_eq!(names, [("sunqi", "孙七")]);
+    assert_eq!((simple.has_more, simple.next_cursor), (true, Some(1)));
+
+    let ids = client.list_user_ids(&token, 101).await.unwrap().result.userid_list;
+    assert_eq!(ids, ["zhangsan", "lisi"]);
+    // Root members: sunqi and zhaoliu_ex have no department; departed wangwu is left out.
+    let ids = client.list_user_ids(&token, 1).await.unwrap().result.userid_list;
+    assert_eq!(ids, ["sunqi", "zhaoliu_ex"]);
+
+    // zhangsan, lisi, zhaoliu_ex, chanxm, sunqi; not departed wangwu.
+    for only_active in [true, false] {
+        let count = client.count_users(&token, only_active).await.unwrap();
+        assert_eq!(count.result.count, 5, "only_active {only_active}");
+    }
+    let admins = client.list_admins(&token).await.unwrap().result;
+    let admins: Vec<(&str, i64)> = admins.iter().map(|a| (a.userid.as_str(), a.sys_level)).collect();
+    assert_eq!(admins, [("chanxm", 2), ("zhangsan", 1)]);
+}
+
+#[tokio::test]
+async fn client_directory_department_reads_answer_the_demo_seed() {
+    let server = Server::dev(&[]);
+    let client = client_at(&server.base);
+    let token = client.get_access_token(&internal()).await.unwrap().access_token;
+
+    let rd = client.get_department(&token, 100).await.unwrap().result;
+    assert_eq!(
+        (rd.dept_id, rd.name.as_str(), rd.parent_id, rd.order),
+        (100, "研发部", Some(1), 1)
+    );
+    assert_eq!(rd.dept_manager_userid_list, ["zhangsan"]);
+    assert!(!rd.hide_dept);
+    let root = client.get_department(&token, 1).await.unwrap().result;
+    assert_eq!((root.name.as_str(), root.parent_id), ("Demo Co", None));
+
+    let subs = client.list_sub_departments(&token, 1).await.unwrap().result;
+    let subs: Vec<(i64, &str, i64)> = subs.iter().map(|d| (d.dept_id, d.name.as_str(), d.parent_id)).collect();
+    assert_eq!(subs, [(100, "研发部", 1), (200, "市场部", 1)]);
+    // 前端组 (102) under 研发部 is hidden in the demo; what apps see of it is pinned elsewhere.
+    let leaf = client.list_sub_departments(&token, 101).await.unwrap().result;
+    assert!(leaf.is_empty(), "{leaf:?}");
+    let ids = client.list_sub_department_ids(&token, 1).await.unwrap().result;
+    assert_eq!(ids.dept_id_list, [100, 200]);
+    let ids = client.list_sub_department_ids(&token, 200).await.unwrap().result;
+    assert!(ids.dept_id_list.is_empty(), "{ids:?}");
+
+    for (dept, want) in [(101, vec![101, 100, 1]), (200, vec![200, 1]), (1, vec![1])] {
+        let path = client.list_parents_by_department(&token, dept).await.unwrap().result;
+        assert_eq!(path.parent_id_list, want, "dept {dept}");
+    }
+    let paths = client
+        .list_parents_by_user(&token, &UserId::from("zhangsan"))
+        .await
+        .unwrap()
+        .result;
+    let paths: Vec<Vec<i64>> = paths.parent_list.into_iter().map(|p| p.parent_dept_id_list).collect();
+    assert_eq!(paths, [vec![100, 1], vec![101, 100, 1]]);
+}
+
+#[tokio::test]
+async fn client_directory_unknown_ids_are_typed_errors_with_their_errcode() {
+    let server = Server::dev(&[]);
+    let client = client_at(&server.base);
+    let token = client.get_token(&internal()).await.unwrap().access_token;
+    let user = |id: &str| UserId::from(id);
+
+    // Unknown, departed, or in another corp only: 60121.
+    for userid in ["nobody", "wangwu", "zs001"] {
+        let e = client.get_user_detail(&token, &user(userid)).await;
+        assert_eq!(oapi_errcode(e), (60121, "找不到该用户".to_owned()), "{userid}");
+    }
+    let e = client.get_user_detail(&token, &user("nobody")).await.unwrap_err();
+    assert!(e.is_not_found(), "{e:?}");
+    assert_eq!(e.status(), Some(200));
+    let e = client
+        .get_by_union_id(&token, &UnionId::from("nosuchunionid00000000000"))
+        .await;
+    assert_eq!(oapi_errcode(e).0, 60121);
+    let e = client.list_parents_by_user(&token, &user("wangwu")).await;
+    assert_eq!(oapi_errcode(e).0, 60121);
+
+    // An unknown department: 60003, from every read that names one.
+    let missing = || (60003, "部门不存在".to_owned());
+    assert_eq!(oapi_errcode(client.get_department(&token, 999).await), missing());
+    assert_eq!(oapi_errcode(client.list_user_ids(&token, 999).await), missing());
+    assert_eq!(oapi_errcode(client.list_sub_departments(&token, 999).await), missing());
+    assert_eq!(
+        oapi_errcode(client.list_sub_department_ids(&token, 999).await),
+        missing()
+    );
+    assert_eq!(
+        oapi_errcode(client.list_parents_by_department(&token, 999).await),
+        missing()
+    );
+    assert_eq!(oapi_errcode(client.list_all_users(&token, 999).await), missing());
+    let e = client.get_department(&token, 999).await.unwrap_err();
+    assert!(!e.is_not_found(), "a missing department is not a missing user: {e:?}");
+    assert!(
+        e.to_string().starts_with("errcode 60003: 部门不存在 (request id "),
+        "{e}"
+    );
+
+    // A page over 100 members.
+    let page = UserListRequest {
+        dept_id: Some(1),
+        cursor: Some(0),
+        size: Some(101),
+        ..Default::default()
+    };
+    assert_eq!(oapi_errcode(client.list_users(&token, &page).await).0, 40035);
+
+    // An app without the directory scopes: 88 wrapping 60011, naming the scope.
+    let readonly = client
+        .get_token(&AppCredentials::new("dingdemoreadonly", "demo-readonly-secret"))
+        .await
+        .unwrap()
+        .access_token;
+    let e = client.get_department(&readonly, 1).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Oapi { errcode: 88, sub_code: Some(s), sub_msg: Some(m), .. } if s == "60011" && m.contains("qyapi_get_department_list")),
+        "{e:?}"
+    );
+    assert!(e.is_permission_denied());
+    let e = client
+        .list_admins("0123456789abcdef0123456789abcdef")
+        .await
+        .unwrap_err();
+    assert!(e.is_token_invalid(), "{e:?}");
+}
+
+/// A `v2/user/list` answer with the members `userids`.
+fn list_page(userids: &[&str], has_more: bool, next_cursor: Option<i64>) -> (u16, String) {
+    let list: Vec<serde_json::Value> = userids
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "active": true, "admin": false, "avatar": "", "boss": false, "dept_id_list": [1],
+                "dept_order": 0, "hide_mobile": false, "leader": false, "name": u,
+                "unionid": format!("union-{u}"), "userid": u,
+            })
+        })
+        .collect();
+    let mut result = serde_json::json!({"has_more": has_more, "list": list});
+    if let Some(c) = next_cursor {
+        result["next_cursor"] = c.into();
+    }
+    let body = serde_json::json!({"errcode": 0, "errmsg": "ok", "result": result, "request_id": "stubrequest01"});
+    (200, body.to_string())
+}
+
+#[tokio::test]
+async fn client_list_all_users_follows_next_cursor_and_stops_on_a_broken_one() {
+    const LIST: &str = "POST /topapi/v2/user/list";
+    // Three pages, then the end.
+    let stub = Stub::start(|route, n| match (route, n) {
+        (LIST, 0) => list_page(&["a", "b"], true, Some(2)),
+        (LIST, 1) => list_page(&["c", "d"], true, Some(4)),
+        (LIST, _) => list_page(&["e"], false, None),
+        _ => unknown_route(),
+    })
+    .await;
+    let all = client_at(&stub.base).list_all_users("t", 1).await.unwrap();
+    let all: Vec<&str> = all.iter().map(|m| m.userid.as_str()).collect();
+    assert_eq!(all, ["a", "b", "c", "d", "e"]);
+    assert_eq!(stub.seen.count(LIST), 3);
+
+    // `has_more` without a `next_cursor`: an error, not a loop or a silent end.
+    let stub = Stub::start(|route, n| match (route, n) {
+        (LIST, 0) => list_page(&["a"], true, Some(1)),
+        (LIST, _) => list_page(&["b"], true, None),
+        _ => unknown_route(),
+    })
+    .await;
+    let e = client_at(&stub.base).list_all_users("t", 1).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Paging { pages: 2, reason, .. } if reason.contains("next_cursor")),
+        "{e:?}"
+    );
+    assert_eq!(e.request_id(), Some("stubrequest01"));
+    assert_eq!(stub.seen.count(LIST), 2);
+
+    // A cursor that leads back to a page already read.
+    let stub = Stub::start(|route, n| match (route, n) {
+        (LIST, 0) => list_page(&["a"], true, Some(1)),
+        (LIST, _) => list_page(&["b"], true, Some(0)),
+        _ => unknown_route(),
+    })
+    .await;
+    let e = client_at(&stub.base).list_all_users("t", 1).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Paging { pages: 2, reason, .. } if reason.contains("read before")),
+        "{e:?}"
+    );
+    assert_eq!(stub.seen.count(LIST), 2);
 }
