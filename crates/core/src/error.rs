@@ -10,6 +10,12 @@ pub enum Error {
     /// No department of the caller's corp has this id.
     #[error("department not found")]
     DepartmentNotFound,
+    /// A member outside the app's contact range (通讯录权限范围).
+    #[error("user outside the app's contact range")]
+    UserOutOfRange,
+    /// A department outside the app's contact range.
+    #[error("department outside the app's contact range")]
+    DepartmentOutOfRange,
     /// A required mobile was missing or empty.
     #[error("mobile is missing")]
     MobileMissing,

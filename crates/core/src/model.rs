@@ -31,6 +31,32 @@ pub struct Department {
     pub parent_id: Option<i64>,
     /// Sort key among its siblings (smaller first); ties go by id.
     pub order: i64,
+    /// Who besides its own members sees a hidden department (隐藏部门); `None` when it is not
+    /// hidden.
+    pub hidden: Option<DeptVisibility>,
+}
+
+/// The exceptions of a hidden department: who may still see it in the directory.
+/// `/topapi/v2/department/get` answers them as `dept_permits` and `user_permits`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeptVisibility {
+    /// Departments whose members see it, sorted.
+    pub departments: Vec<i64>,
+    /// Members who see it, sorted.
+    pub users: Vec<UserId>,
+}
+
+/// What an app may read of one corp's directory (通讯录权限范围): members of the listed
+/// departments or of any department below them, and the listed members. A corp for which an app
+/// has no range is readable whole. docs/wire/directory-read.md §1.4.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRange {
+    /// The corp the range applies in.
+    pub corp_id: CorpId,
+    /// Authorised departments, each with its whole subtree, sorted.
+    pub departments: Vec<i64>,
+    /// Authorised members, sorted.
+    pub users: Vec<UserId>,
 }
 
 /// dingdir's own id of a person (one DingTalk account). Never on DingTalk's wire: the wire sees
@@ -166,6 +192,9 @@ pub struct App {
     pub authorized_corps: Vec<CorpId>,
     /// The suite ticket a third-party enterprise app must present for corp tokens.
     pub suite_ticket: Option<String>,
+    /// Limited contact ranges, one per corp at most, by corp; any other corp the app is
+    /// installed in is readable whole.
+    pub contact_ranges: Vec<ContactRange>,
 }
 
 impl App {
@@ -182,6 +211,11 @@ impl App {
     /// Whether the app holds `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The app's contact range in `corp`; `None` when it reads the whole corp.
+    pub fn contact_range(&self, corp: &CorpId) -> Option<&ContactRange> {
+        self.contact_ranges.iter().find(|r| &r.corp_id == corp)
     }
 
     /// The corps the app is installed in: its owner, or the corps that authorised it.

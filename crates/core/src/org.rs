@@ -2,8 +2,9 @@
 //! unionId's userid, departments and their members. docs/wire/directory-read.md §2.1–2.12.
 //!
 //! Every read acts in the caller's corp: an internal app's token, or a third-party enterprise
-//! app's corp token. A member who departed answers as one who never existed (`60121`). The
-//! app's contact range is not modelled yet: every app sees its whole corp.
+//! app's corp token. A member who departed answers as one who never existed (`60121`). Reads
+//! of a member record or of a department are limited by the app's contact range (`50002`,
+//! `50004`); the id lists, counts and paths DingTalk documents as unlimited are not (§1.4).
 
 use crate::error::Error;
 use crate::model::{AppKind, Department, Member, MemberStatus, Person, ROOT_DEPT};
@@ -18,6 +19,7 @@ use dingdir_proto::oapi::{
 use dingdir_proto::scope::{
     CONTACT_USER_MOBILE, QYAPI_GET_DEPARTMENT_LIST, QYAPI_GET_DEPARTMENT_MEMBER, QYAPI_GET_MEMBER,
 };
+use std::sync::Arc;
 
 /// The longest userid `/topapi/v2/user/get` takes (the Java SDK's own check).
 const MAX_USERID: usize = 64;
@@ -64,6 +66,7 @@ impl Service {
             .await?
             .filter(|m| m.membership.status == MemberStatus::Active)
             .ok_or(Error::UserNotFound)?;
+        self.check_member_range(caller, corp, &member).await?;
         let person = self
             .person(&member.membership.person_id)
             .await?
@@ -167,11 +170,50 @@ impl Service {
     }
 
     /// The caller's department `id`; ids below 1 are simply unknown.
-    async fn department_of(&self, corp: &CorpId, id: i64) -> Result<Department, Error> {
+    async fn department_of(&self, corp: &CorpId, id: i64) -> Result<Arc<Department>, Error> {
         if id < ROOT_DEPT {
             return Err(Error::DepartmentNotFound);
         }
-        self.store.department(corp, id).await?.ok_or(Error::DepartmentNotFound)
+        self.department(corp, id).await?.ok_or(Error::DepartmentNotFound)
+    }
+
+    /// Whether department `dept` is in the caller's contact range: the range lists it or a
+    /// department above it. An app without a range in the corp reads it whole.
+    async fn department_in_range(&self, caller: &Caller, corp: &CorpId, dept: i64) -> Result<bool, Error> {
+        let Some(range) = caller.app.contact_range(corp) else {
+            return Ok(true);
+        };
+        if range.departments.is_empty() {
+            return Ok(false);
+        }
+        let path = self.path_to_root(corp, dept).await?;
+        Ok(path.iter().any(|d| range.departments.contains(d)))
+    }
+
+    /// [`Self::department_in_range`], or `50004`.
+    async fn check_department_range(&self, caller: &Caller, corp: &CorpId, dept: i64) -> Result<(), Error> {
+        if self.department_in_range(caller, corp, dept).await? {
+            Ok(())
+        } else {
+            Err(Error::DepartmentOutOfRange)
+        }
+    }
+
+    /// Whether the caller's contact range holds `member`: listed by userid, or in a department
+    /// of the range (or below one). Otherwise `50002`.
+    async fn check_member_range(&self, caller: &Caller, corp: &CorpId, member: &Member) -> Result<(), Error> {
+        let Some(range) = caller.app.contact_range(corp) else {
+            return Ok(());
+        };
+        if range.users.contains(&member.membership.userid) {
+            return Ok(());
+        }
+        for d in &member.details.departments {
+            if self.department_in_range(caller, corp, d.dept_id).await? {
+                return Ok(());
+            }
+        }
+        Err(Error::UserOutOfRange)
     }
 
     /// `POST /topapi/user/listid`: a department's direct active members, in member order.
@@ -189,23 +231,31 @@ impl Service {
         let corp = Self::may_read_directory(caller, QYAPI_GET_DEPARTMENT_LIST)?;
         let dept = dept.ok_or(Error::InvalidParameter { name: "dept_id" })?;
         let d = self.department_of(corp, dept).await?;
+        self.check_department_range(caller, corp, dept).await?;
         let managers = self.store.department_leaders(corp, dept).await?;
+        let hidden = d.hidden.as_ref();
         Ok(DepartmentGetResult {
             dept_id: d.id,
             dept_manager_userid_list: managers.into_iter().map(|u| u.0).collect(),
-            name: d.name,
+            dept_permits: hidden.map(|h| h.departments.clone()).unwrap_or_default(),
+            hide_dept: hidden.is_some(),
+            name: d.name.clone(),
             order: d.order,
             parent_id: d.parent_id,
+            user_permits: hidden
+                .map(|h| h.users.iter().map(|u| u.0.clone()).collect())
+                .unwrap_or_default(),
             ..DepartmentGetResult::default()
         })
     }
 
     /// `POST /topapi/v2/department/listsub`: a department's direct children (the root's when no
-    /// id is given), in sibling order.
+    /// id is given), in sibling order; the department must be in the contact range.
     pub async fn department_children(&self, caller: &Caller, dept: Option<i64>) -> Result<Vec<DepartmentBase>, Error> {
         let corp = Self::may_read_directory(caller, QYAPI_GET_DEPARTMENT_LIST)?;
         let dept = dept.unwrap_or(ROOT_DEPT);
         self.department_of(corp, dept).await?;
+        self.check_department_range(caller, corp, dept).await?;
         let children = self.store.sub_departments(corp, dept).await?;
         Ok(children
             .into_iter()
@@ -219,10 +269,14 @@ impl Service {
             .collect())
     }
 
-    /// `POST /topapi/v2/department/listsubid`: the ids of [`Self::department_children`].
+    /// `POST /topapi/v2/department/listsubid`: the ids of a department's direct children,
+    /// whatever the contact range (documented as unlimited).
     pub async fn department_child_ids(&self, caller: &Caller, dept: Option<i64>) -> Result<Vec<i64>, Error> {
-        let children = self.department_children(caller, dept).await?;
-        Ok(children.into_iter().map(|c| c.dept_id).collect())
+        let corp = Self::may_read_directory(caller, QYAPI_GET_DEPARTMENT_LIST)?;
+        let dept = dept.unwrap_or(ROOT_DEPT);
+        self.department_of(corp, dept).await?;
+        let children = self.store.sub_departments(corp, dept).await?;
+        Ok(children.into_iter().map(|c| c.id).collect())
     }
 
     /// `POST /topapi/v2/department/listparentbydept`: the department, then each parent up to
@@ -304,6 +358,7 @@ impl Service {
             });
         }
         self.department_of(corp, dept).await?;
+        self.check_department_range(caller, corp, dept).await?;
         // One more than asked tells whether another page follows.
         let (offset, take) = (cursor.unsigned_abs(), size.unsigned_abs());
         let mut page = self.store.department_page(corp, dept, offset, take + 1).await?;

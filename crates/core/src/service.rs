@@ -8,7 +8,7 @@ use crate::ident::IdSecret;
 use crate::intercept::Intercepted;
 use crate::meter::Meter;
 use crate::mobile::Mobile;
-use crate::model::{App, AppKind, Developer, Member, MemberStatus, Membership, Person, PersonId};
+use crate::model::{App, AppKind, Department, Developer, Member, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
 use crate::store::{DirectoryStore, Store, TokenStore};
 use crate::token::{
@@ -77,6 +77,8 @@ pub(crate) struct Caches {
     by_mobile: Cached<(CorpId, Mobile), MembersWithMobile>,
     /// Full member records by (corp, userid), unknown userids too.
     members: Cached<(CorpId, UserId), Option<Arc<Member>>>,
+    /// Departments by (corp, id), unknown ids too: every range check walks up the tree.
+    departments: Cached<(CorpId, i64), Option<Arc<Department>>>,
     /// unionIds and openIds never change (the id secret is fixed), so they are kept, not derived
     /// again with a dozen HMACs per request.
     ids: Cached<(String, u64), Arc<str>>,
@@ -94,6 +96,7 @@ impl Caches {
             memberships: Cached::new(ttl_ms, CACHE_CAPACITY),
             by_mobile: Cached::new(ttl_ms, CACHE_CAPACITY),
             members: Cached::new(ttl_ms, CACHE_CAPACITY),
+            departments: Cached::new(ttl_ms, CACHE_CAPACITY),
             ids: Cached::new(i64::MAX, CACHE_CAPACITY),
             profiles: Cached::new(ttl_ms, CACHE_CAPACITY),
         }
@@ -107,6 +110,7 @@ impl Caches {
         self.memberships.clear();
         self.by_mobile.clear();
         self.members.clear();
+        self.departments.clear();
         self.profiles.clear();
     }
 }
@@ -298,6 +302,18 @@ impl Service {
         }
         let found = self.store.member(corp, userid).await?.map(Arc::new);
         self.caches.members.put(key, found.clone(), now);
+        Ok(found)
+    }
+
+    /// Department `id` of `corp`, cached (an unknown id as well).
+    pub async fn department(&self, corp: &CorpId, id: i64) -> Result<Option<Arc<Department>>, Error> {
+        let now = self.now();
+        let key = (corp.clone(), id);
+        if let Some(found) = self.caches.departments.get(&key, now) {
+            return Ok(found);
+        }
+        let found = self.store.department(corp, id).await?.map(Arc::new);
+        self.caches.departments.put(key, found.clone(), now);
         Ok(found)
     }
 

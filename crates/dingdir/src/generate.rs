@@ -421,6 +421,7 @@ impl Tree {
             name: name.to_owned(),
             parent_id: None,
             order: 0,
+            hidden: None,
         }];
         let mut tree = Self {
             parents: vec![0],
@@ -527,6 +528,7 @@ impl Tree {
             name,
             parent_id: Some(dept_id(parent)),
             order: (h % 100_000) as i64,
+            hidden: None,
         });
         self.parents.push(parent as u32);
         self.levels.push(level);
@@ -684,6 +686,7 @@ fn apps(corps: &[CorpId]) -> anyhow::Result<Vec<App>> {
             redirect_uris: vec!["http://127.0.0.1:3000/callback".to_owned()],
             authorized_corps: Vec::new(),
             suite_ticket: None,
+            contact_ranges: Vec::new(),
         },
         App {
             key: AppKey("dingbenchsuite".to_owned()),
@@ -696,6 +699,7 @@ fn apps(corps: &[CorpId]) -> anyhow::Result<Vec<App>> {
             redirect_uris: vec!["http://127.0.0.1:3000/callback".to_owned()],
             authorized_corps: authorized,
             suite_ticket: None,
+            contact_ranges: Vec::new(),
         },
     ])
 }

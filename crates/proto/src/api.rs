@@ -60,6 +60,9 @@ pub mod code {
     pub const USER_NOT_FOUND: &str = "invalidParameter.user.notFound";
     /// No such department (404); our choice, as no new-gateway department read is served yet.
     pub const DEPT_NOT_FOUND: &str = "invalidParameter.dept.notFound";
+    /// A member or department outside the app's contact range (403); our choice, as no
+    /// new-gateway read checks the range yet.
+    pub const OUT_OF_RANGE: &str = "Forbidden.AccessDenied.OutOfAuthScope";
     /// Unknown path or method (404). WIRE.md §A2.
     pub const NOT_FOUND: &str = "InvalidAction.NotFound";
     /// Bad app key or secret (400). WIRE.md §C2, probe P3.

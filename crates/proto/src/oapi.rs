@@ -131,6 +131,10 @@ pub mod errcode {
     pub const BAD_CURSOR: i64 = 40068;
     /// A bad page size (`无效的size`, listsimple's page). docs/wire/directory-read.md §1.6.
     pub const BAD_PAGE_SIZE: i64 = 40069;
+    /// A member outside the app's contact range. docs/wire/directory-read.md §1.4.
+    pub const USER_OUT_OF_RANGE: i64 = 50002;
+    /// A department outside the app's contact range. docs/wire/directory-read.md §1.4.
+    pub const DEPT_OUT_OF_RANGE: i64 = 50004;
 }
 
 /// `GET /gettoken` answer; `expires_in` must be a number (the community SDK adds it). SDK-WIRE.md §3.4.

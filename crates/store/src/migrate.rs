@@ -38,6 +38,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0005_member_order",
         sql: include_str!("../migrations/sqlite/0005_member_order.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_visibility",
+        sql: include_str!("../migrations/sqlite/0006_visibility.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -66,6 +71,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "0005_member_order",
         sql: include_str!("../migrations/postgres/0005_member_order.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_visibility",
+        sql: include_str!("../migrations/postgres/0006_visibility.sql"),
     },
 ];
 

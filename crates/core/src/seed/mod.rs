@@ -72,6 +72,16 @@ pub struct DepartmentSeed {
     /// Sort key among siblings, smaller first; defaults to 0 (ties go by id).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub order: i64,
+    /// A hidden department (隐藏部门): shown in the directory to its own members and to
+    /// `dept_permits` and `user_permits` only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_dept: bool,
+    /// Departments (of the same corp) whose members see the hidden department.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dept_permits: Vec<i64>,
+    /// Members (userids of the same corp) who see the hidden department.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_permits: Vec<String>,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -130,6 +140,26 @@ pub struct AppSeed {
     /// The suite ticket a `third_party_enterprise` app must send for corp tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite_ticket: Option<String>,
+    /// Limited contact ranges (通讯录权限范围), at most one per corp; a corp without one is
+    /// readable whole, the default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_range: Vec<ContactRangeSeed>,
+}
+
+/// What an app may read of one corp: these departments (each with everything below it) and
+/// these members. Reads outside it fail with 50002 (a member) or 50004 (a department).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRangeSeed {
+    /// The corp; defaults to an internal app's own corp, required for a third-party app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp: Option<String>,
+    /// Authorised department ids (1 is the whole corp).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<i64>,
+    /// Authorised members by userid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
 }
 
 /// A person: one DingTalk account.
@@ -419,6 +449,13 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                         name: d.name.clone(),
                         parent: d.parent_id.filter(|p| *p != ROOT_DEPT),
                         order: d.order,
+                        hide_dept: d.hidden.is_some(),
+                        dept_permits: d.hidden.iter().flat_map(|h| h.departments.iter().copied()).collect(),
+                        user_permits: d
+                            .hidden
+                            .iter()
+                            .flat_map(|h| h.users.iter().map(|u| u.0.clone()))
+                            .collect(),
                     })
                     .collect(),
             })
@@ -438,6 +475,15 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                 redirect_uris: a.redirect_uris.clone(),
                 authorized_corps: a.authorized_corps.iter().map(|c| c.0.clone()).collect(),
                 suite_ticket: a.suite_ticket.clone(),
+                contact_range: a
+                    .contact_ranges
+                    .iter()
+                    .map(|r| ContactRangeSeed {
+                        corp: Some(r.corp_id.0.clone()),
+                        departments: r.departments.clone(),
+                        users: r.users.iter().map(|u| u.0.clone()).collect(),
+                    })
+                    .collect(),
             })
             .collect(),
         people: directory

@@ -6,8 +6,8 @@ use super::{FieldPath, LineCol, Locator, SeedDoc, SeedError};
 use crate::ident::{app_key_for, corp_id_for, person_id_for, person_number, userid_for};
 use crate::mobile::{Mobile, MobileError};
 use crate::model::{
-    App, AppKind, Corp, Department, Directory, Member, MemberDept, MemberDetails, Membership, Person, PersonId,
-    ROOT_DEPT,
+    App, AppKind, ContactRange, Corp, Department, DeptVisibility, Directory, Member, MemberDept, MemberDetails,
+    Membership, Person, PersonId, ROOT_DEPT,
 };
 use crate::secret::{self, SecretError};
 use crate::store::DirectoryStore;
@@ -55,8 +55,9 @@ pub struct Plan {
     corp_refs: Vec<(CorpId, Place)>,
     /// Departments the file refers to without defining them: they must exist in the store.
     dept_refs: Vec<((CorpId, i64), Place)>,
-    /// Managers named by userid: each must be a member of the same corp, in the file or stored.
-    manager_refs: Vec<((CorpId, UserId), Place)>,
+    /// Members named by userid (managers, permitted users, contact-range users), with what
+    /// names them: each must be a member of the same corp, in the file or stored.
+    member_refs: Vec<((CorpId, UserId), Place, &'static str)>,
 }
 
 /// How many levels a department may sit below the root; a longer chain of parents is a loop.
@@ -120,6 +121,10 @@ impl Plan {
         let mut departments: Vec<(Department, Place)> = Vec::new();
         let mut dept_lines: HashMap<(CorpId, i64), u64> = HashMap::new();
         let mut corp_lines: HashMap<CorpId, u64> = HashMap::new();
+        // Departments and members named by hidden departments' permits, checked once every
+        // department of the file is known.
+        let mut permit_depts: Vec<((CorpId, i64), Place)> = Vec::new();
+        let mut member_refs: Vec<((CorpId, UserId), Place, &'static str)> = Vec::new();
         for (i, c) in doc.corps.iter().enumerate() {
             let at = root.key("corps").index(i);
             if !non_empty(&c.name) {
@@ -145,6 +150,7 @@ impl Plan {
                     name: c.name.clone(),
                     parent_id: None,
                     order: 0,
+                    hidden: None,
                 },
                 cx.place(at.key("name")),
             ));
@@ -167,6 +173,45 @@ impl Plan {
                 if parent == d.id {
                     return Err(cx.err(dat.key("parent"), "a department cannot be its own parent"));
                 }
+                if !d.hide_dept && (!d.dept_permits.is_empty() || !d.user_permits.is_empty()) {
+                    return Err(cx.err(
+                        dat.key(if d.dept_permits.is_empty() {
+                            "user_permits"
+                        } else {
+                            "dept_permits"
+                        }),
+                        "only a hidden department (`hide_dept: true`) has permits",
+                    ));
+                }
+                let hidden = if d.hide_dept {
+                    let mut visible = DeptVisibility::default();
+                    for (k, &p) in d.dept_permits.iter().enumerate() {
+                        let pat = dat.key("dept_permits").index(k);
+                        if p < ROOT_DEPT {
+                            return Err(cx.err(pat, "must be a department id, 1 or more"));
+                        }
+                        if p != ROOT_DEPT {
+                            permit_depts.push(((id.clone(), p), cx.place(pat)));
+                        }
+                        visible.departments.push(p);
+                    }
+                    for (k, u) in d.user_permits.iter().enumerate() {
+                        let uid = userid_ref(&cx, u, dat.key("user_permits").index(k))?;
+                        member_refs.push((
+                            (id.clone(), uid.clone()),
+                            cx.place(dat.key("user_permits").index(k)),
+                            "permitted user",
+                        ));
+                        visible.users.push(uid);
+                    }
+                    visible.departments.sort_unstable();
+                    visible.departments.dedup();
+                    visible.users.sort();
+                    visible.users.dedup();
+                    Some(visible)
+                } else {
+                    None
+                };
                 departments.push((
                     Department {
                         corp_id: id.clone(),
@@ -174,6 +219,7 @@ impl Plan {
                         name: d.name.clone(),
                         parent_id: Some(parent),
                         order: d.order,
+                        hidden,
                     },
                     cx.place(dat.key("parent")),
                 ));
@@ -284,6 +330,55 @@ impl Plan {
             if a.suite_ticket.as_deref().is_some_and(|t| !non_empty(t)) {
                 return Err(cx.err(at.key("suite_ticket"), "must not be empty"));
             }
+            let mut contact_ranges: Vec<ContactRange> = Vec::new();
+            for (j, r) in a.contact_range.iter().enumerate() {
+                let rat = at.key("contact_range").index(j);
+                let corp = match (a.kind, &r.corp, &corp_id) {
+                    (AppKind::ThirdPartyPersonal, _, _) => {
+                        return Err(cx.err(rat, "a third_party_personal app reads no corp's directory"));
+                    }
+                    (AppKind::Internal, None, Some(own)) => own.clone(),
+                    (AppKind::Internal, Some(c), Some(own)) if c == &own.0 => own.clone(),
+                    (AppKind::Internal, Some(_), _) => {
+                        return Err(cx.err(rat.key("corp"), "an internal app's range is in its own corp"));
+                    }
+                    (_, Some(c), _) if authorized.iter().any(|x| x.0 == *c) => CorpId(c.clone()),
+                    (_, Some(_), _) => {
+                        return Err(cx.err(rat.key("corp"), "not one of the app's `authorized_corps`"));
+                    }
+                    (_, None, _) => return Err(cx.err(rat, "missing `corp`: which corp the range is in")),
+                };
+                if contact_ranges.iter().any(|x| x.corp_id == corp) {
+                    return Err(cx.err(rat, format!("a second range in corp {corp}; give one per corp")));
+                }
+                let mut range = ContactRange {
+                    corp_id: corp.clone(),
+                    departments: Vec::new(),
+                    users: Vec::new(),
+                };
+                for (k, &d) in r.departments.iter().enumerate() {
+                    let dat = rat.key("departments").index(k);
+                    if d < ROOT_DEPT {
+                        return Err(cx.err(dat, "must be a department id, 1 or more"));
+                    }
+                    if d != ROOT_DEPT && !dept_lines.contains_key(&(corp.clone(), d)) {
+                        permit_depts.push(((corp.clone(), d), cx.place(dat)));
+                    }
+                    range.departments.push(d);
+                }
+                for (k, u) in r.users.iter().enumerate() {
+                    let uat = rat.key("users").index(k);
+                    let uid = userid_ref(&cx, u, uat.clone())?;
+                    member_refs.push(((corp.clone(), uid.clone()), cx.place(uat), "contact-range user"));
+                    range.users.push(uid);
+                }
+                range.departments.sort_unstable();
+                range.departments.dedup();
+                range.users.sort();
+                range.users.dedup();
+                contact_ranges.push(range);
+            }
+            contact_ranges.sort_by(|x, y| x.corp_id.cmp(&y.corp_id));
             apps.push(PlannedApp {
                 app: App {
                     key,
@@ -296,13 +391,16 @@ impl Plan {
                     redirect_uris,
                     authorized_corps: authorized,
                     suite_ticket: a.suite_ticket.clone(),
+                    contact_ranges,
                 },
                 secret,
             });
         }
 
-        let mut dept_refs: Vec<((CorpId, i64), Place)> = Vec::new();
-        let mut manager_refs: Vec<((CorpId, UserId), Place)> = Vec::new();
+        let mut dept_refs: Vec<((CorpId, i64), Place)> = permit_depts
+            .into_iter()
+            .filter(|(key, _)| !dept_lines.contains_key(key))
+            .collect();
         let mut people: Vec<PlannedPerson> = Vec::new();
         let mut person_lines: HashMap<PersonId, u64> = HashMap::new();
         let mut mobile_lines: HashMap<Mobile, u64> = HashMap::new();
@@ -428,7 +526,7 @@ impl Plan {
                     ));
                 }
                 let seed = &p.memberships[j];
-                let details = member_details(&cx, seed, &corp, &mat, &dept_lines, &mut dept_refs, &mut manager_refs)?;
+                let details = member_details(&cx, seed, &corp, &mat, &dept_lines, &mut dept_refs, &mut member_refs)?;
                 memberships.push((
                     Member {
                         membership: Membership {
@@ -471,8 +569,8 @@ impl Plan {
                 }
             }
         }
-        // A manager the file itself names needs no store check.
-        manager_refs.retain(|(key, _)| !userid_lines.contains_key(key));
+        // A member the file itself names needs no store check.
+        member_refs.retain(|(key, _, _)| !userid_lines.contains_key(key));
 
         Ok(Self {
             file: file.to_owned(),
@@ -482,7 +580,7 @@ impl Plan {
             people,
             corp_refs,
             dept_refs,
-            manager_refs,
+            member_refs,
         })
     }
 
@@ -527,12 +625,12 @@ impl Plan {
             }
         }
         self.check_department_tree(store).await?;
-        for ((corp, userid), place) in &self.manager_refs {
+        for ((corp, userid), place, what) in &self.member_refs {
             if store.membership(corp, userid).await?.is_none() {
                 return Err(self
                     .err_at(
                         place,
-                        format!("unknown manager {userid} in corp {corp}: not in this file nor in the store"),
+                        format!("unknown {what} {userid} in corp {corp}: not in this file nor in the store"),
                     )
                     .into());
             }
@@ -655,6 +753,15 @@ impl Plan {
     }
 }
 
+/// A userid that names another member.
+fn userid_ref(cx: &Ctx<'_>, value: &str, field: FieldPath) -> Result<UserId, SeedError> {
+    if is_id(value, b"_.@-", 64) {
+        Ok(UserId(value.to_owned()))
+    } else {
+        Err(cx.err(field, "must be a userid: 1 to 64 letters, digits, `_`, `.`, `@` or `-`"))
+    }
+}
+
 /// A membership's record from its seed entry: departments (the root when none are given, each
 /// defined in the file or left to check against the store), the manager, and the plain fields.
 fn member_details(
@@ -664,7 +771,7 @@ fn member_details(
     mat: &FieldPath,
     dept_lines: &HashMap<(CorpId, i64), u64>,
     dept_refs: &mut Vec<((CorpId, i64), Place)>,
-    manager_refs: &mut Vec<((CorpId, UserId), Place)>,
+    member_refs: &mut Vec<((CorpId, UserId), Place, &'static str)>,
 ) -> Result<MemberDetails, SeedError> {
     let mut departments = Vec::new();
     for (k, d) in seed.departments.iter().enumerate() {
@@ -692,15 +799,10 @@ fn member_details(
         });
     }
     let manager_userid = match &seed.manager {
-        Some(u) if is_id(u, b"_.@-", 64) => {
-            manager_refs.push(((corp.clone(), UserId(u.clone())), cx.place(mat.key("manager"))));
-            Some(UserId(u.clone()))
-        }
-        Some(_) => {
-            return Err(cx.err(
-                mat.key("manager"),
-                "must be a userid: 1 to 64 letters, digits, `_`, `.`, `@` or `-`",
-            ));
+        Some(u) => {
+            let uid = userid_ref(cx, u, mat.key("manager"))?;
+            member_refs.push(((corp.clone(), uid.clone()), cx.place(mat.key("manager")), "manager"));
+            Some(uid)
         }
         None => None,
     };

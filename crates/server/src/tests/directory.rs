@@ -625,3 +625,127 @@ async fn listsub_listsubid_and_the_parent_paths() {
     let a = call(&fx, by_user, &token, &json!({})).await;
     assert_topapi(&a, error(400002, "无效的参数：userid"));
 }
+
+#[tokio::test]
+async fn department_get_shows_a_hidden_department_and_who_may_see_it() {
+    let fx = fixture().await;
+    let token = internal(&fx).await;
+    let a = call(&fx, "/topapi/v2/department/get", &token, &json!({"dept_id": 102})).await;
+    let mut want = department(102, "前端组", Some(100), 2, &[]);
+    want["hide_dept"] = json!(true);
+    want["dept_permits"] = json!([200]);
+    want["user_permits"] = json!(["lisi"]);
+    assert_topapi(&a, ok(want));
+    // Apps read a hidden department like any other: it is still listed under its parent.
+    let a = call(&fx, "/topapi/v2/department/listsubid", &token, &json!({"dept_id": 100})).await;
+    assert_topapi(&a, ok(json!({"dept_id_list": [101, 102]})));
+}
+
+/// An internal app of Demo Co whose contact range is 研发部 (with 后端组 and 前端组 below it)
+/// and chanxm of 市场部.
+const RANGE_APP: &str = "apps:
+  - key: dingrangeapp
+    name: Range App
+    type: internal
+    secret: range-secret
+    corp: ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4
+    scopes: [qyapi_get_member, qyapi_get_department_member, qyapi_get_department_list]
+    contact_range: [{ departments: [100], users: [chanxm] }]
+";
+
+#[tokio::test]
+async fn a_contact_range_limits_member_and_department_reads_but_not_ids_counts_or_paths() {
+    let store = seeded_store().await;
+    seed::apply_text(store.as_ref(), "range.yaml", RANGE_APP).await.unwrap();
+    let fx = fixture_with(Setup {
+        store: Some(store),
+        ..Setup::default()
+    })
+    .await;
+    let token = fx.app_token("dingrangeapp", "range-secret").await;
+    let user_out = error(50002, "请求的员工userid不在授权范围内");
+    let dept_out = error(50004, "请求的部门id不在授权范围内");
+    // Members: in 研发部 or below it, or listed by userid.
+    for userid in ["zhangsan", "lisi", "chanxm"] {
+        let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": userid})).await;
+        assert_eq!(a.json["errcode"], 0, "{userid}: {}", a.text());
+        assert_eq!(a.json["result"]["userid"], userid);
+    }
+    for userid in ["sunqi", "zhaoliu_ex"] {
+        let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": userid})).await;
+        assert_topapi(&a, user_out.clone());
+    }
+    // Unknown and departed members are unknown before they are out of range.
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "wangwu"})).await;
+    assert_topapi(&a, error(60121, "找不到该用户"));
+    // Departments: 研发部's subtree only; the root and 市场部 are outside.
+    let a = call(&fx, "/topapi/v2/department/get", &token, &json!({"dept_id": 101})).await;
+    assert_topapi(&a, ok(department(101, "后端组", Some(100), 0, &[])));
+    for dept in [1, 200] {
+        let a = call(&fx, "/topapi/v2/department/get", &token, &json!({"dept_id": dept})).await;
+        assert_topapi(&a, dept_out.clone());
+        let a = call(&fx, "/topapi/v2/department/listsub", &token, &json!({"dept_id": dept})).await;
+        assert_topapi(&a, dept_out.clone());
+        let page = json!({"dept_id": dept, "cursor": 0, "size": 10});
+        let a = call(&fx, "/topapi/v2/user/list", &token, &page).await;
+        assert_topapi(&a, dept_out.clone());
+        let a = call(&fx, "/topapi/user/listsimple", &token, &page).await;
+        assert_topapi(&a, dept_out.clone());
+    }
+    let a = call(&fx, "/topapi/v2/department/listsub", &token, &json!({})).await;
+    assert_topapi(&a, dept_out.clone());
+    let a = call(&fx, "/topapi/v2/department/get", &token, &json!({"dept_id": 999})).await;
+    assert_topapi(&a, error(60003, "部门不存在"));
+    let a = call(
+        &fx,
+        "/topapi/user/listsimple",
+        &token,
+        &json!({"dept_id": 101, "cursor": 0, "size": 10}),
+    )
+    .await;
+    assert_topapi(
+        &a,
+        ok(
+            json!({"has_more": false, "list": [{"name": "张三", "userid": "zhangsan"}, {"name": "李四", "userid": "lisi"}]}),
+        ),
+    );
+    // Documented as not limited by the range: ids, the count, the administrators and paths.
+    let a = call(&fx, "/topapi/v2/department/listsubid", &token, &json!({"dept_id": 1})).await;
+    assert_topapi(&a, ok(json!({"dept_id_list": [100, 200]})));
+    let a = call(&fx, "/topapi/user/listid", &token, &json!({"dept_id": 200})).await;
+    assert_topapi(&a, ok(json!({"userid_list": ["chanxm"]})));
+    let a = call(&fx, "/topapi/user/count", &token, &json!({"only_active": true})).await;
+    assert_topapi(&a, ok(json!({"count": 6})));
+    let a = call(
+        &fx,
+        "/topapi/v2/department/listparentbydept",
+        &token,
+        &json!({"dept_id": 200}),
+    )
+    .await;
+    assert_topapi(&a, ok(json!({"parent_id_list": [200, 1]})));
+    let a = call(
+        &fx,
+        "/topapi/v2/department/listparentbyuser",
+        &token,
+        &json!({"userid": "sunqi"}),
+    )
+    .await;
+    assert_topapi(&a, ok(json!({"parent_list": [{"parent_dept_id_list": [1]}]})));
+}
+
+#[tokio::test]
+async fn the_demo_suite_reads_only_zhouba_and_zs001_in_other_co() {
+    let fx = fixture().await;
+    let token = fx.corp_token(OTHER_CORP).await;
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "zhouba"})).await;
+    assert_eq!(a.json["result"]["userid"], "zhouba", "{}", a.text());
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "qianjiu_ex"})).await;
+    assert_topapi(&a, error(50002, "请求的员工userid不在授权范围内"));
+    let a = call(&fx, "/topapi/v2/department/listsub", &token, &json!({})).await;
+    assert_topapi(&a, error(50004, "请求的部门id不在授权范围内"));
+    // In Demo Co the same suite has no range: the whole corp.
+    let token = fx.corp_token(DEMO_CORP).await;
+    let a = call(&fx, "/topapi/v2/department/listsub", &token, &json!({})).await;
+    assert_eq!(a.json["result"].as_array().map(Vec::len), Some(2), "{}", a.text());
+}

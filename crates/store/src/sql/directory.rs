@@ -6,8 +6,8 @@ use crate::error::map;
 use dingdir_core::StoreError;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{
-    App, AppKind, Corp, Department, Directory, Member, MemberDept, MemberDetails, MemberStatus, Membership, Person,
-    PersonId,
+    App, AppKind, ContactRange, Corp, Department, DeptVisibility, Directory, Member, MemberDept, MemberDetails,
+    MemberStatus, Membership, Person, PersonId,
 };
 use dingdir_core::store::DirectoryStore;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -40,11 +40,13 @@ const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place,
 const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
 
 /// The department columns every department read selects.
-const DEPT_COLUMNS: &str = "corp_id, dept_id, name, parent_id, ord";
+const DEPT_COLUMNS: &str = "corp_id, dept_id, name, parent_id, ord, hide_dept, dept_permits, user_permits";
 
 /// Upserts a department.
-const DEPT_UPSERT: &str = "INSERT INTO departments (corp_id, dept_id, name, parent_id, ord) VALUES ($1, $2, $3, $4, $5) \
-     ON CONFLICT (corp_id, dept_id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, ord = excluded.ord";
+const DEPT_UPSERT: &str = "INSERT INTO departments (corp_id, dept_id, name, parent_id, ord, hide_dept, dept_permits, \
+     user_permits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (corp_id, dept_id) DO UPDATE SET \
+     name = excluded.name, parent_id = excluded.parent_id, ord = excluded.ord, hide_dept = excluded.hide_dept, \
+     dept_permits = excluded.dept_permits, user_permits = excluded.user_permits";
 
 /// Rows per multi-row statement: far below both backends' bound-parameter limits.
 const ROWS: usize = 400;
@@ -74,6 +76,37 @@ fn app_child_rows(a: &App) -> [(&'static str, &'static str, Vec<&str>); 3] {
             a.authorized_corps.iter().map(|c| c.0.as_str()).collect(),
         ),
     ]
+}
+
+/// A list as its comma-joined column.
+fn joined<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
+    items.into_iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// Department ids from their comma-joined column.
+fn dept_ids(column: &str) -> Result<Vec<i64>, StoreError> {
+    column
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| corrupt("department id list", column)))
+        .collect()
+}
+
+/// Userids from their comma-joined column.
+fn userids(column: &str) -> Vec<UserId> {
+    column
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| UserId(s.to_owned()))
+        .collect()
+}
+
+/// A department's hidden flag and permits as their three columns.
+fn visibility_columns(d: &Department) -> (i64, String, String) {
+    match &d.hidden {
+        Some(v) => (1, joined(&v.departments), joined(v.users.iter().map(|u| &u.0))),
+        None => (0, String::new(), String::new()),
+    }
 }
 
 fn number_column(n: u64) -> Result<i64, StoreError> {
@@ -166,6 +199,14 @@ where
             name: row.try_get("name").map_err(map)?,
             parent_id: row.try_get("parent_id").map_err(map)?,
             order: row.try_get("ord").map_err(map)?,
+            hidden: if row.try_get::<i64, _>("hide_dept").map_err(map)? != 0 {
+                Some(DeptVisibility {
+                    departments: dept_ids(&row.try_get::<String, _>("dept_permits").map_err(map)?)?,
+                    users: userids(&row.try_get::<String, _>("user_permits").map_err(map)?),
+                })
+            } else {
+                None
+            },
         })
     }
 
@@ -190,12 +231,16 @@ where
         departments: &[Department],
     ) -> Result<(), StoreError> {
         for d in departments {
+            let (hide, dept_permits, user_permits) = visibility_columns(d);
             sqlx::query(DEPT_UPSERT)
                 .bind(d.corp_id.0.as_str())
                 .bind(d.id)
                 .bind(d.name.as_str())
                 .bind(d.parent_id)
                 .bind(d.order)
+                .bind(hide)
+                .bind(dept_permits)
+                .bind(user_permits)
                 .execute(&mut **tx)
                 .await
                 .map_err(map)?;
@@ -282,6 +327,7 @@ where
             redirect_uris: Vec::new(),
             authorized_corps: Vec::new(),
             suite_ticket: row.try_get("suite_ticket").map_err(map)?,
+            contact_ranges: Vec::new(),
         })
     }
 
@@ -304,6 +350,23 @@ where
                 .await
                 .map_err(map)?;
         app.authorized_corps = corps.into_iter().map(CorpId).collect();
+        let ranges = sqlx::query(
+            "SELECT corp_id, departments, users FROM app_contact_ranges WHERE app_key = $1 ORDER BY corp_id",
+        )
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        app.contact_ranges = ranges
+            .iter()
+            .map(|r| {
+                Ok(ContactRange {
+                    corp_id: CorpId(r.try_get("corp_id").map_err(map)?),
+                    departments: dept_ids(&r.try_get::<String, _>("departments").map_err(map)?)?,
+                    users: userids(&r.try_get::<String, _>("users").map_err(map)?),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(())
     }
 
@@ -339,6 +402,23 @@ where
                     .await
                     .map_err(map)?;
             }
+        }
+        sqlx::query("DELETE FROM app_contact_ranges WHERE app_key = $1")
+            .bind(&a.key.0)
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
+        for r in &a.contact_ranges {
+            sqlx::query(
+                "INSERT INTO app_contact_ranges (app_key, corp_id, departments, users) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&a.key.0)
+            .bind(r.corp_id.0.as_str())
+            .bind(joined(&r.departments))
+            .bind(joined(r.users.iter().map(|u| &u.0)))
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
         }
         Ok(())
     }
@@ -503,15 +583,19 @@ where
             Self::write_app(&mut tx, a).await?;
         }
         for chunk in dir.departments.chunks(ROWS) {
-            let sql = format!("INSERT INTO departments ({DEPT_COLUMNS}) {}", values(5, chunk.len()));
+            let sql = format!("INSERT INTO departments ({DEPT_COLUMNS}) {}", values(8, chunk.len()));
             let mut q = sqlx::query(&sql);
             for d in chunk {
+                let (hide, dept_permits, user_permits) = visibility_columns(d);
                 q = q
                     .bind(d.corp_id.0.as_str())
                     .bind(d.id)
                     .bind(d.name.as_str())
                     .bind(d.parent_id)
-                    .bind(d.order);
+                    .bind(d.order)
+                    .bind(hide)
+                    .bind(dept_permits)
+                    .bind(user_permits);
             }
             q.execute(&mut *tx).await.map_err(map)?;
         }
@@ -617,6 +701,7 @@ where
             "app_scopes",
             "app_redirect_uris",
             "app_corps",
+            "app_contact_ranges",
             "apps",
             "people",
             "departments",

@@ -91,7 +91,9 @@ fn domain_parts(e: &Domain) -> (StatusCode, &'static str) {
         Domain::BadAppSecret | Domain::AppCredentialsMissing | Domain::BadSuiteKey | Domain::BadSuiteTicket => {
             (StatusCode::CONFLICT, "BadAppCredentials")
         }
-        Domain::NotAuthorised => (StatusCode::CONFLICT, "NotAuthorised"),
+        Domain::NotAuthorised | Domain::UserOutOfRange | Domain::DepartmentOutOfRange => {
+            (StatusCode::CONFLICT, "NotAuthorised")
+        }
         Domain::CodeInvalid | Domain::RefreshTokenInvalid => (StatusCode::CONFLICT, "CodeInvalid"),
         Domain::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "Busy"),
         Domain::Store(e) => store_parts(e),

@@ -55,6 +55,8 @@ impl Error {
             Self::Domain(Domain::UserNotFound) => plain(S::NOT_FOUND, code::USER_NOT_FOUND, "找不到该用户"),
             // No new-gateway endpoint reads departments yet; the code is our choice.
             Self::Domain(Domain::DepartmentNotFound) => plain(S::NOT_FOUND, code::DEPT_NOT_FOUND, "部门不存在"),
+            Self::Domain(Domain::UserOutOfRange) => plain(S::FORBIDDEN, code::OUT_OF_RANGE, "员工不在授权范围内"),
+            Self::Domain(Domain::DepartmentOutOfRange) => plain(S::FORBIDDEN, code::OUT_OF_RANGE, "部门不在授权范围内"),
             Self::Domain(Domain::MobileMissing) => plain(S::BAD_REQUEST, code::MISSING_PARAMETER, "缺少参数：mobile"),
             Self::Domain(Domain::MobileMalformed) => plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "无效的手机号"),
             Self::Domain(Domain::InvalidParameter { name } | Domain::IllegalParameter { name }) => (

@@ -58,7 +58,9 @@ impl From<Domain> for Error {
 fn domain_page(e: &Domain) -> (StatusCode, Text) {
     match e {
         Domain::Store(_) | Domain::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, Text::Busy),
-        Domain::NotAuthorised => (StatusCode::FORBIDDEN, Text::NotAMember),
+        Domain::NotAuthorised | Domain::UserOutOfRange | Domain::DepartmentOutOfRange => {
+            (StatusCode::FORBIDDEN, Text::NotAMember)
+        }
         Domain::UserNotFound | Domain::DepartmentNotFound | Domain::CodeInvalid | Domain::RefreshTokenInvalid => {
             (StatusCode::BAD_REQUEST, Text::ExpiredForm)
         }

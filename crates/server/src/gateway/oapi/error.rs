@@ -98,6 +98,13 @@ impl Error {
             Self::Domain(Domain::UserNotFound) => direct(errcode::USER_NOT_FOUND, "找不到该用户"),
             // docs/wire/directory-read.md §1.6: the real text of 60003.
             Self::Domain(Domain::DepartmentNotFound) => direct(errcode::DEPT_NOT_FOUND, "部门不存在"),
+            // docs/wire/directory-read.md §1.4: the real texts, sent plain (UNCONFIRMED on /topapi).
+            Self::Domain(Domain::UserOutOfRange) => {
+                direct(errcode::USER_OUT_OF_RANGE, "请求的员工userid不在授权范围内")
+            }
+            Self::Domain(Domain::DepartmentOutOfRange) => {
+                direct(errcode::DEPT_OUT_OF_RANGE, "请求的部门id不在授权范围内")
+            }
             Self::Domain(Domain::MobileMissing) => direct(errcode::INVALID_PARAMETER, "无效的参数：mobile"),
             Self::Domain(Domain::InvalidParameter { name }) => {
                 direct(errcode::INVALID_PARAMETER, format!("无效的参数：{name}"))
