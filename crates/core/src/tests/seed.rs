@@ -3,6 +3,7 @@
 
 use super::MemoryDirectory;
 use crate::seed::{ApplyError, apply_text};
+use crate::store::DirectoryStore;
 
 const CORP: &str = "corps:\n  - id: dingtree\n    name: Tree Co\n    departments:\n";
 
@@ -79,4 +80,94 @@ async fn members_name_known_departments_and_managers() {
     );
     let fine = person("{ corp: dingtree, userid: u1, departments: [{ id: 2, leader: true }, { id: 1 }] }");
     apply_text(&store, "t.yaml", &fine).await.unwrap();
+}
+
+/// A person of Tree Co in department 2, for the tests that name members.
+const MEMBER: &str = "people:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - { corp: dingtree, userid: u1, departments: [{ id: 2 }] }\n";
+
+#[tokio::test]
+async fn hidden_departments_name_known_departments_and_members_as_permits() {
+    let store = MemoryDirectory::default();
+    let with = |dept: &str| format!("{CORP}      - {{ id: 2, name: a }}\n      - {dept}\n{MEMBER}");
+    let not_hidden = with("{ id: 3, name: b, dept_permits: [2] }");
+    assert_eq!(
+        refusal(&store, &not_hidden).await,
+        "t.yaml:6:41: corps[0].departments[1].dept_permits: only a hidden department (`hide_dept: true`) has permits"
+    );
+    let unknown_dept = with("{ id: 3, name: b, hide_dept: true, dept_permits: [9] }");
+    assert!(
+        refusal(&store, &unknown_dept)
+            .await
+            .ends_with("unknown department 9 in corp dingtree: not in this file nor in the store")
+    );
+    let unknown_user = with("{ id: 3, name: b, hide_dept: true, user_permits: [nobody] }");
+    assert!(
+        refusal(&store, &unknown_user)
+            .await
+            .ends_with("unknown permitted user nobody in corp dingtree: not in this file nor in the store")
+    );
+    // A permit may name a department defined later in the file, and the root.
+    let fine = with("{ id: 3, name: b, hide_dept: true, dept_permits: [4, 1], user_permits: [u1] }")
+        .replace(MEMBER, &format!("      - {{ id: 4, name: c }}\n{MEMBER}"));
+    apply_text(&store, "t.yaml", &fine).await.unwrap();
+    let d = store.department(&"dingtree".into(), 3).await.unwrap().unwrap();
+    let hidden = d.hidden.expect("hidden");
+    assert_eq!((hidden.departments, hidden.users), (vec![1, 4], vec!["u1".into()]));
+}
+
+#[tokio::test]
+async fn contact_ranges_are_one_per_corp_the_app_is_installed_in() {
+    let store = MemoryDirectory::default();
+    let app = |kind: &str, range: &str| {
+        format!(
+            "{CORP}      - {{ id: 2, name: a }}\n  - {{ id: dingelse, name: Else Co }}\napps:\n  - key: dingrange\n    name: r\n    type: {kind}\n    secret: s\n    contact_range: {range}\n{MEMBER}"
+        )
+    };
+    let internal = |range: &str| app("internal\n    corp: dingtree", range);
+    let suite = |range: &str| app("third_party_enterprise\n    authorized_corps: [dingtree]", range);
+    for (text, want) in [
+        (
+            internal("[{ corp: dingelse }]"),
+            "contact_range[0].corp: an internal app's range is in its own corp",
+        ),
+        (
+            internal("[{ departments: [2] }, { users: [u1] }]"),
+            "contact_range[1]: a second range in corp dingtree; give one per corp",
+        ),
+        (internal("[{ departments: [0] }]"), "must be a department id, 1 or more"),
+        (
+            internal("[{ departments: [7] }]"),
+            "unknown department 7 in corp dingtree: not in this file nor in the store",
+        ),
+        (
+            internal("[{ users: [ghost] }]"),
+            "unknown contact-range user ghost in corp dingtree: not in this file nor in the store",
+        ),
+        (suite("[{ users: [u1] }]"), "missing `corp`: which corp the range is in"),
+        (
+            suite("[{ corp: dingelse }]"),
+            "contact_range[0].corp: not one of the app's `authorized_corps`",
+        ),
+        (
+            app("third_party_personal", "[{ users: [u1] }]"),
+            "a third_party_personal app reads no corp's directory",
+        ),
+    ] {
+        let got = refusal(&store, &text).await;
+        assert!(got.ends_with(want), "{got}\nwanted: {want}");
+    }
+    apply_text(
+        &store,
+        "t.yaml",
+        &suite("[{ corp: dingtree, departments: [2, 2], users: [u1] }]"),
+    )
+    .await
+    .unwrap();
+    let stored = store.app(&"dingrange".into()).await.unwrap().unwrap();
+    let range = stored.contact_range(&"dingtree".into()).expect("a range in Tree Co");
+    assert_eq!(
+        (range.departments.clone(), range.users.clone()),
+        (vec![2], vec!["u1".into()])
+    );
+    assert!(stored.contact_range(&"dingelse".into()).is_none());
 }
