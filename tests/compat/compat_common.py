@@ -157,6 +157,13 @@ class Dingdir:
             body["corp_id"], body["userid"] = corp_id, userid
         return self.admin("POST", "/_dingdir/tokens/user", body)
 
+    def auth_code(self, app_key, userid, corp_id=None):
+        """An in-app sign-in code (`POST /_dingdir/auth-codes`), as `dd.getAuthCode` gives a page."""
+        body = {"app_key": app_key, "userid": userid}
+        if corp_id:
+            body["corp_id"] = corp_id
+        return self.admin("POST", "/_dingdir/auth-codes", body)["code"]
+
     def apply_seed(self, yaml_text):
         return self.admin("POST", "/_dingdir/seed", yaml_text.encode(), "application/yaml")
 

@@ -19,7 +19,7 @@ import re
 from dingtalk import AppKeyClient
 from dingtalk.core.exceptions import DingTalkClientException
 
-from compat_common import DEMO_CO, MOBILE, SECRETS, TOKEN_RE, Checks, eq, matches, parse_args, raises
+from compat_common import DEMO_CO, MOBILE, SECRETS, TOKEN_RE, Checks, Dingdir, eq, matches, parse_args, raises
 
 GET_BY_MOBILE = "/topapi/v2/user/getbymobile"
 UNIONID_RE = re.compile(r"^[A-Za-z0-9]{20,30}$")
@@ -181,6 +181,39 @@ def check_directory_errors(hostport):
     eq(e.response.json().get("sub_code"), "60011", "sub_code without qyapi_get_member")
 
 
+def check_legacy_user_get(hostport, _dingdir):
+    """`client.user.get`: the old flat `GET /user/get`, camelCase, no `result`."""
+    client = Counted(hostport, "dingdemointernal")
+    u = client.user.get("zhangsan")
+    eq((u.userid, u.name, u.department, u.isAdmin, u.position, u.jobnumber), ("zhangsan", "张三", [100, 101], True, "研发总监", "0001"), "user.get")
+    eq(u.openId, u.unionid, "openId equals unionid")
+    eq((u.orderInDepts, u.isLeaderInDepts), ("{100:0,101:1}", "{100:true,101:false}"), "the bare-key map strings")
+    eq(client.user.get("lisi").managerUserid, "zhangsan", "managerUserid")
+    client_error(lambda: client.user.get("wangwu"), 60121)
+
+
+def check_legacy_department_list(hostport, _dingdir):
+    """`client.department.list`: `GET /department/list` with Python's `fetch_child=False/True`."""
+    client = Counted(hostport, "dingdemointernal")
+    top = client.department.list(1, fetch_child=False)
+    eq([(d["id"], d.get("parentid")) for d in top], [(100, 1), (200, 1)], "department.list(1, fetch_child=False)")
+    every = client.department.list(1, fetch_child=True)
+    eq([d["id"] for d in every], [100, 101, 102, 200], "department.list(1, fetch_child=True), depth first")
+    client_error(lambda: client.department.list(999), 60003)
+
+
+def check_in_app_sign_in(hostport, dingdir):
+    """`client.user.getuserinfo(code)`: the old in-app sign-in exchange, with a minted code."""
+    client = Counted(hostport, "dingdemointernal")
+    info = client.user.getuserinfo(dingdir.auth_code("dingdemointernal", "zhangsan"))
+    eq((info.userid, info.name, info.is_sys, info.sys_level), ("zhangsan", "张三", True, 1), "user.getuserinfo")
+    code = dingdir.auth_code("dingdemointernal", "lisi")
+    eq(client.user.getuserinfo(code).userid, "lisi", "first use")
+    client_error(lambda: client.user.getuserinfo(code), 40078)
+    new = client.post("/topapi/v2/user/getuserinfo", {"code": dingdir.auth_code("dingdemointernal", "chanxm")}).result
+    eq((new.userid, new.sys, new.sys_level), ("chanxm", True, 2), "topapi v2 getuserinfo")
+
+
 CHECKS = [
     check_token_fetch_and_cache,
     check_getbymobile,
@@ -192,14 +225,24 @@ CHECKS = [
     check_directory_errors,
 ]
 
+# Checks that also need the admin API.
+ADMIN_CHECKS = [
+    check_legacy_user_get,
+    check_legacy_department_list,
+    check_in_app_sign_in,
+]
+
 
 def main():
-    hostport, _admin_token, _ = parse_args("py_community.py HOST:PORT ADMIN_TOKEN")
+    hostport, admin_token, _ = parse_args("py_community.py HOST:PORT ADMIN_TOKEN")
+    dingdir = Dingdir(hostport, admin_token)
     for dist in ("dingtalk-sdk", "requests"):
         print(f"{dist} {importlib.metadata.version(dist)}")
     checks = Checks("py_community")
     for check in CHECKS:
         checks.run(check.__name__, check, hostport)
+    for check in ADMIN_CHECKS:
+        checks.run(check.__name__, check, hostport, dingdir)
     checks.finish()
 
 

@@ -423,6 +423,27 @@ impl Client {
             .await
     }
 
+    /// `GET {path}?access_token=&{params}` on the legacy gateway, read as a legacy answer: a
+    /// non-zero `errcode` is [`Error::Oapi`].
+    pub(crate) async fn oapi_get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        app_token: &str,
+        params: &[(&str, String)],
+    ) -> Result<T, Error> {
+        let bare = join(&self.oapi_base, path);
+        let mut url = bare.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("access_token", app_token);
+            for (k, v) in params {
+                q.append_pair(k, v);
+            }
+        }
+        let (status, id, bytes) = self.send(self.http.get(url), Some(&bare)).await?;
+        decode_oapi(status, id, &bytes)
+    }
+
     /// `POST {path}?access_token=` on the legacy gateway with a JSON body, read as a legacy
     /// answer: a non-zero `errcode` is [`Error::Oapi`].
     pub(crate) async fn oapi_post<B: serde::Serialize, T: serde::de::DeserializeOwned>(

@@ -8,9 +8,10 @@ use dingdir_proto::ids::{UnionId, UserId};
 use dingdir_proto::oapi::{
     AdminEntry, DepartmentBase, DepartmentGetResult, DeptIdListResult, DeptRequest, GetByUnionIdRequest,
     GetByUnionIdResult, ListUser, Page, ParentIdListResult, ParentListResult, SimpleUser, TopBool, TopResponse,
-    UserCountRequest, UserCountResult, UserGetRequest, UserGetResult, UserIdRequest, UserListIdResult, UserListRequest,
-    path,
+    UserCountRequest, UserCountResult, UserGetRequest, UserGetResult, UserIdRequest, UserInfoRequest, UserInfoResult,
+    UserListIdResult, UserListRequest, path,
 };
+use dingdir_proto::oapi::{AuthScopesResponse, DepartmentListResponse, LegacyUserInfoResponse, LegacyUserResponse};
 use std::collections::HashSet;
 
 /// Members per page in [`Client::list_all_users`]: the most `v2/user/list` takes (§1.2).
@@ -27,6 +28,47 @@ fn dept(dept_id: i64) -> DeptRequest {
 }
 
 impl Client {
+    /// The member behind an in-app sign-in code (免登授权码, from `dd.getAuthCode`; single use):
+    /// `POST /topapi/v2/user/getuserinfo` (§2.15).
+    pub async fn get_user_info(&self, app_token: &str, code: &str) -> Result<TopResponse<UserInfoResult>, Error> {
+        let body = UserInfoRequest { code: code.to_owned() };
+        self.oapi_post(path::V2_USER_GET_USER_INFO, app_token, &body).await
+    }
+
+    /// [`Self::get_user_info`] on the old path older integrations call, answered flat:
+    /// `GET /user/getuserinfo` (§2.15).
+    pub async fn get_user_info_legacy(&self, app_token: &str, code: &str) -> Result<LegacyUserInfoResponse, Error> {
+        self.oapi_get(path::USER_GET_USER_INFO, app_token, &[("code", code.to_owned())])
+            .await
+    }
+
+    /// A member's record in the old flat camelCase form: `GET /user/get` (§2.14).
+    pub async fn get_user_legacy(&self, app_token: &str, userid: &UserId) -> Result<LegacyUserResponse, Error> {
+        self.oapi_get(path::USER_GET, app_token, &[("userid", userid.0.clone())])
+            .await
+    }
+
+    /// The old department list: without `id` the root and what lies below it, with `id` that
+    /// department's children; `fetch_child` walks every level, not one: `GET /department/list`
+    /// (§2.13).
+    pub async fn list_departments(
+        &self,
+        app_token: &str,
+        id: Option<i64>,
+        fetch_child: bool,
+    ) -> Result<DepartmentListResponse, Error> {
+        let mut params = vec![("fetch_child", fetch_child.to_string())];
+        if let Some(id) = id {
+            params.push(("id", id.to_string()));
+        }
+        self.oapi_get(path::DEPARTMENT_LIST, app_token, &params).await
+    }
+
+    /// The app's contact range and readable member fields: `GET /auth/scopes` (§1.4).
+    pub async fn get_auth_scopes(&self, app_token: &str) -> Result<AuthScopesResponse, Error> {
+        self.oapi_get(path::AUTH_SCOPES, app_token, &[]).await
+    }
+
     /// A member's full record by userid: `POST /topapi/v2/user/get` (§2.1).
     pub async fn get_user_detail(&self, app_token: &str, userid: &UserId) -> Result<TopResponse<UserGetResult>, Error> {
         let body = UserGetRequest {

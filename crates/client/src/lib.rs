@@ -23,6 +23,10 @@
 //! | department | `POST /topapi/v2/department/get` | [`Client::get_department`] |
 //! | its children | `POST /topapi/v2/department/listsub`, `listsubid` | [`Client::list_sub_departments`], [`Client::list_sub_department_ids`] |
 //! | paths to the root | `POST /topapi/v2/department/listparentbyuser`, `listparentbydept` | [`Client::list_parents_by_user`], [`Client::list_parents_by_department`] |
+//! | in-app sign-in code → member | `POST /topapi/v2/user/getuserinfo`, `GET /user/getuserinfo` | [`Client::get_user_info`], [`Client::get_user_info_legacy`] |
+//! | old flat member record | `GET /user/get` | [`Client::get_user_legacy`] |
+//! | old department list | `GET /department/list` | [`Client::list_departments`] |
+//! | the app's contact range | `GET /auth/scopes` | [`Client::get_auth_scopes`] |
 //!
 //! Requests and answers are the wire types of [`dingdir_proto`] (re-exported as [`proto`]), the
 //! same structs the dingdir server serialises. Failures are one [`Error`] that keeps each

@@ -138,6 +138,10 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.sub_departments(corp, parent);
         self.hook.around(Call::read("sub_departments"), run).await
     }
+    async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {
+        let run = self.inner.departments(corp);
+        self.hook.around(Call::read("departments"), run).await
+    }
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
         let run = self.inner.department_members(corp, dept);
         self.hook.around(Call::read("department_members"), run).await

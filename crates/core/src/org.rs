@@ -21,6 +21,9 @@ use dingdir_proto::scope::{
 };
 use std::sync::Arc;
 
+mod in_app;
+mod legacy;
+
 /// The longest userid `/topapi/v2/user/get` takes (the Java SDK's own check).
 const MAX_USERID: usize = 64;
 /// The longest unionId `/topapi/user/getbyunionid` takes (the Java SDK's own check).

@@ -651,6 +651,6 @@ pub fn scope_has_corpid(scope: &str) -> bool {
     scope.split([' ', '+', ',']).any(|s| s == "corpid")
 }
 
-fn new_token() -> Result<String, Error> {
+pub(crate) fn new_token() -> Result<String, Error> {
     secret::random_hex(16).map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))
 }

@@ -63,6 +63,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// The direct children of a department, by order then id.
     async fn sub_departments(&self, corp: &CorpId, parent: i64) -> Result<Vec<Department>, StoreError>;
 
+    /// Every department of `corp`, by order then id: one read for a walk of the whole tree.
+    async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError>;
+
     /// A department's direct active members in its custom order: member order, then userid.
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError>;
 

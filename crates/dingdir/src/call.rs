@@ -88,6 +88,33 @@ pub(crate) async fn run(args: CallArgs) -> anyhow::Result<()> {
         Call::User(UserCall::Admins { app }) => {
             with_app_token(client, app, async |c, token| c.list_admins(token).await).await?
         }
+        Call::User(UserCall::ByCode {
+            code,
+            legacy: false,
+            app,
+        }) => with_app_token(client, app, async |c, token| c.get_user_info(token, &code).await).await?,
+        Call::User(UserCall::ByCode {
+            code,
+            legacy: true,
+            app,
+        }) => with_app_token(client, app, async |c, token| c.get_user_info_legacy(token, &code).await).await?,
+        Call::User(UserCall::LegacyGet { userid, app }) => {
+            let userid = UserId(userid);
+            with_app_token(client, app, async |c, token| c.get_user_legacy(token, &userid).await).await?
+        }
+        Call::User(UserCall::Scopes { app }) => {
+            with_app_token(client, app, async |c, token| c.get_auth_scopes(token).await).await?
+        }
+        Call::Dept(DeptCall::List {
+            dept_id,
+            no_fetch_child,
+            app,
+        }) => {
+            with_app_token(client, app, async |c, token| {
+                c.list_departments(token, dept_id, !no_fetch_child).await
+            })
+            .await?
+        }
         Call::Dept(DeptCall::Get { dept_id, app }) => {
             with_app_token(client, app, async |c, token| c.get_department(token, dept_id).await).await?
         }

@@ -303,6 +303,31 @@ pub(crate) enum UserCall {
         #[command(flatten)]
         app: AppTokenArgs,
     },
+    /// The member behind an in-app sign-in code (single use, five minutes):
+    /// `POST /topapi/v2/user/getuserinfo`, or `GET /user/getuserinfo` with --legacy.
+    ByCode {
+        /// The code (`dd.getAuthCode`'s; dingdir mints them at `POST /_dingdir/auth-codes`).
+        #[arg(long, value_name = "CODE")]
+        code: String,
+        /// Ask the old flat path instead.
+        #[arg(long)]
+        legacy: bool,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// A member's record in the old flat camelCase form: `GET /user/get`.
+    LegacyGet {
+        /// The member's userid.
+        #[arg(long, value_name = "USERID")]
+        userid: String,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// The app's contact range and the member fields it reads: `GET /auth/scopes`.
+    Scopes {
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
 }
 
 /// `dingdir call dept ...`: each with an app token fetched first (as for `user by-mobile`).
@@ -346,6 +371,18 @@ pub(crate) enum DeptCall {
         /// The department.
         #[arg(long, value_name = "ID")]
         dept_id: i64,
+        #[command(flatten)]
+        app: AppTokenArgs,
+    },
+    /// The old department list: `GET /department/list`. Without --dept-id the root and below it;
+    /// with it, that department's children.
+    List {
+        /// The department whose children to list.
+        #[arg(long, value_name = "ID")]
+        dept_id: Option<i64>,
+        /// One level only, not the whole subtree.
+        #[arg(long)]
+        no_fetch_child: bool,
         #[command(flatten)]
         app: AppTokenArgs,
     },

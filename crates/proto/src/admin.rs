@@ -21,6 +21,8 @@ pub mod path {
     pub const USER_TOKENS: &str = "/_dingdir/tokens/user";
     /// `POST`: move the server's clock forward (only when started with `--test-clock`, or in `dev`).
     pub const CLOCK: &str = "/_dingdir/clock";
+    /// `POST`: an in-app sign-in code (免登授权码) for a member, as `dd.getAuthCode` gives one.
+    pub const AUTH_CODES: &str = "/_dingdir/auth-codes";
     /// `PUT`: set the suite ticket a third-party enterprise app must present for corp tokens.
     pub const SUITE_TICKET: &str = "/_dingdir/apps/{appKey}/suite-ticket";
     /// `GET`: requests served and store reads made by this node.
@@ -74,6 +76,27 @@ pub struct MintUserTokenRequest {
     /// The OAuth scope: `openid` or `openid corpid` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+}
+
+/// Request for an in-app sign-in code: the app that will redeem it and the member it names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintAuthCodeRequest {
+    /// The app's key.
+    pub app_key: String,
+    /// The member's corp; optional for an internal app (its own corp).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
+    /// The member's userid.
+    pub userid: String,
+}
+
+/// An in-app sign-in code: single use, for the app that asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthCode {
+    /// The code, for `/topapi/v2/user/getuserinfo` or `/user/getuserinfo`.
+    pub code: String,
+    /// Seconds it stays valid: 300.
+    pub expires_in: u64,
 }
 
 /// Request to move the clock.

@@ -36,6 +36,16 @@ pub mod path {
     pub const V2_DEPARTMENT_LIST_PARENT_BY_DEPT: &str = "/topapi/v2/department/listparentbydept";
     /// Paths under this prefix use the `errcode 88` wrapper for token errors. WIRE.md §B1.
     pub const TOPAPI_PREFIX: &str = "/topapi/";
+    /// The old member record, flat and camelCase. docs/wire/directory-read.md §2.14.
+    pub const USER_GET: &str = "/user/get";
+    /// The old department list, with an optional walk of the subtree. docs/wire/directory-read.md §2.13.
+    pub const DEPARTMENT_LIST: &str = "/department/list";
+    /// In-app sign-in: a JSAPI code for the member. docs/wire/directory-read.md §2.15.
+    pub const V2_USER_GET_USER_INFO: &str = "/topapi/v2/user/getuserinfo";
+    /// The old in-app sign-in, flat. docs/wire/directory-read.md §2.15.
+    pub const USER_GET_USER_INFO: &str = "/user/getuserinfo";
+    /// The app's contact range. docs/wire/directory-read.md §1.4.
+    pub const AUTH_SCOPES: &str = "/auth/scopes";
 }
 
 /// The two answer envelopes of the legacy gateway. WIRE.md §0, §B1–B2, §C4.
@@ -586,4 +596,208 @@ pub struct ParentDeptList {
 pub struct ParentListResult {
     /// One path per department of the member, in the member's department order.
     pub parent_list: Vec<ParentDeptList>,
+}
+
+/// `GET /user/get`'s answer: the member record flat beside `errcode` and `errmsg`, in the old
+/// camelCase, no `request_id`. docs/wire/directory-read.md §2.14.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyUserResponse {
+    /// `0`; real answers put it first.
+    pub errcode: i64,
+    /// Whether the account has activated DingTalk.
+    pub active: bool,
+    /// Avatar URL; `""` for the default avatar.
+    pub avatar: String,
+    /// The member's departments.
+    pub department: Vec<i64>,
+    /// Personal email (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this is an exclusive (enterprise-owned) account.
+    pub exclusive_account: bool,
+    /// Hire date, epoch ms (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired_date: Option<i64>,
+    /// A corp administrator.
+    pub is_admin: bool,
+    /// The corp's boss.
+    pub is_boss: bool,
+    /// Whether the member hides their mobile.
+    pub is_hide: bool,
+    /// Leadership per department, as DingTalk writes it: `{dept:true,dept:false}`, a string
+    /// that is not JSON (its keys are bare).
+    pub is_leader_in_depts: String,
+    /// A senior executive.
+    pub is_senior: bool,
+    /// Job number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobnumber: Option<String>,
+    /// The direct manager's userid (the docs' casing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_userid: Option<String>,
+    /// National digits (internal apps with the mobile permission only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// The in-org name.
+    pub name: String,
+    /// The same value as `unionid`, as in every real answer.
+    pub open_id: String,
+    /// Order per department, `{dept:order,…}` in the same bare-key string form.
+    pub order_in_depts: String,
+    /// Organisation mailbox (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_email: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    /// Whether the account is real-name verified.
+    pub real_authed: bool,
+    /// Remark (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// The member's roles; dingdir models none, so always empty.
+    pub roles: Vec<LegacyRole>,
+    /// Country calling code, with `mobile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_code: Option<String>,
+    /// Extension telephone (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tel: Option<String>,
+    /// The member's unionId under the caller's developer account.
+    pub unionid: String,
+    /// The member's userid.
+    pub userid: String,
+    /// Office location (internal apps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_place: Option<String>,
+    /// `ok`; real answers put it last.
+    pub errmsg: String,
+}
+
+/// One role in `GET /user/get`'s `roles`. docs/wire/directory-read.md §2.14.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyRole {
+    /// The role's id.
+    pub id: i64,
+    /// The role's name.
+    pub name: String,
+    /// The role group's name.
+    pub group_name: String,
+}
+
+/// `GET /department/list`'s answer: `errcode`, the departments, `errmsg`, without `request_id`.
+/// docs/wire/directory-read.md §2.13.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentListResponse {
+    /// `0`.
+    pub errcode: i64,
+    /// The departments, depth first, siblings in order.
+    pub department: Vec<LegacyDepartment>,
+    /// `ok`.
+    pub errmsg: String,
+}
+
+/// One department of `GET /department/list`, keys as a real answer orders them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyDepartment {
+    /// Whether the department has a group chat.
+    pub create_dept_group: bool,
+    /// The name.
+    pub name: String,
+    /// The department's id.
+    pub id: i64,
+    /// Whether new members join automatically.
+    pub auto_add_user: bool,
+    /// The parent; left out for the root, as real answers do.
+    #[serde(default, rename = "parentid", skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<i64>,
+}
+
+/// `GET /department/list` request. docs/wire/directory-read.md §2.13.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentListRequest {
+    /// The department whose children to list; the root (and itself) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Walk every level below, not one; `true` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_child: Option<bool>,
+    /// `zh_CN` (default) or `en_US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// `POST /topapi/v2/user/getuserinfo` and `GET /user/getuserinfo` request: the in-app sign-in
+/// code. docs/wire/directory-read.md §2.15.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfoRequest {
+    /// The code from `dd.getAuthCode` (dingdir: from `POST /_dingdir/auth-codes`).
+    pub code: String,
+}
+
+/// The `result` of `POST /topapi/v2/user/getuserinfo`. docs/wire/directory-read.md §2.15.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfoResult {
+    /// The linked personal account's unionId; `""` for every dingdir account.
+    pub associated_unionid: String,
+    /// The device the code was asked on.
+    pub device_id: String,
+    /// The member's name.
+    pub name: String,
+    /// Whether the member is an administrator.
+    pub sys: bool,
+    /// `1` main administrator, `2` sub-administrator, `100` boss, `0` anyone else.
+    pub sys_level: i64,
+    /// The member's unionId under the caller's developer account.
+    pub unionid: String,
+    /// The member's userid.
+    pub userid: String,
+}
+
+/// `GET /user/getuserinfo`'s answer, flat, in a real answer's key order.
+/// docs/wire/directory-read.md §2.15.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyUserInfoResponse {
+    /// `0`.
+    pub errcode: i64,
+    /// As [`UserInfoResult::sys_level`].
+    pub sys_level: i64,
+    /// As [`UserInfoResult::sys`].
+    pub is_sys: bool,
+    /// The member's name.
+    pub name: String,
+    /// `ok`.
+    pub errmsg: String,
+    /// The device the code was asked on.
+    #[serde(rename = "deviceId")]
+    pub device_id: String,
+    /// The member's userid.
+    pub userid: String,
+}
+
+/// `GET /auth/scopes`'s answer: what the app may read. docs/wire/directory-read.md §1.4.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthScopesResponse {
+    /// `0`.
+    pub errcode: i64,
+    /// `ok`.
+    pub errmsg: String,
+    /// The member fields the app may read.
+    pub auth_user_field: Vec<String>,
+    /// Conditions on the range; dingdir sets none.
+    pub condition_field: Vec<String>,
+    /// The contact range.
+    pub auth_org_scopes: AuthOrgScopes,
+}
+
+/// The contact range in `GET /auth/scopes`: `authed_dept: [1]` for a whole corp.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthOrgScopes {
+    /// Departments in range, each with its subtree.
+    pub authed_dept: Vec<i64>,
+    /// Members in range by userid.
+    pub authed_user: Vec<String>,
 }

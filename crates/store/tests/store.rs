@@ -458,6 +458,34 @@ async fn departments_and_member_records_read_back_in_order() {
             .collect();
         assert_eq!(rd, [101, 102], "{backend:?}");
         assert!(store.sub_departments(&demo, 101).await.unwrap().is_empty());
+        // The whole tree in one read, by order then id (the root's order is 0; 101's too).
+        let all: Vec<(i64, Option<i64>)> = store
+            .departments(&demo)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| (d.id, d.parent_id))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                (1, None),
+                (101, Some(100)),
+                (100, Some(1)),
+                (102, Some(100)),
+                (200, Some(1))
+            ],
+            "{backend:?}"
+        );
+        let other = CorpId("ding0b7e4d2a6c8f1e3b5d7a9c2e4f6b8d01".into());
+        assert!(
+            store
+                .departments(&other)
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| d.corp_id == other)
+        );
         let backend_team = store.department_members(&demo, 101).await.unwrap();
         let want = [UserId("zhangsan".into()), UserId("lisi".into())];
         assert_eq!(backend_team, want, "{backend:?}: by member order");

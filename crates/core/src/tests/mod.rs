@@ -159,6 +159,14 @@ impl DirectoryStore for MemoryDirectory {
         found.sort_by_key(|d| (d.order, d.id));
         Ok(found)
     }
+    async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {
+        let mut found: Vec<Department> = (self.departments.lock().unwrap().values())
+            .filter(|d| &d.corp_id == corp)
+            .cloned()
+            .collect();
+        found.sort_by_key(|d| (d.order, d.id));
+        Ok(found)
+    }
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
         Ok(self
             .in_department(corp, dept)

@@ -216,6 +216,42 @@ async fn call_user_directory_reads_print_the_demo_seed() {
 }
 
 #[tokio::test]
+async fn call_old_flat_reads_and_the_in_app_code_print_json() {
+    let server = Server::dev(&[]);
+    let (ok, u, _) = call_app(&server, &["user", "legacy-get", "--userid", "lisi"]);
+    assert!(ok);
+    assert_eq!(
+        (u["userid"].clone(), u["managerUserid"].clone()),
+        (json!("lisi"), json!("zhangsan"))
+    );
+    let (ok, list, _) = call_app(&server, &["dept", "list", "--dept-id", "100", "--no-fetch-child"]);
+    assert!(ok);
+    let ids: Vec<i64> = list["department"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [101, 102]);
+    let (ok, scopes, _) = call_app(&server, &["user", "scopes"]);
+    assert!(ok);
+    assert_eq!(
+        scopes["auth_org_scopes"],
+        json!({"authed_dept": [1], "authed_user": []})
+    );
+    let code = server.auth_code("dingdemointernal", "chanxm").await;
+    let (ok, info, _) = call_app(&server, &["user", "by-code", "--code", &code]);
+    assert!(ok);
+    assert_eq!(
+        (info["result"]["userid"].clone(), info["result"]["sys_level"].clone()),
+        (json!("chanxm"), json!(2))
+    );
+    let (ok, _, err) = call_app(&server, &["user", "by-code", "--code", &code, "--legacy"]);
+    assert!(!ok);
+    assert!(err.contains("40078"), "{err}");
+}
+
+#[tokio::test]
 async fn call_dept_reads_print_the_demo_seed() {
     let server = Server::dev(&[]);
     let (ok, dept, _) = call_app(&server, &["dept", "get", "--dept-id", "100"]);

@@ -592,6 +592,62 @@ async fn client_directory_department_reads_answer_the_demo_seed() {
 }
 
 #[tokio::test]
+async fn client_old_flat_reads_and_the_in_app_sign_in_answer_the_demo_seed() {
+    let server = Server::dev(&[]);
+    let client = client_at(&server.base);
+    let token = client.get_token(&internal()).await.unwrap().access_token;
+
+    let u = client.get_user_legacy(&token, &UserId::from("zhangsan")).await.unwrap();
+    assert_eq!(
+        (u.userid.as_str(), u.name.as_str(), u.is_admin),
+        ("zhangsan", "张三", true)
+    );
+    assert_eq!(
+        (u.department, u.order_in_depts.as_str()),
+        (vec![100, 101], "{100:0,101:1}")
+    );
+    assert_eq!(u.open_id, u.unionid);
+    let e = client.get_user_legacy(&token, &UserId::from("wangwu")).await;
+    assert_eq!(oapi_errcode(e), (60121, "找不到该用户".to_owned()));
+
+    let all = client.list_departments(&token, None, true).await.unwrap().department;
+    let all: Vec<(i64, Option<i64>)> = all.iter().map(|d| (d.id, d.parent_id)).collect();
+    assert_eq!(
+        all,
+        [
+            (1, None),
+            (100, Some(1)),
+            (101, Some(100)),
+            (102, Some(100)),
+            (200, Some(1))
+        ]
+    );
+    let one = client
+        .list_departments(&token, Some(1), false)
+        .await
+        .unwrap()
+        .department;
+    assert_eq!(one.iter().map(|d| d.id).collect::<Vec<_>>(), [100, 200]);
+    let e = client.list_departments(&token, Some(999), true).await;
+    assert_eq!(oapi_errcode(e).0, 60003);
+
+    let scopes = client.get_auth_scopes(&token).await.unwrap();
+    assert_eq!(
+        (scopes.auth_org_scopes.authed_dept, scopes.auth_org_scopes.authed_user),
+        (vec![1], vec![])
+    );
+
+    let code = server.auth_code("dingdemointernal", "zhangsan").await;
+    let info = client.get_user_info(&token, &code).await.unwrap().result;
+    assert_eq!((info.userid.as_str(), info.sys, info.sys_level), ("zhangsan", true, 1));
+    let e = client.get_user_info(&token, &code).await;
+    assert_eq!(oapi_errcode(e), (40078, "nonexistent temp auth code".to_owned()));
+    let code = server.auth_code("dingdemointernal", "lisi").await;
+    let info = client.get_user_info_legacy(&token, &code).await.unwrap();
+    assert_eq!((info.userid.as_str(), info.is_sys, info.sys_level), ("lisi", false, 0));
+}
+
+#[tokio::test]
 async fn client_directory_unknown_ids_are_typed_errors_with_their_errcode() {
     let server = Server::dev(&[]);
     let client = client_at(&server.base);

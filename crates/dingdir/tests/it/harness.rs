@@ -212,6 +212,20 @@ impl Server {
             .unwrap()
     }
 
+    /// An in-app sign-in code for `userid` of the app's own corp (`POST /_dingdir/auth-codes`).
+    pub(crate) async fn auth_code(&self, app_key: &str, userid: &str) -> String {
+        let r = http()
+            .post(self.url("/_dingdir/auth-codes"))
+            .bearer_auth(&self.admin_token)
+            .json(&serde_json::json!({ "app_key": app_key, "userid": userid }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "minting a code for {app_key} / {userid}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        body["code"].as_str().expect("code").to_owned()
+    }
+
     /// Moves the server's clock forward (`POST /_dingdir/clock`); needs the test clock.
     pub(crate) async fn advance_clock(&self, secs: u64) {
         let r = http()

@@ -861,6 +861,19 @@ where
         .collect()
     }
 
+    async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {DEPT_COLUMNS} FROM departments WHERE corp_id = $1 ORDER BY ord, dept_id"
+        ))
+        .bind(corp.0.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(Self::department_from)
+        .collect()
+    }
+
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT userid FROM member_departments WHERE corp_id = $1 AND dept_id = $2 AND seq IS NOT NULL ORDER BY seq",

@@ -29,6 +29,8 @@ super::super::table::endpoint_table! {
     Reset = POST path::RESET => seed::reset, Access::AdminToken;
     /// `POST /_dingdir/tokens/user`: a user token for an (app, person) pair, without the browser.
     MintUserToken = POST path::USER_TOKENS => tokens::mint_user_token, Access::AdminToken;
+    /// `POST /_dingdir/auth-codes`: an in-app sign-in code for a member.
+    MintAuthCode = POST path::AUTH_CODES => tokens::mint_auth_code, Access::AdminToken;
     /// `POST /_dingdir/clock`: move the clock forward (test clock only).
     AdvanceClock = POST path::CLOCK => tokens::advance_clock, Access::AdminToken;
     /// `PUT /_dingdir/apps/{appKey}/suite-ticket`: set a suite's ticket.

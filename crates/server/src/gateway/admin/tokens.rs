@@ -7,7 +7,9 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dingdir_core::mobile::Mobile;
-use dingdir_proto::admin::{AdvanceClock, ClockState, MintUserTokenRequest, SuiteTicket};
+use dingdir_proto::admin::{
+    AdvanceClock, AuthCode, ClockState, MintAuthCodeRequest, MintUserTokenRequest, SuiteTicket,
+};
 use dingdir_proto::api::UserTokenResponse;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use serde::de::DeserializeOwned;
@@ -93,6 +95,52 @@ pub(super) async fn mint_user_token(
             refresh_token: t.refresh_token,
             expire_in: t.expires_in,
             corp_id: t.corp_id.map(|c| c.0),
+        },
+    ))
+}
+
+/// `POST /_dingdir/auth-codes`: an in-app sign-in code (免登授权码) for a member, as the DingTalk
+/// client's `dd.getAuthCode` would hand the app's page one.
+pub(super) async fn mint_auth_code(
+    State(state): State<AppState>,
+    Json(req): Json<MintAuthCodeRequest>,
+) -> Result<Response, Error> {
+    let service = &state.service;
+    let app = service
+        .app(&AppKey(req.app_key.clone()))
+        .await?
+        .ok_or_else(|| Error::Missing(format!("no app {}", req.app_key)))?;
+    let corp = match (req.corp_id, &app.corp_id) {
+        (Some(c), _) => CorpId(c),
+        (None, Some(own)) => own.clone(),
+        (None, None) => {
+            return Err(Error::BadRequest(format!(
+                "app {} has no corp of its own: name the member's `corp_id`",
+                req.app_key
+            )));
+        }
+    };
+    if !app.installed_in().contains(&corp) {
+        return Err(Error::BadRequest(format!(
+            "app {} is not installed in corp {}",
+            req.app_key, corp.0
+        )));
+    }
+    let userid = UserId(req.userid.clone());
+    let code = service
+        .issue_in_app_code(&app, &corp, &userid)
+        .await
+        .map_err(|e| match e {
+            dingdir_core::Error::UserNotFound => {
+                Error::Missing(format!("no active member {} in corp {}", req.userid, corp.0))
+            }
+            other => other.into(),
+        })?;
+    Ok(json(
+        StatusCode::OK,
+        &AuthCode {
+            code,
+            expires_in: dingdir_core::token::CODE_TTL_MS.unsigned_abs() / 1000,
         },
     ))
 }

@@ -1,6 +1,6 @@
 //! Every legacy-gateway operation, one row each.
 
-use super::{contact, department, token, user};
+use super::{contact, department, legacy, token, user};
 use dingdir_proto::oapi::Envelope;
 use dingdir_proto::oapi::path;
 
@@ -37,4 +37,14 @@ super::super::table::endpoint_table! {
     /// `POST /topapi/v2/department/listparentbydept`: a department's path to the root.
     V2DepartmentListParentByDept =
         POST path::V2_DEPARTMENT_LIST_PARENT_BY_DEPT => department::list_parent_by_dept, Envelope::Top;
+    /// `POST /topapi/v2/user/getuserinfo`: the member behind an in-app sign-in code.
+    V2UserGetUserInfo = POST path::V2_USER_GET_USER_INFO => user::get_user_info, Envelope::Top;
+    /// `GET /user/get`: the old flat member record.
+    UserGet = GET path::USER_GET => legacy::user_get, Envelope::Plain;
+    /// `GET /department/list`: the old department list.
+    DepartmentList = GET path::DEPARTMENT_LIST => legacy::department_list, Envelope::Plain;
+    /// `GET /user/getuserinfo`: the old in-app sign-in code exchange.
+    UserGetUserInfo = GET path::USER_GET_USER_INFO => legacy::user_info, Envelope::Plain;
+    /// `GET /auth/scopes`: the app's contact range.
+    AuthScopes = GET path::AUTH_SCOPES => legacy::auth_scopes, Envelope::Plain;
 }

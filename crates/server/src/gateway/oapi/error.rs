@@ -122,7 +122,10 @@ impl Error {
             // Not served on this gateway today; the documented codes of the global table.
             Self::Domain(Domain::BadSuiteKey | Domain::BadSuiteTicket) => direct(40089, "不合法的corpId或corpSecret"),
             Self::Domain(Domain::NotAuthorised) => direct(50002, "不在授权范围"),
-            Self::Domain(Domain::CodeInvalid | Domain::RefreshTokenInvalid) => direct(40078, "不存在的临时授权码"),
+            // docs/wire/directory-read.md §2.15: the newest real answer is in English.
+            Self::Domain(Domain::CodeInvalid | Domain::RefreshTokenInvalid) => {
+                direct(40078, "nonexistent temp auth code")
+            }
             // Seed 003: -1 系统繁忙, for overload and for anything the server cannot do now.
             Self::Domain(Domain::Overloaded | Domain::Store(_)) | Self::Busy | Self::Panicked => {
                 direct(errcode::SYSTEM_BUSY, "系统繁忙")

@@ -9,8 +9,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use dingdir_core::{Caller, Error as Domain, Service};
 use dingdir_proto::oapi::{
-    DeptRequest, GetByMobileRequest, GetByUnionIdRequest, TopBool, UserCountRequest, UserGetRequest, UserIdRequest,
-    UserListRequest,
+    DepartmentListRequest, DeptRequest, GetByMobileRequest, GetByUnionIdRequest, TopBool, UserCountRequest,
+    UserGetRequest, UserIdRequest, UserInfoRequest, UserListRequest,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -168,6 +168,24 @@ impl TopRequest {
             Some(_) => Err(Domain::InvalidParameter { name }.into()),
         }
     }
+
+    /// A boolean of the old GET paths, which clients fill from their language's own spelling:
+    /// Python's `True`/`False`, `true`/`false`, `1`/`0`. docs/wire/directory-read.md §2.13.
+    fn loose_flag(&self, name: &'static str) -> Result<Option<bool>, Error> {
+        match self.params.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
+            Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => match s.trim() {
+                "true" | "True" | "TRUE" | "1" => Ok(Some(true)),
+                "false" | "False" | "FALSE" | "0" => Ok(Some(false)),
+                _ => Err(Domain::InvalidParameter { name }.into()),
+            },
+            Some(_) => Err(Domain::InvalidParameter { name }.into()),
+        }
+    }
 }
 
 /// A legacy request read from a [`TopRequest`]'s parameters as its proto struct: the one place
@@ -245,5 +263,23 @@ impl FromParams for UserIdRequest {
 impl FromParams for () {
     fn from_params(_: &TopRequest) -> Result<Self, Error> {
         Ok(())
+    }
+}
+
+impl FromParams for DepartmentListRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            id: r.int("id")?,
+            fetch_child: r.loose_flag("fetch_child")?,
+            lang: r.string("lang"),
+        })
+    }
+}
+
+impl FromParams for UserInfoRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            code: r.string("code").unwrap_or_default(),
+        })
     }
 }

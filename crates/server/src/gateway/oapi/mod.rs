@@ -11,6 +11,7 @@ mod department;
 mod endpoints;
 mod error;
 mod extract;
+mod legacy;
 mod token;
 mod user;
 
