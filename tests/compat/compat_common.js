@@ -146,7 +146,8 @@ class Dingdir {
 `;
     await this.applySeed(seed('active'));
     const unionId = await getUnionId((await this.mint('dingdemointernal', C.MOBILE.wangwu)).accessToken);
-    await this.applySeed(seed('departed'));
+    // Departed again as the demo has him: the time and reason empLeaveRecords lists.
+    await this.applySeed(seed('departed, left_at: 1793583000000, leave_reason: leave'));
     return unionId;
   }
 

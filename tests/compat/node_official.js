@@ -68,6 +68,12 @@ class Env {
     return this.oauth.getUserToken(new oauth.GetUserTokenRequest(req));
   }
 
+  leaveRecords(token, req) {
+    const h = new contact.ListEmpLeaveRecordsHeaders({});
+    h.xAcsDingtalkAccessToken = token;
+    return this.contact.listEmpLeaveRecordsWithOptions(new contact.ListEmpLeaveRecordsRequest(req), h, new $Util.RuntimeOptions({}));
+  }
+
   appToken(appKey = 'dingdemointernal', appSecret = C.SECRETS[appKey]) {
     return this.oauth.getAccessToken(new oauth.GetAccessTokenRequest({ appKey, appSecret }));
   }
@@ -235,6 +241,30 @@ async function check_expired_token(env) {
   eq((await env.getUser(r.body.accessToken, 'me')).body.nick, 'zhangsan', 'nick after refresh');
 }
 
+// ---------------------------------------------------------------- contact_1_0 ListEmpLeaveRecords
+
+const LEAVE_TYPES = {
+  userId: 'string', name: 'string', stateCode: 'string', mobile: 'string', leaveTime: 'string', leaveReason: 'string',
+};
+
+async function check_emp_leave_records(env) {
+  const token = (await env.appToken()).body.accessToken;
+  const window = { startTime: '2026-11-01T00:00:00Z', endTime: '2026-12-01T00:00:00Z' };
+  const r = await env.leaveRecords(token, { ...window, nextToken: '0', maxResults: 50 });
+  eq(r.statusCode, 200, 'statusCode');
+  eq(r.body.nextToken, undefined, 'nextToken on the only page');
+  eq(r.body.records.length, 1, 'records');
+  const w = r.body.records[0];
+  types(w, LEAVE_TYPES, 'records[0]');
+  eq(JSON.stringify([w.userId, w.name, w.stateCode, w.mobile, w.leaveTime, w.leaveReason]),
+    JSON.stringify(['wangwu', '王五', '86', '13800000001', '2026-11-02T01:30:00Z', 'leave']), "wangwu's record");
+  const e = await apiError(env.leaveRecords(token, { ...window, maxResults: 0 }), 'invalidParameter.param.invalid', 400);
+  eq(e.data.message, '入参错误：maxResults', 'message');
+  const readonly = (await env.appToken('dingdemoreadonly')).body.accessToken;
+  await apiError(env.leaveRecords(readonly, { ...window, maxResults: 10 }),
+    'Forbidden.AccessDenied.AccessTokenPermissionDenied', 403);
+}
+
 const CHECKS = [
   check_app_token,
   check_app_token_bad_secret,
@@ -248,6 +278,7 @@ const CHECKS = [
   check_get_user_mobile_forms,
   check_get_user_empty_fields_absent,
   check_get_user_token_errors,
+  check_emp_leave_records,
   check_expired_token, // moves the server's clock: keep it last
 ];
 

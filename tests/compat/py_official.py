@@ -78,10 +78,11 @@ class Env:
     memberships:
       - { corp: %s, userid: wangwu, name: 王五, status: %s }
 """
+        departed = "departed, left_at: 1793583000000, leave_reason: leave"  # as the demo has him
         self.dd.apply_seed(seed % (DEMO_CO, "active"))
         token = self.dd.mint("dingdemointernal", mobile=MOBILE["wangwu"])["accessToken"]
         union_id = self.get_user(Mode(False), token, "me").body.union_id
-        self.dd.apply_seed(seed % (DEMO_CO, "departed"))
+        self.dd.apply_seed(seed % (DEMO_CO, departed))
         self._wangwu_union_id = union_id
         return union_id
 
@@ -276,6 +277,40 @@ def check_expired_token(env, modes):
         eq(env.get_user(mode, r.body.access_token, "me").body.nick, "zhangsan", "nick after refresh")
 
 
+# ---------------------------------------------------------------- contact_1_0 ListEmpLeaveRecords
+
+
+def leave_records(env, mode, token, **request):
+    headers = contact_models.ListEmpLeaveRecordsHeaders(x_acs_dingtalk_access_token=token)
+    req = contact_models.ListEmpLeaveRecordsRequest(**request)
+    return mode(env.contact, "list_emp_leave_records_with_options", req, headers, util_models.RuntimeOptions())
+
+
+def app_token(env, mode, app_key):
+    req = oauth_models.GetAccessTokenRequest(app_key=app_key, app_secret=SECRETS[app_key])
+    return mode(env.oauth, "get_access_token", req).body.access_token
+
+
+def check_emp_leave_records(env, mode):
+    token = app_token(env, mode, "dingdemointernal")
+    window = {"start_time": "2026-11-01T00:00:00Z", "end_time": "2026-12-01T00:00:00Z"}
+    r = leave_records(env, mode, token, next_token="0", max_results=50, **window)
+    eq(r.status_code, 200, "status_code")
+    eq(r.body.next_token, None, "next_token on the only page")
+    eq(len(r.body.records), 1, "records")
+    w = r.body.records[0]
+    eq((w.user_id, w.name, w.state_code, w.mobile, w.leave_time, w.leave_reason),
+       ("wangwu", "王五", "86", "13800000001", "2026-11-02T01:30:00Z", "leave"), "wangwu's record")
+    eq(leave_records(env, mode, token, max_results=10, start_time="2026-11-03T00:00:00Z",
+                     end_time="2026-12-01T00:00:00Z").body.records, [], "a window after his departure")
+    e = api_error(lambda: leave_records(env, mode, token, max_results=51, **window), "invalidParameter.param.invalid", 400)
+    eq(e.data.get("message"), "入参错误：maxResults", "message")
+    readonly = app_token(env, mode, "dingdemoreadonly")
+    e = api_error(lambda: leave_records(env, mode, readonly, max_results=10, **window),
+                  "Forbidden.AccessDenied.AccessTokenPermissionDenied", 403)
+    eq(e.data.get("accessdenieddetail"), {"requiredScopes": ["Contact.Common.Read"]}, "accessdenieddetail")
+
+
 CHECKS = [
     check_app_token,
     check_app_token_bad_secret,
@@ -289,6 +324,7 @@ CHECKS = [
     check_get_user_mobile_forms,
     check_get_user_empty_fields_absent,
     check_get_user_token_errors,
+    check_emp_leave_records,
 ]
 
 

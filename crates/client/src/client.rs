@@ -401,6 +401,33 @@ impl Client {
         decode_api(status, id, &bytes)
     }
 
+    /// One page of the corp's departed members: `GET /v1.0/contact/empLeaveRecords` with an
+    /// internal app's **app** token; `req.next_token` is `None` (or `0`) for the first page, then
+    /// the last answer's. docs/wire/directory-read.md §2.16.
+    pub async fn list_emp_leave_records(
+        &self,
+        app_token: &str,
+        req: &api::ListEmpLeaveRecordsRequest,
+    ) -> Result<api::ListEmpLeaveRecordsResponse, Error> {
+        let mut url = join(&self.api_base, api::path::EMP_LEAVE_RECORDS);
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in [
+                ("startTime", req.start_time.clone()),
+                ("endTime", req.end_time.clone()),
+                ("nextToken", req.next_token.clone()),
+                ("maxResults", req.max_results.map(|n| n.to_string())),
+            ] {
+                if let Some(v) = v {
+                    q.append_pair(k, &v);
+                }
+            }
+        }
+        let req = self.http.get(url).header(api::ACCESS_TOKEN_HEADER, app_token);
+        let (status, id, bytes) = self.send(req, None).await?;
+        decode_api(status, id, &bytes)
+    }
+
     /// GetUser for the token's own user (`/v1.0/contact/users/me`).
     pub async fn get_me(&self, user_token: &str) -> Result<GetUserResponse, Error> {
         self.get_user(user_token, &UnionId::from("me")).await

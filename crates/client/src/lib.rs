@@ -12,6 +12,7 @@
 //! | code → user token | `POST /v1.0/oauth2/userAccessToken` | [`Client::user_token_from_code`] |
 //! | refresh a user token | `POST /v1.0/oauth2/userAccessToken` | [`Client::refresh_user_token`] |
 //! | GetUser | `GET /v1.0/contact/users/{unionId}` | [`Client::get_user`], [`Client::get_me`] |
+//! | departed members | `GET /v1.0/contact/empLeaveRecords` | [`Client::list_emp_leave_records`] |
 //! | userid by mobile | `POST /topapi/v2/user/getbymobile` | [`Client::get_by_mobile`], [`AppTokenManager::get_by_mobile`] |
 //! | member record | `POST /topapi/v2/user/get` | [`Client::get_user_detail`] |
 //! | userid by unionId | `POST /topapi/user/getbyunionid` | [`Client::get_by_union_id`] |

@@ -138,6 +138,17 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.sub_departments(corp, parent);
         self.hook.around(Call::read("sub_departments"), run).await
     }
+    async fn departures(
+        &self,
+        corp: &CorpId,
+        from: i64,
+        to: i64,
+        after: Option<(i64, &UserId)>,
+        limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError> {
+        let run = self.inner.departures(corp, from, to, after, limit);
+        self.hook.around(Call::read("departures"), run).await
+    }
     async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {
         let run = self.inner.departments(corp);
         self.hook.around(Call::read("departments"), run).await

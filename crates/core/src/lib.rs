@@ -11,6 +11,8 @@ pub mod contact;
 pub mod error;
 pub mod ident;
 pub mod intercept;
+pub mod iso_time;
+mod leave;
 mod meter;
 pub mod mobile;
 pub mod model;

@@ -121,6 +121,52 @@ impl MemberStatus {
     }
 }
 
+/// Why a member left, as `/v1.0/contact/empLeaveRecords` names it. docs/wire/directory-read.md §2.16.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// Deleted through the API.
+    Oapi,
+    /// The account was closed.
+    Cancel,
+    /// Resigned.
+    Leave,
+    /// Not known.
+    Unknown,
+    /// Removed by an administrator: what a seed's departure is unless it says otherwise.
+    #[default]
+    Delete,
+}
+
+impl LeaveReason {
+    /// The stored and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oapi => "oapi",
+            Self::Cancel => "cancel",
+            Self::Leave => "leave",
+            Self::Unknown => "unknown",
+            Self::Delete => "delete",
+        }
+    }
+
+    /// Reads the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Oapi, Self::Cancel, Self::Leave, Self::Unknown, Self::Delete]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// When and why a departed member left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Departure {
+    /// Epoch milliseconds; `None` until the store stamps it (a seed that gives no time).
+    pub left_at: Option<i64>,
+    /// Why.
+    pub reason: LeaveReason,
+}
+
 /// A person in a corp.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Membership {
@@ -289,6 +335,8 @@ pub struct MemberDetails {
     pub senior: bool,
     /// The member hides their mobile number.
     pub hide_mobile: bool,
+    /// When and why a departed member left; `None` for an active one.
+    pub departure: Option<Departure>,
 }
 
 /// A membership with its full record.

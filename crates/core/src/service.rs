@@ -224,7 +224,7 @@ impl Service {
 
     /// Applies a seed (one transaction; refused whole) and forgets what was cached.
     pub async fn apply_seed(&self, file: &str, text: &str) -> Result<crate::seed::Plan, crate::seed::ApplyError> {
-        let result = crate::seed::apply_text(self.store(), file, text).await;
+        let result = crate::seed::apply_text_at(self.store(), file, text, self.now()).await;
         self.invalidate();
         result
     }

@@ -82,6 +82,17 @@ pub trait DirectoryStore: Send + Sync + 'static {
         limit: u64,
     ) -> Result<Vec<(Member, Person)>, StoreError>;
 
+    /// Up to `limit` members of `corp` who departed at `from` or later and before `to`, by
+    /// departure time then userid, after the (time, userid) `after`, with their people.
+    async fn departures(
+        &self,
+        corp: &CorpId,
+        from: i64,
+        to: i64,
+        after: Option<(i64, &UserId)>,
+        limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError>;
+
     /// How many active members `corp` has.
     async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError>;
 

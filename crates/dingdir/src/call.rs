@@ -5,6 +5,7 @@
 
 use crate::cli::{AppArgs, AppTokenArgs, Call, CallArgs, DeptCall, GatewayArg, PageArgs, SigninCall, UserCall};
 use anyhow::Context;
+use dingdir_client::proto::api::ListEmpLeaveRecordsRequest;
 use dingdir_client::proto::ids::{CorpId, UnionId, UserId};
 use dingdir_client::proto::oapi::UserListRequest;
 use dingdir_client::{AppCredentials, AppTokenManager, AuthorizeParams, Client, Error, Gateway};
@@ -101,6 +102,22 @@ pub(crate) async fn run(args: CallArgs) -> anyhow::Result<()> {
         Call::User(UserCall::LegacyGet { userid, app }) => {
             let userid = UserId(userid);
             with_app_token(client, app, async |c, token| c.get_user_legacy(token, &userid).await).await?
+        }
+        Call::User(UserCall::Departed {
+            start,
+            end,
+            next_token,
+            max_results,
+            app,
+        }) => {
+            let token = client.get_access_token(&credentials(app)).await?.access_token;
+            let req = ListEmpLeaveRecordsRequest {
+                start_time: Some(start),
+                end_time: end,
+                next_token,
+                max_results: Some(max_results),
+            };
+            json(&client.list_emp_leave_records(&token, &req).await?)?
         }
         Call::User(UserCall::Scopes { app }) => {
             with_app_token(client, app, async |c, token| c.get_auth_scopes(token).await).await?

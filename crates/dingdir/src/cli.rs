@@ -323,6 +323,24 @@ pub(crate) enum UserCall {
         #[command(flatten)]
         app: AppTokenArgs,
     },
+    /// One page of the corp's departed members, oldest first: `GET /v1.0/contact/empLeaveRecords`
+    /// (with an app token the command fetches from the new gateway).
+    Departed {
+        /// The window's start, ISO 8601 (`2026-11-01T00:00:00Z`).
+        #[arg(long, value_name = "TIME")]
+        start: String,
+        /// The window's end (at most 365 days after the start); now when left out.
+        #[arg(long, value_name = "TIME")]
+        end: Option<String>,
+        /// The last page's `nextToken`.
+        #[arg(long, value_name = "TOKEN")]
+        next_token: Option<String>,
+        /// Records per page, 1 to 50.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        max_results: i64,
+        #[command(flatten)]
+        app: AppArgs,
+    },
     /// The app's contact range and the member fields it reads: `GET /auth/scopes`.
     Scopes {
         #[command(flatten)]

@@ -30,8 +30,8 @@ use dingdir_core::Store;
 use dingdir_core::ident::{corp_id_for, person_number};
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{
-    App, AppKind, Corp, Department, Directory, Member, MemberDept, MemberDetails, MemberStatus, Membership, Person,
-    PersonId, ROOT_DEPT,
+    App, AppKind, Corp, Department, Departure, Directory, LeaveReason, Member, MemberDept, MemberDetails, MemberStatus,
+    Membership, Person, PersonId, ROOT_DEPT,
 };
 use dingdir_core::secret;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -138,6 +138,9 @@ const NO_LEADER: u64 = u64::MAX;
 /// 2004-01-01 as days since the epoch: the earliest hire date.
 const HIRED_FROM_DAY: i64 = 12_418;
 const DAY_MS: i64 = 86_400_000;
+/// 2026-12-01 as days since the epoch: generated departures fall in the two years before it, so a
+/// generated directory is the same whenever it is made.
+const LEFT_UNTIL_DAY: i64 = 20_788;
 
 /// What a benchmark needs to call the generated directory: credentials and sample members.
 #[derive(Debug, Serialize)]
@@ -607,6 +610,22 @@ impl Tree {
                 .then(|| (HIRED_FROM_DAY + ((hired >> 8) % 7_300) as i64) * DAY_MS - 8 * 3_600_000),
             work_place: (mix(key, 49) % 100 < 60).then(|| pick(WORK_PLACES, mix(key, 50)).to_owned()),
             manager_userid: self.manager_of(key, first).map(userid_of),
+            // A departed member left on one of the 730 days before LEFT_UNTIL_DAY, for one of the
+            // reasons DingTalk records, resignations the most common.
+            departure: (!slot.active).then(|| {
+                let left = mix(key, 51);
+                Departure {
+                    left_at: Some(
+                        (LEFT_UNTIL_DAY - (left % 730) as i64) * DAY_MS + ((left >> 16) % 86_400) as i64 * 1000,
+                    ),
+                    reason: match (left >> 40) % 10 {
+                        0..=5 => LeaveReason::Leave,
+                        6 | 7 => LeaveReason::Delete,
+                        8 => LeaveReason::Oapi,
+                        _ => LeaveReason::Cancel,
+                    },
+                }
+            }),
             ..MemberDetails::default()
         }
     }
@@ -911,8 +930,20 @@ mod tests {
         let mut led: HashSet<(&CorpId, i64)> = HashSet::new();
         let mut jobs = HashSet::new();
         let mut direct = vec![0u64; counts.len()];
+        let mut reasons = HashSet::new();
         for m in &members {
             let (corp, d) = (&m.membership.corp_id, &m.details);
+            // Departed members, and only they, left at a time within the two years before the cut-off.
+            let gone = m.membership.status == MemberStatus::Departed;
+            assert_eq!(d.departure.is_some(), gone, "{m:?}");
+            if let Some(dep) = d.departure {
+                let at = dep.left_at.expect("a generated departure has a time");
+                assert!(
+                    ((LEFT_UNTIL_DAY - 730) * DAY_MS..(LEFT_UNTIL_DAY + 1) * DAY_MS).contains(&at),
+                    "{at}"
+                );
+                reasons.insert(dep.reason);
+            }
             assert!((1..=2).contains(&d.departments.len()));
             two += usize::from(d.departments.len() == 2);
             for p in &d.departments {
@@ -936,6 +967,7 @@ mod tests {
             }
         }
         assert_eq!(direct, counts);
+        assert_eq!(reasons.len(), 4, "every generated leave reason occurs: {reasons:?}");
         let share = two as f64 / members.len() as f64;
         assert!((0.03..0.07).contains(&share), "{share}");
         assert!(

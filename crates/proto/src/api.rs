@@ -13,6 +13,9 @@ pub mod path {
     pub const USER_ACCESS_TOKEN: &str = "/v1.0/oauth2/userAccessToken";
     /// `POST /v1.0/oauth2/corpAccessToken`: a third-party enterprise app's token for one corp. WIRE.md §C4.
     pub const CORP_ACCESS_TOKEN: &str = "/v1.0/oauth2/corpAccessToken";
+    /// `GET /v1.0/contact/empLeaveRecords`: departed members in a time window.
+    /// docs/wire/directory-read.md §2.16.
+    pub const EMP_LEAVE_RECORDS: &str = "/v1.0/contact/empLeaveRecords";
     /// Every new-gateway path starts with this.
     pub const PREFIX: &str = "/v1.0/";
 }
@@ -81,6 +84,8 @@ pub mod code {
     pub const MISSING_PARAMETER: &str = "MissingParameter";
     /// A body that is not the JSON the endpoint takes (400). WIRE.md §A2.
     pub const INVALID_PARAMETER: &str = "invalidParameter";
+    /// A parameter out of what the API allows (empLeaveRecords' page). docs/wire/directory-read.md §2.16.
+    pub const PARAM_INVALID: &str = "invalidParameter.param.invalid";
     /// An empty body on an endpoint that takes JSON (400). WIRE.md §A2.
     pub const MISSING_BODY: &str = "Missingbody";
     /// A body over the size limit (413); our choice.
@@ -194,4 +199,53 @@ pub struct GetUserResponse {
     pub state_code: Option<String>,
     /// Whether the person is a visitor; a JSON boolean (the Node SDK checks). SDK-WIRE.md §2.3.
     pub visitor: bool,
+}
+
+/// `GET /v1.0/contact/empLeaveRecords` query (contact_1_0 `ListEmpLeaveRecords`).
+/// docs/wire/directory-read.md §2.16.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListEmpLeaveRecordsRequest {
+    /// The window's start, ISO 8601 (`2024-01-01T00:00:00Z`; a time without a zone is UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// The window's end; at most 365 days after the start. Without it the start must lie within
+    /// the last 365 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// `0` (or nothing) for the first page, then the last page's `nextToken`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// Records per page, 1 to 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+}
+
+/// One page of departures; `nextToken` is left out on the last page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListEmpLeaveRecordsResponse {
+    /// Where the next page starts; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// The departures, oldest first.
+    pub records: Vec<EmpLeaveRecord>,
+}
+
+/// One departed member. Every field is a string, as the Node SDK's model requires.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmpLeaveRecord {
+    /// The userid the member had.
+    pub user_id: String,
+    /// Their in-org name.
+    pub name: String,
+    /// Country calling code of `mobile`, e.g. `86`; `""` when they had no mobile.
+    pub state_code: String,
+    /// National digits; `""` when they had no mobile.
+    pub mobile: String,
+    /// When they left, ISO 8601 in UTC: `2021-01-06T11:47:37Z`.
+    pub leave_time: String,
+    /// `oapi`, `cancel`, `leave`, `unknown` or `delete`.
+    pub leave_reason: String,
 }

@@ -2,6 +2,9 @@
 
 /// API permission to read a user's contact profile (GetUser). Seed 000.
 pub const CONTACT_USER_READ: &str = "Contact.User.Read";
+/// Contact basics on the new gateway: the departed-member records
+/// (`/v1.0/contact/empLeaveRecords`). docs/wire/directory-read.md §2.16.
+pub const CONTACT_COMMON_READ: &str = "Contact.Common.Read";
 /// Field permission that lets GetUser return `mobile` and `stateCode`. WIRE.md §D2.
 pub const CONTACT_USER_MOBILE: &str = "Contact.User.mobile";
 /// Permission to look a member up by mobile (getbymobile). Seed 003.

@@ -43,6 +43,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0006_visibility",
         sql: include_str!("../migrations/sqlite/0006_visibility.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_departures",
+        sql: include_str!("../migrations/sqlite/0007_departures.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -76,6 +81,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "0006_visibility",
         sql: include_str!("../migrations/postgres/0006_visibility.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_departures",
+        sql: include_str!("../migrations/postgres/0007_departures.sql"),
     },
 ];
 

@@ -407,7 +407,9 @@ async fn a_store_from_before_departments_gets_roots_and_keeps_its_members() {
          INSERT INTO schema_migrations VALUES (1, '0001_directory'), (2, '0002_tokens'), (3, '0003_credential_digests');
          INSERT INTO corps VALUES ('dingold', 'Old Co');
          INSERT INTO people (person_id, number, nick) VALUES ('p1', 1, 'old one');
-         INSERT INTO memberships VALUES ('dingold', 'u1', 'p1', '老一', 'active');",
+         INSERT INTO memberships VALUES ('dingold', 'u1', 'p1', '老一', 'active');
+         INSERT INTO people (person_id, number, nick) VALUES ('p2', 2, 'old two');
+         INSERT INTO memberships VALUES ('dingold', 'u2', 'p2', '老二', 'departed');",
     ];
     for sql in old {
         sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
@@ -430,6 +432,17 @@ async fn a_store_from_before_departments_gets_roots_and_keeps_its_members() {
     assert_eq!(store.department_members(&corp, 1).await.unwrap(), [UserId("u1".into())]);
     let page = store.department_page(&corp, 1, 0, 10).await.unwrap();
     assert_eq!(page.len(), 1, "the upgrade numbers the members it places in the root");
+    // A member who departed before departures were recorded keeps no time and reason `unknown`.
+    let gone = store.member(&corp, &UserId("u2".into())).await.unwrap().unwrap();
+    assert_eq!(gone.membership.status, dingdir_core::model::MemberStatus::Departed);
+    assert_eq!(
+        gone.details.departure,
+        Some(dingdir_core::model::Departure {
+            left_at: None,
+            reason: dingdir_core::model::LeaveReason::Unknown
+        })
+    );
+    assert!(store.departures(&corp, 0, i64::MAX, None, 10).await.unwrap().is_empty());
     store.close().await;
 }
 
@@ -458,6 +471,31 @@ async fn departments_and_member_records_read_back_in_order() {
             .collect();
         assert_eq!(rd, [101, 102], "{backend:?}");
         assert!(store.sub_departments(&demo, 101).await.unwrap().is_empty());
+        // wangwu's departure as the demo seeds it; keyset paging past it finds nothing.
+        let gone = store.departures(&demo, 0, i64::MAX, None, 10).await.unwrap();
+        let gone: Vec<(&str, Option<i64>)> = gone
+            .iter()
+            .map(|(m, _)| {
+                (
+                    m.membership.userid.0.as_str(),
+                    m.details.departure.and_then(|d| d.left_at),
+                )
+            })
+            .collect();
+        assert_eq!(gone, [("wangwu", Some(1_793_583_000_000))], "{backend:?}");
+        let wangwu = UserId("wangwu".into());
+        let after = store
+            .departures(&demo, 0, i64::MAX, Some((1_793_583_000_000, &wangwu)), 10)
+            .await
+            .unwrap();
+        assert!(after.is_empty(), "{backend:?}");
+        assert!(
+            store
+                .departures(&demo, 0, 1_793_583_000_000, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // The whole tree in one read, by order then id (the root's order is 0; 101's too).
         let all: Vec<(i64, Option<i64>)> = store
             .departments(&demo)

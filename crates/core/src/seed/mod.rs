@@ -14,6 +14,7 @@ mod validate;
 pub use locate::{FieldPath, LineCol, Locator};
 pub use validate::Plan;
 
+use crate::clock::{Clock, Millis, SystemClock};
 use crate::model::{AppKind, Directory, Member, MemberDept, MemberStatus, ROOT_DEPT};
 use crate::store::DirectoryStore;
 use crate::{StoreError, secret};
@@ -257,6 +258,13 @@ pub struct MembershipSeed {
     /// Hides their mobile number from colleagues.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_mobile: bool,
+    /// When a departed member left, epoch milliseconds; when left out, the time the seed first
+    /// records the departure (kept by later applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<i64>,
+    /// Why a departed member left: `delete` (default), `leave`, `oapi`, `cancel` or `unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_reason: Option<crate::model::LeaveReason>,
 }
 
 /// A seed refused: where and why.
@@ -352,18 +360,59 @@ pub fn parse(file: &str, text: &str) -> Result<(SeedDoc, Locator), SeedError> {
 }
 
 /// Parses, validates and applies a seed in one transaction; on any error the store is unchanged.
+/// A departure the seed gives no time is dated by the system clock (see [`apply_text_at`]).
 pub async fn apply_text(store: &dyn DirectoryStore, file: &str, text: &str) -> Result<Plan, ApplyError> {
+    apply_text_at(store, file, text, SystemClock.now_ms()).await
+}
+
+/// [`apply_text`], dating by `now` a departure the seed gives no time and the store has not
+/// recorded yet.
+pub async fn apply_text_at(
+    store: &dyn DirectoryStore,
+    file: &str,
+    text: &str,
+    now: Millis,
+) -> Result<Plan, ApplyError> {
     let (doc, locator) = parse(file, text)?;
     let plan = Plan::build(file, &doc, &locator)?;
-    apply_plan(store, &plan).await?;
+    apply_plan_at(store, &plan, now).await?;
     Ok(plan)
 }
 
-/// Checks a validated plan against the store, resolves its secrets and writes it in one transaction.
+/// Checks a validated plan against the store, resolves its secrets and writes it in one
+/// transaction, dating untimed departures by the system clock.
 pub async fn apply_plan(store: &dyn DirectoryStore, plan: &Plan) -> Result<(), ApplyError> {
+    apply_plan_at(store, plan, SystemClock.now_ms()).await
+}
+
+/// [`apply_plan`] with `now` as the time of an untimed departure.
+pub async fn apply_plan_at(store: &dyn DirectoryStore, plan: &Plan, now: Millis) -> Result<(), ApplyError> {
     plan.check_against(store).await?;
-    let directory = plan.resolve(store).await?;
+    let mut directory = plan.resolve(store).await?;
+    date_departures(store, &mut directory, now).await?;
     store.apply(&directory).await?;
+    Ok(())
+}
+
+/// Gives every departure without a time the one the store recorded for it, or `now` when the
+/// store holds none (the member was active, or is new): re-applying a seed keeps the date.
+async fn date_departures(store: &dyn DirectoryStore, directory: &mut Directory, now: Millis) -> Result<(), StoreError> {
+    for (_, members) in &mut directory.people {
+        for m in members.iter_mut() {
+            let Some(departure) = m.details.departure.as_mut() else {
+                continue;
+            };
+            if departure.left_at.is_some() {
+                continue;
+            }
+            let recorded = store
+                .member(&m.membership.corp_id, &m.membership.userid)
+                .await?
+                .and_then(|stored| stored.details.departure)
+                .and_then(|d| d.left_at);
+            departure.left_at = Some(recorded.unwrap_or(now));
+        }
+    }
     Ok(())
 }
 
@@ -429,6 +478,8 @@ fn member_seed(member: &Member) -> MembershipSeed {
         boss: d.boss,
         senior: d.senior,
         hide_mobile: d.hide_mobile,
+        left_at: d.departure.and_then(|x| x.left_at),
+        leave_reason: d.departure.map(|x| x.reason),
     }
 }
 

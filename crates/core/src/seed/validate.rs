@@ -6,8 +6,8 @@ use super::{FieldPath, LineCol, Locator, SeedDoc, SeedError};
 use crate::ident::{app_key_for, corp_id_for, person_id_for, person_number, userid_for};
 use crate::mobile::{Mobile, MobileError};
 use crate::model::{
-    App, AppKind, ContactRange, Corp, Department, DeptVisibility, Directory, Member, MemberDept, MemberDetails,
-    Membership, Person, PersonId, ROOT_DEPT,
+    App, AppKind, ContactRange, Corp, Department, Departure, DeptVisibility, Directory, Member, MemberDept,
+    MemberDetails, MemberStatus, Membership, Person, PersonId, ROOT_DEPT,
 };
 use crate::secret::{self, SecretError};
 use crate::store::DirectoryStore;
@@ -828,6 +828,22 @@ fn member_details(
     if seed.hired_date.is_some_and(|t| t < 0) {
         return Err(cx.err(mat.key("hired_date"), "must be epoch milliseconds, 0 or more"));
     }
+    let departed = seed.status == MemberStatus::Departed;
+    for (name, given) in [
+        ("left_at", seed.left_at.is_some()),
+        ("leave_reason", seed.leave_reason.is_some()),
+    ] {
+        if given && !departed {
+            return Err(cx.err(mat.key(name), "is only for a departed member (status: departed)"));
+        }
+    }
+    if seed.left_at.is_some_and(|t| t < 0) {
+        return Err(cx.err(mat.key("left_at"), "must be epoch milliseconds, 0 or more"));
+    }
+    let departure = departed.then(|| Departure {
+        left_at: seed.left_at,
+        reason: seed.leave_reason.unwrap_or_default(),
+    });
     Ok(MemberDetails {
         departments,
         title: seed.title.clone(),
@@ -843,6 +859,7 @@ fn member_details(
         boss: seed.boss,
         senior: seed.senior,
         hide_mobile: seed.hide_mobile,
+        departure,
     })
 }
 

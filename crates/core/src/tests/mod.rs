@@ -159,6 +159,16 @@ impl DirectoryStore for MemoryDirectory {
         found.sort_by_key(|d| (d.order, d.id));
         Ok(found)
     }
+    async fn departures(
+        &self,
+        _corp: &CorpId,
+        _from: i64,
+        _to: i64,
+        _after: Option<(i64, &UserId)>,
+        _limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError> {
+        unimplemented!("the core tests read no departures")
+    }
     async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {
         let mut found: Vec<Department> = (self.departments.lock().unwrap().values())
             .filter(|d| &d.corp_id == corp)

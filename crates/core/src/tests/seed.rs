@@ -82,6 +82,34 @@ async fn members_name_known_departments_and_managers() {
     apply_text(&store, "t.yaml", &fine).await.unwrap();
 }
 
+#[tokio::test]
+async fn only_departed_members_have_a_departure() {
+    let store = MemoryDirectory::default();
+    let person = |membership: &str| {
+        format!(
+            "{CORP}      - {{ id: 2, name: a }}\npeople:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - {membership}\n"
+        )
+    };
+    for field in ["left_at: 1", "leave_reason: leave"] {
+        let active = person(&format!("{{ corp: dingtree, userid: u1, {field} }}"));
+        let name = field.split(':').next().unwrap();
+        assert!(
+            refusal(&store, &active).await.ends_with(&format!(
+                "memberships[0].{name}: is only for a departed member (status: departed)"
+            )),
+            "{field}"
+        );
+    }
+    let negative = person("{ corp: dingtree, userid: u1, status: departed, left_at: -1 }");
+    assert!(
+        refusal(&store, &negative)
+            .await
+            .ends_with("left_at: must be epoch milliseconds, 0 or more")
+    );
+    let unknown = person("{ corp: dingtree, userid: u1, status: departed, leave_reason: fired }");
+    assert!(refusal(&store, &unknown).await.contains("leave_reason"));
+}
+
 /// A person of Tree Co in department 2, for the tests that name members.
 const MEMBER: &str = "people:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - { corp: dingtree, userid: u1, departments: [{ id: 2 }] }\n";
 

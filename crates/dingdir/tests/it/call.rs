@@ -239,6 +239,23 @@ async fn call_old_flat_reads_and_the_in_app_code_print_json() {
         scopes["auth_org_scopes"],
         json!({"authed_dept": [1], "authed_user": []})
     );
+    let (ok, gone, _) = call_app(
+        &server,
+        &[
+            "user",
+            "departed",
+            "--start",
+            "2026-11-01T00:00:00Z",
+            "--end",
+            "2026-12-01T00:00:00Z",
+        ],
+    );
+    assert!(ok);
+    assert_eq!(gone["records"][0]["userId"], "wangwu", "{gone}");
+    assert_eq!(gone["records"][0]["leaveTime"], "2026-11-02T01:30:00Z");
+    let (ok, _, err) = call_app(&server, &["user", "departed", "--start", "not-a-time"]);
+    assert!(!ok);
+    assert!(err.contains("invalidParameter.param.invalid"), "{err}");
     let code = server.auth_code("dingdemointernal", "chanxm").await;
     let (ok, info, _) = call_app(&server, &["user", "by-code", "--code", &code]);
     assert!(ok);

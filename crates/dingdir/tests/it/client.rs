@@ -637,6 +637,35 @@ async fn client_old_flat_reads_and_the_in_app_sign_in_answer_the_demo_seed() {
         (vec![1], vec![])
     );
 
+    let app_token = client.get_access_token(&internal()).await.unwrap().access_token;
+    let window = dingdir_client::proto::api::ListEmpLeaveRecordsRequest {
+        start_time: Some("2026-11-01T00:00:00Z".to_owned()),
+        end_time: Some("2026-12-01T00:00:00Z".to_owned()),
+        next_token: None,
+        max_results: Some(50),
+    };
+    let gone = client.list_emp_leave_records(&app_token, &window).await.unwrap();
+    let gone: Vec<(&str, &str, &str)> = gone
+        .records
+        .iter()
+        .map(|r| (r.user_id.as_str(), r.leave_time.as_str(), r.leave_reason.as_str()))
+        .collect();
+    assert_eq!(gone, [("wangwu", "2026-11-02T01:30:00Z", "leave")]);
+    let too_many = dingdir_client::proto::api::ListEmpLeaveRecordsRequest {
+        max_results: Some(51),
+        ..window
+    };
+    let e = client.list_emp_leave_records(&app_token, &too_many).await.unwrap_err();
+    match e {
+        dingdir_client::Error::Api {
+            status, code, message, ..
+        } => assert_eq!(
+            (status, code.as_str(), message.as_str()),
+            (400, "invalidParameter.param.invalid", "入参错误：maxResults")
+        ),
+        other => panic!("{other:?}"),
+    }
+
     let code = server.auth_code("dingdemointernal", "zhangsan").await;
     let info = client.get_user_info(&token, &code).await.unwrap().result;
     assert_eq!((info.userid.as_str(), info.sys, info.sys_level), ("zhangsan", true, 1));

@@ -12,6 +12,7 @@ mod directory;
 mod get_by_mobile;
 mod get_user;
 mod hostile;
+mod leave_records;
 mod legacy_reads;
 mod routing;
 mod shedding;

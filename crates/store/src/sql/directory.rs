@@ -6,8 +6,8 @@ use crate::error::map;
 use dingdir_core::StoreError;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{
-    App, AppKind, ContactRange, Corp, Department, DeptVisibility, Directory, Member, MemberDept, MemberDetails,
-    MemberStatus, Membership, Person, PersonId,
+    App, AppKind, ContactRange, Corp, Department, Departure, DeptVisibility, Directory, LeaveReason, Member,
+    MemberDept, MemberDetails, MemberStatus, Membership, Person, PersonId,
 };
 use dingdir_core::store::DirectoryStore;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -27,14 +27,14 @@ const PERSON_INSERT: &str = "INSERT INTO people \
 /// The columns a member is written with, in the order [`SqlStore::bind_member`] binds them.
 const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status, \
      title, job_number, hired_date, work_place, telephone, org_email, remark, manager_userid, \
-     admin, boss, senior, hide_mobile, main_admin) ";
+     admin, boss, senior, hide_mobile, main_admin, left_at, leave_reason) ";
 
 /// How many columns [`MEMBER_INSERT`] names.
-const MEMBER_WIDTH: usize = 18;
+const MEMBER_WIDTH: usize = 20;
 
 /// The record columns a full member read selects beside [`MEMBER_COLUMNS`].
 const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place, m.telephone, m.org_email, \
-     m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile, m.main_admin";
+     m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile, m.main_admin, m.left_at, m.leave_reason";
 
 /// A member's departments, in the member's own order.
 const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
@@ -181,7 +181,25 @@ where
             senior: flag("senior")?,
             hide_mobile: flag("hide_mobile")?,
             main_admin: flag("main_admin")?,
+            departure: Self::departure_from(row)?,
         })
+    }
+
+    /// A departed member's time and reason; `None` for an active member.
+    fn departure_from(row: &DB::Row) -> Result<Option<Departure>, StoreError> {
+        let status: String = row.try_get("status").map_err(map)?;
+        if MemberStatus::parse(&status) != Some(MemberStatus::Departed) {
+            return Ok(None);
+        }
+        let reason: Option<String> = row.try_get("leave_reason").map_err(map)?;
+        let reason = match reason.as_deref() {
+            None => LeaveReason::Unknown,
+            Some(r) => LeaveReason::parse(r).ok_or_else(|| corrupt("leave_reason", r))?,
+        };
+        Ok(Some(Departure {
+            left_at: row.try_get("left_at").map_err(map)?,
+            reason,
+        }))
     }
 
     fn member_dept_from(row: &DB::Row) -> Result<MemberDept, StoreError> {
@@ -457,6 +475,8 @@ where
             .bind(i64::from(d.senior))
             .bind(i64::from(d.hide_mobile))
             .bind(i64::from(d.main_admin))
+            .bind(d.departure.and_then(|x| x.left_at))
+            .bind(d.departure.map(|x| x.reason.as_str()))
     }
 }
 
@@ -859,6 +879,42 @@ where
         .iter()
         .map(Self::department_from)
         .collect()
+    }
+
+    async fn departures(
+        &self,
+        corp: &CorpId,
+        from: i64,
+        to: i64,
+        after: Option<(i64, &UserId)>,
+        limit: u64,
+    ) -> Result<Vec<(Member, Person)>, StoreError> {
+        let (after_at, after_user) = after.map_or((i64::MIN, ""), |(t, u)| (t, u.0.as_str()));
+        // Keyset paging on the departures index: each page costs the same wherever it starts.
+        let rows = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS}, {PERSON_COLUMNS} FROM memberships m \
+             JOIN people p ON p.person_id = m.person_id \
+             WHERE m.corp_id = $1 AND m.status = 'departed' AND m.left_at IS NOT NULL \
+             AND m.left_at >= $2 AND m.left_at < $3 \
+             AND (m.left_at > $4 OR (m.left_at = $4 AND m.userid > $5)) \
+             ORDER BY m.left_at, m.userid LIMIT $6"
+        ))
+        .bind(corp.0.as_str())
+        .bind(from)
+        .bind(to)
+        .bind(after_at)
+        .bind(after_user)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|row| {
+                let membership = Self::membership_from(row)?;
+                let details = Self::details_from(row)?;
+                Ok((Member { membership, details }, Self::person_from(row)?))
+            })
+            .collect()
     }
 
     async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {

@@ -14,7 +14,6 @@ pub(crate) enum Auth {
 
 super::super::table::endpoint_table! {
     /// One new-gateway operation.
-    #[expect(clippy::enum_variant_names, reason = "the official SDKs' operation names")]
     Facts = Auth;
     /// `POST /v1.0/oauth2/accessToken` (oauth2_1_0 `GetAccessToken`).
     GetAccessToken = POST path::ACCESS_TOKEN => oauth2::get_access_token, Auth::Credentials;
@@ -24,4 +23,6 @@ super::super::table::endpoint_table! {
     GetCorpAccessToken = POST path::CORP_ACCESS_TOKEN => oauth2::get_corp_access_token, Auth::Credentials;
     /// `GET /v1.0/contact/users/{unionId}` (contact_1_0 `GetUser`), seed 000.
     GetUser = GET path::GET_USER => contact::get_user, Auth::AccessToken;
+    /// `GET /v1.0/contact/empLeaveRecords` (contact_1_0 `ListEmpLeaveRecords`).
+    ListEmpLeaveRecords = GET path::EMP_LEAVE_RECORDS => contact::list_emp_leave_records, Auth::AccessToken;
 }

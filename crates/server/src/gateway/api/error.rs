@@ -59,12 +59,16 @@ impl Error {
             Self::Domain(Domain::DepartmentOutOfRange) => plain(S::FORBIDDEN, code::OUT_OF_RANGE, "部门不在授权范围内"),
             Self::Domain(Domain::MobileMissing) => plain(S::BAD_REQUEST, code::MISSING_PARAMETER, "缺少参数：mobile"),
             Self::Domain(Domain::MobileMalformed) => plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "无效的手机号"),
-            Self::Domain(Domain::InvalidParameter { name } | Domain::IllegalParameter { name }) => (
+            Self::Domain(Domain::InvalidParameter { name }) => (
                 S::BAD_REQUEST,
                 code::INVALID_PARAMETER,
                 format!("参数错误：{name}"),
                 None,
             ),
+            // docs/wire/directory-read.md §2.16: the page's code and text, `%s` the parameter.
+            Self::Domain(Domain::IllegalParameter { name }) => {
+                (S::BAD_REQUEST, code::PARAM_INVALID, format!("入参错误：{name}"), None)
+            }
             Self::Domain(Domain::CursorInvalid) => {
                 plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "参数错误：nextToken")
             }
