@@ -214,6 +214,38 @@ def check_in_app_sign_in(hostport, dingdir):
     eq((new.userid, new.sys, new.sys_level), ("chanxm", True, 2), "topapi v2 getuserinfo")
 
 
+RANGE_APP = """apps:
+  - key: dingrangeapp
+    name: Range App
+    type: internal
+    secret: range-secret
+    corp: %s
+    scopes: [qyapi_get_member, qyapi_get_department_member, qyapi_get_department_list]
+    contact_range: [{ departments: [100], users: [chanxm] }]
+""" % DEMO_CO
+
+
+def check_contact_range_and_hidden_departments(hostport, dingdir):
+    """An app whose range is 研发部 and chanxm (seeded here), and the demo's hidden 前端组."""
+    dingdir.apply_seed(RANGE_APP)
+    ranged = Counted(hostport, "dingrangeapp", "range-secret")
+    eq(ranged.post("/topapi/v2/user/get", {"userid": "lisi"}).result.userid, "lisi", "in 研发部's subtree")
+    eq(ranged.user.get("chanxm").userid, "chanxm", "listed by userid (user.get)")
+    e = client_error(lambda: ranged.post("/topapi/v2/user/get", {"userid": "sunqi"}), 50002)
+    eq(e.errmsg, "请求的员工userid不在授权范围内", "50002 errmsg")
+    client_error(lambda: ranged.user.get("sunqi"), 50002)
+    e = client_error(lambda: ranged.post("/topapi/v2/department/get", {"dept_id": 200}), 50004)
+    eq(e.errmsg, "请求的部门id不在授权范围内", "50004 errmsg")
+    client_error(lambda: ranged.department.list(1), 50004)
+    eq([d["id"] for d in ranged.department.list(100, fetch_child=True)], [101, 102], "department.list inside the range")
+    eq(ranged.post("/topapi/user/listid", {"dept_id": 200}).result.userid_list, ["chanxm"], "listid ignores the range")
+    scopes = ranged.get("/auth/scopes")
+    eq(scopes["auth_org_scopes"], {"authed_dept": [100], "authed_user": ["chanxm"]}, "/auth/scopes")
+    internal = Counted(hostport, "dingdemointernal")
+    d = internal.post("/topapi/v2/department/get", {"dept_id": 102}).result
+    eq((d.hide_dept, d.dept_permits, d.user_permits), (True, [200], ["lisi"]), "hidden 前端组 and who may see it")
+
+
 CHECKS = [
     check_token_fetch_and_cache,
     check_getbymobile,
@@ -230,6 +262,7 @@ ADMIN_CHECKS = [
     check_legacy_user_get,
     check_legacy_department_list,
     check_in_app_sign_in,
+    check_contact_range_and_hidden_departments,
 ]
 
 
