@@ -121,6 +121,28 @@ impl Service {
         })
     }
 
+    /// [`Self::user_get`]'s `result`, serialised, built once per cache TTL for each (app, corp,
+    /// userid): the app decides the contact range and which fields show, so the same bytes
+    /// answer every later call of that app. The permission and the userid are checked first,
+    /// every time.
+    pub async fn user_get_json(&self, caller: &Caller, userid: &str) -> Result<Arc<[u8]>, Error> {
+        let corp = Self::may_read_directory(caller, QYAPI_GET_MEMBER)?;
+        if userid.is_empty() || userid.len() > MAX_USERID {
+            return Err(Error::InvalidParameter { name: "userid" });
+        }
+        let key = (caller.app.key.clone(), corp.clone(), UserId(userid.to_owned()));
+        let now = self.now();
+        if let Some(json) = self.caches.records.get(&key, now) {
+            return Ok(json);
+        }
+        let record = self.user_get(caller, userid).await?;
+        let json: Arc<[u8]> = serde_json::to_vec(&record)
+            .map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))?
+            .into();
+        self.caches.records.put(key, json.clone(), now);
+        Ok(json)
+    }
+
     /// The parts of a member record that depend on who asks: what an app of this kind and with
     /// these permissions may see.
     fn record(&self, caller: &Caller, member: &Member, person: &Person) -> Record {
@@ -327,12 +349,7 @@ impl Service {
 
     /// The department and window a member page names, checked as `/topapi/v2/user/list` (every
     /// fault `40035`) or `/topapi/user/listsimple` (`40068` cursor, `40069` size) checks them.
-    async fn member_page(
-        &self,
-        caller: &Caller,
-        req: &UserListRequest,
-        simple: bool,
-    ) -> Result<(i64, Vec<(Member, Person)>, Option<i64>), Error> {
+    async fn member_page(&self, caller: &Caller, req: &UserListRequest, simple: bool) -> Result<PageWindow, Error> {
         let corp = Self::may_read_directory(caller, QYAPI_GET_DEPARTMENT_MEMBER)?;
         let dept = req.dept_id.ok_or(Error::InvalidParameter { name: "dept_id" })?;
         let cursor = req.cursor.ok_or(Error::InvalidParameter { name: "cursor" })?;
@@ -362,14 +379,24 @@ impl Service {
         }
         self.department_of(corp, dept).await?;
         self.check_department_range(caller, corp, dept).await?;
+        Ok(PageWindow {
+            corp: corp.clone(),
+            dept,
+            cursor,
+            size,
+        })
+    }
+
+    /// The members in a checked window, and the next page's cursor when there is one.
+    async fn read_window(&self, w: &PageWindow) -> Result<(Vec<(Member, Person)>, Option<i64>), Error> {
         // One more than asked tells whether another page follows.
-        let (offset, take) = (cursor.unsigned_abs(), size.unsigned_abs());
-        let mut page = self.store.department_page(corp, dept, offset, take + 1).await?;
+        let (offset, take) = (w.cursor.unsigned_abs(), w.size.unsigned_abs());
+        let mut page = self.store.department_page(&w.corp, w.dept, offset, take + 1).await?;
         let next = (page.len() as u64 > take).then(|| {
             page.truncate(usize::try_from(take).unwrap_or(usize::MAX));
-            cursor + size
+            w.cursor + w.size
         });
-        Ok((dept, page, next))
+        Ok((page, next))
     }
 
     /// `POST /topapi/v2/user/list`: a page of a department's direct active members with their
@@ -377,7 +404,38 @@ impl Service {
     /// accepted and answered in custom order: dingdir records no join or change times yet.
     /// `contain_access_limit` changes nothing: no member is hidden.
     pub async fn user_list(&self, caller: &Caller, req: &UserListRequest) -> Result<Page<ListUser>, Error> {
-        let (dept, page, next_cursor) = self.member_page(caller, req, false).await?;
+        let window = self.member_page(caller, req, false).await?;
+        self.list_window(caller, &window).await
+    }
+
+    /// [`Self::user_list`]'s `result`, serialised: checked on every call, then built once per
+    /// cache TTL for each (app, department, cursor, size), so paging a big department costs a
+    /// store read per page and TTL, not per request.
+    pub async fn user_list_json(&self, caller: &Caller, req: &UserListRequest) -> Result<Arc<[u8]>, Error> {
+        let window = self.member_page(caller, req, false).await?;
+        let key = (
+            caller.app.key.clone(),
+            window.corp.clone(),
+            window.dept,
+            window.cursor,
+            window.size,
+        );
+        let now = self.now();
+        if let Some(json) = self.caches.pages.get(&key, now) {
+            return Ok(json);
+        }
+        let page = self.list_window(caller, &window).await?;
+        let json: Arc<[u8]> = serde_json::to_vec(&page)
+            .map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))?
+            .into();
+        self.caches.pages.put(key, json.clone(), now);
+        Ok(json)
+    }
+
+    /// A checked window of `/topapi/v2/user/list`, read and shaped for the caller.
+    async fn list_window(&self, caller: &Caller, window: &PageWindow) -> Result<Page<ListUser>, Error> {
+        let dept = window.dept;
+        let (page, next_cursor) = self.read_window(window).await?;
         let internal = caller.app.kind == AppKind::Internal;
         let list = page
             .iter()
@@ -421,7 +479,8 @@ impl Service {
 
     /// `POST /topapi/user/listsimple`: [`Self::user_list`] with userid and name only.
     pub async fn user_list_simple(&self, caller: &Caller, req: &UserListRequest) -> Result<Page<SimpleUser>, Error> {
-        let (_, page, next_cursor) = self.member_page(caller, req, true).await?;
+        let window = self.member_page(caller, req, true).await?;
+        let (page, next_cursor) = self.read_window(&window).await?;
         let list = page
             .into_iter()
             .map(|(m, p)| SimpleUser {
@@ -460,6 +519,14 @@ impl Service {
             })
             .collect())
     }
+}
+
+/// A member page's checked request: the department and the window into its custom order.
+struct PageWindow {
+    corp: CorpId,
+    dept: i64,
+    cursor: i64,
+    size: i64,
 }
 
 /// The caller-dependent parts of a member record, shared by the record and the list item.

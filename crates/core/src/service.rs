@@ -61,6 +61,11 @@ const MAX_APP_KEY_LEN: usize = 128;
 
 /// Entries each cache holds before it is emptied.
 const CACHE_CAPACITY: usize = 100_000;
+/// Member pages the page cache holds before it is emptied: at most about 50 MB of 100-member pages.
+const PAGE_CACHE_CAPACITY: usize = 1_000;
+
+/// A cached member page: the app, the corp, the department, the cursor and the page size.
+pub(crate) type PageKey = (AppKey, CorpId, i64, i64, i64);
 
 /// The members of a corp with one mobile, with their people.
 pub type MembersWithMobile = Arc<Vec<(Membership, Person)>>;
@@ -84,6 +89,11 @@ pub(crate) struct Caches {
     ids: Cached<(String, u64), Arc<str>>,
     /// GetUser's answer per (app, person), built once per TTL.
     pub(crate) profiles: Cached<(AppKey, u64), Arc<crate::profile::UserProfile>>,
+    /// `/topapi/v2/user/list` results, serialised, per (app, corp, department, cursor, size):
+    /// tens of kilobytes each, so fewer of them.
+    pub(crate) pages: Cached<PageKey, Arc<[u8]>>,
+    /// `/topapi/v2/user/get` results, serialised, per (app, corp, userid).
+    pub(crate) records: Cached<(AppKey, CorpId, UserId), Arc<[u8]>>,
 }
 
 impl Caches {
@@ -99,6 +109,8 @@ impl Caches {
             departments: Cached::new(ttl_ms, CACHE_CAPACITY),
             ids: Cached::new(i64::MAX, CACHE_CAPACITY),
             profiles: Cached::new(ttl_ms, CACHE_CAPACITY),
+            pages: Cached::new(ttl_ms, PAGE_CACHE_CAPACITY),
+            records: Cached::new(ttl_ms, CACHE_CAPACITY),
         }
     }
 
@@ -112,6 +124,8 @@ impl Caches {
         self.members.clear();
         self.departments.clear();
         self.profiles.clear();
+        self.pages.clear();
+        self.records.clear();
     }
 }
 

@@ -371,6 +371,46 @@ async fn user_list_pages_full_records_with_the_members_place_in_the_department()
     );
 }
 
+/// Pages are cached per app: a seed applied through the node shows at once, and an app without
+/// the mobile permission never gets another app's page with mobiles in it.
+#[tokio::test]
+async fn cached_pages_follow_writes_and_stay_per_app() {
+    let fx = fixture().await;
+    let path = "/topapi/v2/user/list";
+    let page = json!({"dept_id": 101, "cursor": 1, "size": 1});
+    let token = internal(&fx).await;
+    let a = call(&fx, path, &token, &page).await;
+    assert_eq!(a.json["result"]["list"][0]["title"], "工程师", "{}", a.text());
+    assert_eq!(a.json["result"]["list"][0]["mobile"], "15532403240");
+    let seed = format!(
+        "people:\n  - id: lisi\n    nick: lisi\n    mobile: \"15532403240\"\n    email: lisi@example.com\n    avatar_url: https://static.example.com/avatar/lisi.png\n    password: demo-password\n    memberships:\n      - {{ corp: {DEMO_CORP}, userid: lisi, name: 李四, departments: [{{ id: 101, order: 2 }}], title: 架构师, manager: zhangsan }}\n"
+    );
+    let applied = fx
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/_dingdir/seed")
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+                .header(header::CONTENT_TYPE, "application/yaml")
+                .body(Body::from(seed))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text());
+    let a = call(&fx, path, &token, &page).await;
+    assert_eq!(a.json["result"]["list"][0]["title"], "架构师", "{}", a.text());
+    // The suite (a third-party app) reads the same page without contact fields.
+    let suite = fx.corp_token(DEMO_CORP).await;
+    let a = call(&fx, path, &suite, &page).await;
+    let item = &a.json["result"]["list"][0];
+    assert_eq!(item["userid"], "lisi", "{}", a.text());
+    assert!(
+        item.get("mobile").is_none() && item.get("email").is_none(),
+        "{}",
+        a.text()
+    );
+}
+
 #[tokio::test]
 async fn user_list_and_listsimple_errors_in_each_pages_codes() {
     let fx = fixture().await;

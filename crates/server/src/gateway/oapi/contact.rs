@@ -4,7 +4,7 @@
 //! then its input, in DingTalk's order.
 
 use super::Error;
-use super::error::top_ok;
+use super::error::{top_ok, top_ok_json};
 use super::extract::TopRequest;
 use crate::state::AppState;
 use axum::extract::State;
@@ -20,7 +20,7 @@ pub(super) async fn user_get(State(state): State<AppState>, mut req: TopRequest)
     let caller = req.caller(&state.service).await?;
     Service::may_read_directory(&caller, QYAPI_GET_MEMBER)?;
     let input: UserGetRequest = req.input()?;
-    Ok(top_ok(&state.service.user_get(&caller, &input.userid).await?))
+    Ok(top_ok_json(&state.service.user_get_json(&caller, &input.userid).await?))
 }
 
 /// `POST /topapi/user/getbyunionid`.
@@ -47,7 +47,7 @@ pub(super) async fn list(State(state): State<AppState>, mut req: TopRequest) -> 
     let caller = req.caller(&state.service).await?;
     Service::may_read_directory(&caller, QYAPI_GET_DEPARTMENT_MEMBER)?;
     let input: UserListRequest = req.input()?;
-    Ok(top_ok(&state.service.user_list(&caller, &input).await?))
+    Ok(top_ok_json(&state.service.user_list_json(&caller, &input).await?))
 }
 
 /// `POST /topapi/user/listsimple`.

@@ -202,3 +202,21 @@ pub(crate) fn top_ok<T: serde::Serialize>(result: &T) -> Response {
         request_id: request_id(),
     })
 }
+
+/// A `/topapi/*` success whose `result` is already serialised JSON (a cached page): the same
+/// bytes [`top_ok`] would write, without serialising the result again.
+pub(crate) fn top_ok_json(result: &[u8]) -> Response {
+    let rid = serde_json::to_string(&request_id()).unwrap_or_else(|_| "\"\"".to_owned());
+    let mut body = Vec::with_capacity(result.len() + 80);
+    body.extend_from_slice(br#"{"errcode":0,"errmsg":"ok","result":"#);
+    body.extend_from_slice(result);
+    body.extend_from_slice(br#","request_id":"#);
+    body.extend_from_slice(rid.as_bytes());
+    body.push(b'}');
+    let mut response = (StatusCode::OK, body).into_response();
+    let content_type = request::envelope().content_type();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
