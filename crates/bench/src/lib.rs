@@ -20,8 +20,8 @@ const CONTENT_TYPE: &str = "application/json;charset=utf-8";
 
 /// Every request: the body is read to its end, as dingdir reads it, so a POST's keep-alive
 /// connection is reused rather than closed over an unread body.
-async fn answer(_body: Bytes) -> Response {
-    let mut response = BODY.into_response();
+async fn answer(body: Bytes, _request: Bytes) -> Response {
+    let mut response = body.into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
@@ -30,5 +30,11 @@ async fn answer(_body: Bytes) -> Response {
 
 /// A router that answers every GET and POST, on any path, with [`BODY`].
 pub fn static_app() -> Router {
-    Router::new().fallback(answer)
+    static_app_with(Bytes::from_static(BODY.as_bytes()))
+}
+
+/// A router that answers every GET and POST, on any path, with `body`: the baseline for an
+/// endpoint whose answers are larger than GetUser's (a page of member records).
+pub fn static_app_with(body: Bytes) -> Router {
+    Router::new().fallback(move |request: Bytes| answer(body.clone(), request))
 }

@@ -4,29 +4,31 @@
 //! dingdir in the same run, and reports dingdir's throughput as a ratio to it: absolute numbers
 //! drift on a shared machine, the ratio much less.
 //!
-//! Usage: `static-json [--listen 127.0.0.1:0]`. The first stdout line is
+//! Usage: `static-json [--listen 127.0.0.1:0] [--body FILE]` (`--body`: answer that file's bytes,
+//! the baseline for a larger answer such as a page of member records). The first stdout line is
 //! `listening on http://ADDR`; SIGTERM or Ctrl-C stops it after the requests in flight.
 
 use std::io::Write;
 
-fn listen_arg() -> Result<String, String> {
+const USAGE: &str = "usage: static-json [--listen 127.0.0.1:0] [--body FILE]";
+
+/// The listen address, and the file whose bytes to answer instead of the GetUser-sized body.
+fn parse_args() -> Result<(String, Option<String>), String> {
     let mut listen = "127.0.0.1:0".to_owned();
+    let mut body = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--listen" => listen = args.next().ok_or("--listen needs an address")?,
-            "-h" | "--help" => return Err("usage: static-json [--listen 127.0.0.1:0]".to_owned()),
+            "--body" => body = Some(args.next().ok_or("--body needs a file")?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
             other => match other.strip_prefix("--listen=") {
                 Some(addr) => addr.clone_into(&mut listen),
-                None => {
-                    return Err(format!(
-                        "unknown argument {other:?}; usage: static-json [--listen ADDR]"
-                    ));
-                }
+                None => return Err(format!("unknown argument {other:?}; {USAGE}")),
             },
         }
     }
-    Ok(listen)
+    Ok((listen, body))
 }
 
 async fn shutdown_signal() {
@@ -48,7 +50,14 @@ async fn shutdown_signal() {
 }
 
 async fn run() -> Result<(), String> {
-    let listen = listen_arg()?;
+    let (listen, body) = parse_args()?;
+    let app = match body {
+        None => dingdir_bench::static_app(),
+        Some(file) => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("reading --body {file}: {e}"))?;
+            dingdir_bench::static_app_with(bytes.into())
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("listening on {listen}: {e}"))?;
@@ -60,7 +69,7 @@ async fn run() -> Result<(), String> {
         .and_then(|()| out.flush())
         .map_err(|e| format!("writing to stdout: {e}"))?;
     drop(out);
-    axum::serve(listener, dingdir_bench::static_app())
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("serving HTTP: {e}"))
