@@ -60,7 +60,11 @@ impl SqlStore<Sqlite> {
                     .synchronous(SqliteSynchronous::Normal)
                     // Deleted and overwritten rows are zeroed on disk, so a purged digest or a
                     // credential rewritten at an upgrade does not linger in free pages.
-                    .pragma("secure_delete", "ON"),
+                    .pragma("secure_delete", "ON")
+                    // 32 MiB of page cache per connection (SQLite's default is 2 MiB): a bulk
+                    // import's index inserts stay in memory longer (1M generated people: 107 s at
+                    // the default, 84 s at this), and eight connections cost at most 256 MiB.
+                    .pragma("cache_size", "-32768"),
                 SqlitePoolOptions::new().max_connections(8),
             ),
             // A named database in shared-cache mode, so the keeper and the pool's connection

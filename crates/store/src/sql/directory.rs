@@ -48,8 +48,17 @@ const DEPT_UPSERT: &str = "INSERT INTO departments (corp_id, dept_id, name, pare
      name = excluded.name, parent_id = excluded.parent_id, ord = excluded.ord, hide_dept = excluded.hide_dept, \
      dept_permits = excluded.dept_permits, user_permits = excluded.user_permits";
 
-/// Rows per multi-row statement: far below both backends' bound-parameter limits.
-const ROWS: usize = 400;
+/// Bound parameters per multi-row statement. Far below both backends' limits, and small on
+/// purpose: SQLite finds each named parameter (`$N`) by a linear search of the statement's
+/// parameters, so binding costs grow with the square of a statement's width (400 member rows of 20
+/// columns a statement spent 84% of `generate`'s time in that search).
+const PARAMS: usize = 250;
+
+/// Rows of `columns` columns per multi-row statement: [`PARAMS`] parameters at most.
+const fn rows(columns: usize) -> usize {
+    let n = PARAMS / columns;
+    if n == 0 { 1 } else { n }
+}
 
 /// The mobile lookup. People by mobile drive the join (CROSS JOIN fixes SQLite's loop order;
 /// PostgreSQL plans it freely): driven from the corp's memberships instead, a large corp is
@@ -268,7 +277,7 @@ where
 
     /// Writes members (their rows, then their departments) with multi-row statements.
     async fn write_members(tx: &mut Transaction<'static, DB>, members: &[&Member]) -> Result<(), StoreError> {
-        for part in members.chunks(ROWS) {
+        for part in members.chunks(rows(MEMBER_WIDTH)) {
             let sql = format!("{MEMBER_INSERT} {}", values(MEMBER_WIDTH, part.len()));
             let mut q = sqlx::query(&sql);
             for m in part {
@@ -279,7 +288,7 @@ where
                 .iter()
                 .flat_map(|m| m.details.departments.iter().enumerate().map(move |(i, d)| (*m, i, d)))
                 .collect();
-            for rows in depts.chunks(ROWS) {
+            for rows in depts.chunks(rows(6)) {
                 let sql = format!("{MEMBER_DEPT_INSERT} {}", values(6, rows.len()));
                 let mut q = sqlx::query(&sql);
                 for (m, pos, d) in rows {
@@ -590,7 +599,7 @@ where
     async fn insert_directory(&self, dir: &Directory) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
-        for chunk in dir.corps.chunks(ROWS) {
+        for chunk in dir.corps.chunks(rows(2)) {
             let sql = format!("INSERT INTO corps (corp_id, name) {}", values(2, chunk.len()));
             let mut q = sqlx::query(&sql);
             for c in chunk {
@@ -602,7 +611,7 @@ where
         for a in &dir.apps {
             Self::write_app(&mut tx, a).await?;
         }
-        for chunk in dir.departments.chunks(ROWS) {
+        for chunk in dir.departments.chunks(rows(8)) {
             let sql = format!("INSERT INTO departments ({DEPT_COLUMNS}) {}", values(8, chunk.len()));
             let mut q = sqlx::query(&sql);
             for d in chunk {
@@ -619,7 +628,7 @@ where
             }
             q.execute(&mut *tx).await.map_err(map)?;
         }
-        for chunk in dir.people.chunks(ROWS) {
+        for chunk in dir.people.chunks(rows(9)) {
             let sql = format!("{PERSON_INSERT} {}", values(9, chunk.len()));
             let mut q = sqlx::query(&sql);
             for (p, _) in chunk {
