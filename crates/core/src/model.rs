@@ -3,6 +3,7 @@
 use crate::mobile::Mobile;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// An organisation.
@@ -337,6 +338,22 @@ pub struct MemberDetails {
     pub hide_mobile: bool,
     /// When and why a departed member left; `None` for an active one.
     pub departure: Option<Departure>,
+    /// Extension attributes (扩展属性): the corp's own fields, name to value, shown to internal
+    /// apps as v2/user/get's `extension` (a JSON object in a string) and /user/get's `extattr`.
+    pub extension: BTreeMap<String, String>,
+}
+
+impl MemberDetails {
+    /// The extension attributes as the JSON object DingTalk puts in `extension`'s string, or
+    /// `None` when there are none (the field is then left out).
+    pub fn extension_json(&self) -> Option<String> {
+        (!self.extension.is_empty()).then(|| serde_json::to_string(&self.extension).unwrap_or_default())
+    }
+
+    /// Extension attributes back from [`Self::extension_json`]'s form.
+    pub fn extension_from_json(text: &str) -> Result<BTreeMap<String, String>, serde_json::Error> {
+        serde_json::from_str(text)
+    }
 }
 
 /// A membership with its full record.

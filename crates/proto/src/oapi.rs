@@ -295,6 +295,10 @@ pub struct UserGetResult {
     /// `dingtalk` or `sso`, for exclusive accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
+    /// Extension attributes, a JSON object encoded as a string (internal apps only; left out
+    /// when the member has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
     /// Whether the member hides their mobile.
     pub hide_mobile: bool,
     /// Hire date, epoch ms (internal apps only).
@@ -505,6 +509,10 @@ pub struct ListUser {
     /// `dingtalk` or `sso`, for exclusive accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
+    /// Extension attributes, a JSON object encoded as a string (internal apps only; left out
+    /// when the member has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
     /// Whether the member hides their mobile.
     pub hide_mobile: bool,
     /// Hire date, epoch ms (internal apps only).
@@ -616,6 +624,9 @@ pub struct LegacyUserResponse {
     pub email: Option<String>,
     /// Whether this is an exclusive (enterprise-owned) account.
     pub exclusive_account: bool,
+    /// Extension attributes as a JSON object (internal apps only; left out when there are none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extattr: Option<serde_json::Map<String, serde_json::Value>>,
     /// Hire date, epoch ms (internal apps only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,

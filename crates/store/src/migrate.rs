@@ -48,6 +48,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0007_departures",
         sql: include_str!("../migrations/sqlite/0007_departures.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_extension",
+        sql: include_str!("../migrations/sqlite/0008_extension.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -86,6 +91,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "0007_departures",
         sql: include_str!("../migrations/postgres/0007_departures.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "0008_extension",
+        sql: include_str!("../migrations/postgres/0008_extension.sql"),
     },
 ];
 

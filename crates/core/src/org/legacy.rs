@@ -31,6 +31,7 @@ impl Service {
             department: r.dept_id_list,
             email: r.email,
             exclusive_account: r.exclusive_account,
+            extattr: r.extension.as_deref().and_then(|t| serde_json::from_str(t).ok()),
             hired_date: r.hired_date,
             is_admin: r.admin,
             is_boss: r.boss,

@@ -265,6 +265,10 @@ pub struct MembershipSeed {
     /// Why a departed member left: `delete` (default), `leave`, `oapi`, `cancel` or `unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_reason: Option<crate::model::LeaveReason>,
+    /// Extension attributes (扩展属性), name to value, e.g. `{爱好: 旅游}`; internal apps see
+    /// them. At most 2,000 characters as JSON, DingTalk's bound for the field.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extension: std::collections::BTreeMap<String, String>,
 }
 
 /// A seed refused: where and why.
@@ -480,6 +484,7 @@ fn member_seed(member: &Member) -> MembershipSeed {
         hide_mobile: d.hide_mobile,
         left_at: d.departure.and_then(|x| x.left_at),
         leave_reason: d.departure.map(|x| x.reason),
+        extension: d.extension.clone(),
     }
 }
 

@@ -62,6 +62,8 @@ pub struct Plan {
 
 /// How many levels a department may sit below the root; a longer chain of parents is a loop.
 const MAX_DEPT_DEPTH: usize = 64;
+/// `extension`'s bound in DingTalk's member record, as JSON characters (docs/wire/directory-read.md §2.1).
+const MAX_EXTENSION_CHARS: usize = 2_000;
 
 struct Ctx<'a> {
     file: &'a str,
@@ -828,6 +830,21 @@ fn member_details(
     if seed.hired_date.is_some_and(|t| t < 0) {
         return Err(cx.err(mat.key("hired_date"), "must be epoch milliseconds, 0 or more"));
     }
+    if seed
+        .extension
+        .keys()
+        .chain(seed.extension.values())
+        .any(|v| !non_empty(v))
+    {
+        return Err(cx.err(mat.key("extension"), "names and values must not be empty"));
+    }
+    let extension_chars = serde_json::to_string(&seed.extension).map_or(0, |j| j.chars().count());
+    if extension_chars > MAX_EXTENSION_CHARS {
+        return Err(cx.err(
+            mat.key("extension"),
+            format!("is {extension_chars} characters as JSON; DingTalk allows {MAX_EXTENSION_CHARS}"),
+        ));
+    }
     let departed = seed.status == MemberStatus::Departed;
     for (name, given) in [
         ("left_at", seed.left_at.is_some()),
@@ -860,6 +877,7 @@ fn member_details(
         senior: seed.senior,
         hide_mobile: seed.hide_mobile,
         departure,
+        extension: seed.extension.clone(),
     })
 }
 

@@ -110,6 +110,31 @@ async fn only_departed_members_have_a_departure() {
     assert!(refusal(&store, &unknown).await.contains("leave_reason"));
 }
 
+#[tokio::test]
+async fn extension_attributes_are_bounded_and_never_empty() {
+    let store = MemoryDirectory::default();
+    let person = |extension: &str| {
+        format!(
+            "{CORP}      - {{ id: 2, name: a }}\npeople:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - {{ corp: dingtree, userid: u1, extension: {extension} }}\n"
+        )
+    };
+    for empty in ["{ a: \"\" }", "{ \"\": b }"] {
+        assert!(
+            refusal(&store, &person(empty))
+                .await
+                .ends_with("memberships[0].extension: names and values must not be empty"),
+            "{empty}"
+        );
+    }
+    let long = person(&format!("{{ a: {} }}", "x".repeat(2_000)));
+    assert!(
+        refusal(&store, &long)
+            .await
+            .ends_with("extension: is 2008 characters as JSON; DingTalk allows 2000")
+    );
+    apply_text(&store, "t.yaml", &person("{ 爱好: 旅游 }")).await.unwrap();
+}
+
 /// A person of Tree Co in department 2, for the tests that name members.
 const MEMBER: &str = "people:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - { corp: dingtree, userid: u1, departments: [{ id: 2 }] }\n";
 

@@ -411,6 +411,64 @@ async fn cached_pages_follow_writes_and_stay_per_app() {
     );
 }
 
+/// Extension attributes: a JSON object in a string in v2/user/get and v2/user/list, an object
+/// as `/user/get`'s `extattr`, for internal apps only, and kept by the export.
+#[tokio::test]
+async fn extension_attributes_show_to_internal_apps_and_survive_the_export() {
+    let fx = fixture().await;
+    let admin = |method: Method, uri: &str, body: Body| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/yaml")
+            .body(body)
+            .unwrap()
+    };
+    let seed = format!(
+        "people:\n  - id: lisi\n    nick: lisi\n    mobile: \"15532403240\"\n    email: lisi@example.com\n    avatar_url: https://static.example.com/avatar/lisi.png\n    password: demo-password\n    memberships:\n      - {{ corp: {DEMO_CORP}, userid: lisi, name: 李四, departments: [{{ id: 101, order: 2 }}], title: 工程师, manager: zhangsan, extension: {{ 爱好: 旅游, 工位: A-3 }} }}\n"
+    );
+    let applied = fx.send(admin(Method::POST, "/_dingdir/seed", Body::from(seed))).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text());
+    let expected = r#"{"工位":"A-3","爱好":"旅游"}"#;
+    let token = internal(&fx).await;
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "lisi"})).await;
+    assert_eq!(a.json["result"]["extension"], expected, "{}", a.text());
+    let page = json!({"dept_id": 101, "cursor": 1, "size": 1});
+    let a = call(&fx, "/topapi/v2/user/list", &token, &page).await;
+    let mut item = lisi_item(a.json["result"]["list"][0]["unionid"].as_str().unwrap_or_default());
+    item["extension"] = json!(expected);
+    assert_eq!(a.json["result"]["list"][0], item, "{}", a.text());
+    let legacy = fx
+        .send(
+            Request::builder()
+                .uri(format!("/user/get?access_token={token}&userid=lisi"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        legacy.json["extattr"],
+        json!({"爱好": "旅游", "工位": "A-3"}),
+        "{}",
+        legacy.text()
+    );
+    // A third-party app sees no extension, as it sees no other HR field.
+    let suite = fx.corp_token(DEMO_CORP).await;
+    let a = call(&fx, "/topapi/v2/user/get", &suite, &json!({"userid": "lisi"})).await;
+    assert_eq!(a.json["errcode"], 0, "{}", a.text());
+    assert!(a.json["result"].get("extension").is_none(), "{}", a.text());
+    // The export writes the attributes back as a seed that gives the same record.
+    let exported = fx.send(admin(Method::GET, "/_dingdir/export", Body::empty())).await;
+    assert_eq!(exported.status, StatusCode::OK);
+    let text = exported.text();
+    assert!(text.contains("extension:"), "{text}");
+    let reapplied = fx.send(admin(Method::POST, "/_dingdir/seed", Body::from(text))).await;
+    assert_eq!(reapplied.status, StatusCode::OK, "{}", reapplied.text());
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "lisi"})).await;
+    assert_eq!(a.json["result"]["extension"], expected, "{}", a.text());
+}
+
 #[tokio::test]
 async fn user_list_and_listsimple_errors_in_each_pages_codes() {
     let fx = fixture().await;

@@ -27,14 +27,15 @@ const PERSON_INSERT: &str = "INSERT INTO people \
 /// The columns a member is written with, in the order [`SqlStore::bind_member`] binds them.
 const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status, \
      title, job_number, hired_date, work_place, telephone, org_email, remark, manager_userid, \
-     admin, boss, senior, hide_mobile, main_admin, left_at, leave_reason) ";
+     admin, boss, senior, hide_mobile, main_admin, left_at, leave_reason, extension) ";
 
 /// How many columns [`MEMBER_INSERT`] names.
-const MEMBER_WIDTH: usize = 20;
+const MEMBER_WIDTH: usize = 21;
 
 /// The record columns a full member read selects beside [`MEMBER_COLUMNS`].
 const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place, m.telephone, m.org_email, \
-     m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile, m.main_admin, m.left_at, m.leave_reason";
+     m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile, m.main_admin, m.left_at, m.leave_reason, \
+     m.extension";
 
 /// A member's departments, in the member's own order.
 const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
@@ -191,6 +192,11 @@ where
             hide_mobile: flag("hide_mobile")?,
             main_admin: flag("main_admin")?,
             departure: Self::departure_from(row)?,
+            extension: match row.try_get::<Option<String>, _>("extension").map_err(map)? {
+                None => Default::default(),
+                Some(text) => MemberDetails::extension_from_json(&text)
+                    .map_err(|e| StoreError::Other(format!("a member's extension column: {e}").into()))?,
+            },
         })
     }
 
@@ -279,9 +285,10 @@ where
     async fn write_members(tx: &mut Transaction<'static, DB>, members: &[&Member]) -> Result<(), StoreError> {
         for part in members.chunks(rows(MEMBER_WIDTH)) {
             let sql = format!("{MEMBER_INSERT} {}", values(MEMBER_WIDTH, part.len()));
+            let extensions: Vec<Option<String>> = part.iter().map(|m| m.details.extension_json()).collect();
             let mut q = sqlx::query(&sql);
-            for m in part {
-                q = Self::bind_member(q, m);
+            for (m, extension) in part.iter().zip(&extensions) {
+                q = Self::bind_member(q, m, extension.as_deref());
             }
             q.execute(&mut **tx).await.map_err(map)?;
             let depts: Vec<(&Member, usize, &MemberDept)> = part
@@ -464,7 +471,8 @@ where
     }
 
     /// Binds a member's columns, in [`MEMBER_INSERT`]'s order.
-    fn bind_member<'q>(q: Query<'q, DB>, member: &'q Member) -> Query<'q, DB> {
+    /// `extension` is [`MemberDetails::extension_json`], made by the caller so the query can borrow it.
+    fn bind_member<'q>(q: Query<'q, DB>, member: &'q Member, extension: Option<&'q str>) -> Query<'q, DB> {
         let (m, d) = (&member.membership, &member.details);
         q.bind(m.corp_id.0.as_str())
             .bind(m.userid.0.as_str())
@@ -486,6 +494,7 @@ where
             .bind(i64::from(d.main_admin))
             .bind(d.departure.and_then(|x| x.left_at))
             .bind(d.departure.map(|x| x.reason.as_str()))
+            .bind(extension)
     }
 }
 
