@@ -59,11 +59,7 @@ async fn a_loop_through_stored_departments_is_refused_too() {
 #[tokio::test]
 async fn members_name_known_departments_and_managers() {
     let store = MemoryDirectory::default();
-    let person = |membership: &str| {
-        format!(
-            "{CORP}      - {{ id: 2, name: a }}\npeople:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - {membership}\n"
-        )
-    };
+    let person = one_membership;
     let unknown = person("{ corp: dingtree, userid: u1, departments: [{ id: 7 }] }");
     assert!(
         refusal(&store, &unknown)
@@ -85,11 +81,7 @@ async fn members_name_known_departments_and_managers() {
 #[tokio::test]
 async fn only_departed_members_have_a_departure() {
     let store = MemoryDirectory::default();
-    let person = |membership: &str| {
-        format!(
-            "{CORP}      - {{ id: 2, name: a }}\npeople:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - {membership}\n"
-        )
-    };
+    let person = one_membership;
     for field in ["left_at: 1", "leave_reason: leave"] {
         let active = person(&format!("{{ corp: dingtree, userid: u1, {field} }}"));
         let name = field.split(':').next().unwrap();
@@ -113,11 +105,7 @@ async fn only_departed_members_have_a_departure() {
 #[tokio::test]
 async fn extension_attributes_are_bounded_and_never_empty() {
     let store = MemoryDirectory::default();
-    let person = |extension: &str| {
-        format!(
-            "{CORP}      - {{ id: 2, name: a }}\npeople:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - {{ corp: dingtree, userid: u1, extension: {extension} }}\n"
-        )
-    };
+    let person = |extension: &str| one_membership(&format!("{{ corp: dingtree, userid: u1, extension: {extension} }}"));
     for empty in ["{ a: \"\" }", "{ \"\": b }"] {
         assert!(
             refusal(&store, &person(empty))
@@ -133,6 +121,13 @@ async fn extension_attributes_are_bounded_and_never_empty() {
             .ends_with("extension: is 2008 characters as JSON; DingTalk allows 2000")
     );
     apply_text(&store, "t.yaml", &person("{ 爱好: 旅游 }")).await.unwrap();
+}
+
+/// Tree Co with department 2 and one person whose single membership is `membership` (YAML flow).
+fn one_membership(membership: &str) -> String {
+    format!(
+        "{CORP}      - {{ id: 2, name: a }}\npeople:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - {membership}\n"
+    )
 }
 
 /// A person of Tree Co in department 2, for the tests that name members.
