@@ -123,6 +123,9 @@ def check_user_get(hostport):
     # The unionId leads back to the userid.
     back = client.post("/topapi/user/getbyunionid", {"unionid": u.unionid})
     eq(back["result"], {"contact_type": 0, "userid": "zhangsan"}, "getbyunionid result")
+    # An exclusive account by its login name; the userid is then ignored.
+    ex = client.post("/topapi/v2/user/get", {"userid": "ignored", "login_id": "zhaoliu"}).result
+    eq((ex.userid, ex.login_id, ex.exclusive_account), ("zhaoliu_ex", "zhaoliu", True), "by login_id")
 
 
 def check_departments(hostport):

@@ -73,6 +73,22 @@ impl Client {
     pub async fn get_user_detail(&self, app_token: &str, userid: &UserId) -> Result<TopResponse<UserGetResult>, Error> {
         let body = UserGetRequest {
             userid: userid.0.clone(),
+            login_id: None,
+            language: None,
+        };
+        self.oapi_post(path::V2_USER_GET, app_token, &body).await
+    }
+
+    /// The full record of an exclusive account the caller's corp created, by its login name:
+    /// `POST /topapi/v2/user/get` with `login_id` (§2.1).
+    pub async fn get_user_detail_by_login_id(
+        &self,
+        app_token: &str,
+        login_id: &str,
+    ) -> Result<TopResponse<UserGetResult>, Error> {
+        let body = UserGetRequest {
+            userid: String::new(),
+            login_id: Some(login_id.to_owned()),
             language: None,
         };
         self.oapi_post(path::V2_USER_GET, app_token, &body).await

@@ -116,6 +116,10 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.person_by_mobile(mobile);
         self.hook.around(Call::read("person_by_mobile"), run).await
     }
+    async fn person_by_login_id(&self, owner: &CorpId, login_id: &str) -> Result<Option<Person>, StoreError> {
+        let run = self.inner.person_by_login_id(owner, login_id);
+        self.hook.around(Call::read("person_by_login_id"), run).await
+    }
     async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
         let run = self.inner.membership(corp, userid);
         self.hook.around(Call::read("membership"), run).await

@@ -90,6 +90,9 @@ pub struct Person {
     pub password_hash: Option<String>,
     /// The corp owning this exclusive account; `None` for a normal account.
     pub exclusive_of: Option<CorpId>,
+    /// The login name of an exclusive account its corp created (专属帐号登录名), unique within
+    /// that corp; `v2/user/get` finds the account by it.
+    pub login_id: Option<String>,
 }
 
 /// Whether a member is still in the corp.

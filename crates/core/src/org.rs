@@ -14,7 +14,7 @@ use crate::token::TokenKind;
 use dingdir_proto::ids::{CorpId, UserId};
 use dingdir_proto::oapi::{
     AdminEntry, DepartmentBase, DepartmentGetResult, DeptLeader, DeptOrder, GetByUnionIdResult, ListUser, Page,
-    ParentDeptList, ParentListResult, SimpleUser, UserCountResult, UserGetResult, UserListRequest,
+    ParentDeptList, ParentListResult, SimpleUser, UserCountResult, UserGetRequest, UserGetResult, UserListRequest,
 };
 use dingdir_proto::scope::{
     CONTACT_USER_MOBILE, QYAPI_GET_DEPARTMENT_LIST, QYAPI_GET_DEPARTMENT_MEMBER, QYAPI_GET_MEMBER,
@@ -34,6 +34,33 @@ const MAX_PAGE: i64 = 100;
 const ORDER_FIELDS: [&str; 5] = ["custom", "entry_asc", "entry_desc", "modify_asc", "modify_desc"];
 /// How many parents a department may have before the chain counts as broken.
 const MAX_DEPTH: usize = 64;
+
+/// How `/topapi/v2/user/get` names a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberKey<'a> {
+    /// A userid in the caller's corp.
+    UserId(&'a str),
+    /// The login name of an exclusive account the caller's corp created.
+    LoginId(&'a str),
+}
+
+impl<'a> MemberKey<'a> {
+    /// The key a request names: a non-empty `login_id` wins over `userid`, as DingTalk documents.
+    pub fn of(request: &'a UserGetRequest) -> Self {
+        match request.login_id.as_deref() {
+            Some(login_id) if !login_id.is_empty() => Self::LoginId(login_id),
+            _ => Self::UserId(&request.userid),
+        }
+    }
+}
+
+/// A userid as `/topapi/v2/user/get` takes it, or `40035` naming `userid`.
+fn check_userid(userid: &str) -> Result<(), Error> {
+    if userid.is_empty() || userid.len() > MAX_USERID {
+        return Err(Error::InvalidParameter { name: "userid" });
+    }
+    Ok(())
+}
 
 impl Service {
     /// The corp a legacy directory read acts in, when `caller` may make it: an app token (not a
@@ -55,17 +82,15 @@ impl Service {
             .ok_or(Error::WrongAppType { scope })
     }
 
-    /// `POST /topapi/v2/user/get`: an active member's full record. Third-party enterprise apps
-    /// get no contact or HR fields (mobile, email, telephone, work place, remark, org email, hire
-    /// date); internal apps get the mobile with the mobile permission (`Contact.User.mobile`,
-    /// dingdir's stand-in for the console's field permission).
-    pub async fn user_get(&self, caller: &Caller, userid: &str) -> Result<UserGetResult, Error> {
+    /// `POST /topapi/v2/user/get`: an active member's full record, found by userid or by an
+    /// exclusive account's login name. Third-party enterprise apps get no contact or HR fields
+    /// (mobile, email, telephone, work place, remark, org email, hire date); internal apps get
+    /// the mobile with the mobile permission (`Contact.User.mobile`, dingdir's stand-in for the
+    /// console's field permission).
+    pub async fn user_get(&self, caller: &Caller, key: MemberKey<'_>) -> Result<UserGetResult, Error> {
         let corp = Self::may_read_directory(caller, QYAPI_GET_MEMBER)?;
-        if userid.is_empty() || userid.len() > MAX_USERID {
-            return Err(Error::InvalidParameter { name: "userid" });
-        }
         let member = self
-            .member(corp, &UserId(userid.to_owned()))
+            .member_by_key(corp, key)
             .await?
             .filter(|m| m.membership.status == MemberStatus::Active)
             .ok_or(Error::UserNotFound)?;
@@ -106,6 +131,7 @@ impl Service {
                     leader: x.leader,
                 })
                 .collect(),
+            login_id: r.login_id,
             manager_userid: d.manager_userid.as_ref().map(|u| u.0.clone()),
             mobile: r.mobile,
             name: r.name,
@@ -125,23 +151,48 @@ impl Service {
     /// [`Self::user_get`]'s `result`, serialised, built once per cache TTL for each (app, corp,
     /// userid): the app decides the contact range and which fields show, so the same bytes
     /// answer every later call of that app. The permission and the userid are checked first,
-    /// every time.
-    pub async fn user_get_json(&self, caller: &Caller, userid: &str) -> Result<Arc<[u8]>, Error> {
+    /// every time. A lookup by login name is rare and answered uncached.
+    pub async fn user_get_json(&self, caller: &Caller, key: MemberKey<'_>) -> Result<Arc<[u8]>, Error> {
         let corp = Self::may_read_directory(caller, QYAPI_GET_MEMBER)?;
-        if userid.is_empty() || userid.len() > MAX_USERID {
-            return Err(Error::InvalidParameter { name: "userid" });
-        }
-        let key = (caller.app.key.clone(), corp.clone(), UserId(userid.to_owned()));
+        let to_json = |record: &UserGetResult| -> Result<Arc<[u8]>, Error> {
+            Ok(serde_json::to_vec(record)
+                .map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))?
+                .into())
+        };
+        let MemberKey::UserId(userid) = key else {
+            return to_json(&self.user_get(caller, key).await?);
+        };
+        check_userid(userid)?;
+        let cache_key = (caller.app.key.clone(), corp.clone(), UserId(userid.to_owned()));
         let now = self.now();
-        if let Some(json) = self.caches.records.get(&key, now) {
+        if let Some(json) = self.caches.records.get(&cache_key, now) {
             return Ok(json);
         }
-        let record = self.user_get(caller, userid).await?;
-        let json: Arc<[u8]> = serde_json::to_vec(&record)
-            .map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))?
-            .into();
-        self.caches.records.put(key, json.clone(), now);
+        let json = to_json(&self.user_get(caller, key).await?)?;
+        self.caches.records.put(cache_key, json.clone(), now);
         Ok(json)
+    }
+
+    /// The member `key` names in `corp`, whatever their status: a login name names an exclusive
+    /// account `corp` owns, and through it that account's one membership.
+    async fn member_by_key(&self, corp: &CorpId, key: MemberKey<'_>) -> Result<Option<Arc<Member>>, Error> {
+        let userid = match key {
+            MemberKey::UserId(userid) => {
+                check_userid(userid)?;
+                UserId(userid.to_owned())
+            }
+            MemberKey::LoginId(login_id) => {
+                let Some(person) = self.store.person_by_login_id(corp, login_id).await? else {
+                    return Ok(None);
+                };
+                let memberships = self.memberships_of(&person.id).await?;
+                match memberships.iter().find(|m| &m.corp_id == corp) {
+                    Some(m) => m.userid.clone(),
+                    None => return Ok(None),
+                }
+            }
+        };
+        self.member(corp, &userid).await
     }
 
     /// The parts of a member record that depend on who asks: what an app of this kind and with
@@ -162,6 +213,10 @@ impl Service {
             exclusive_account_type: person.exclusive_of.as_ref().map(|_| "dingtalk".to_owned()),
             extension: d.extension_json().filter(|_| internal),
             hired_date: d.hired_date.filter(|_| internal),
+            login_id: person
+                .login_id
+                .clone()
+                .filter(|_| person.exclusive_of.as_ref() == Some(&member.membership.corp_id)),
             mobile,
             name: member.membership.name.clone().unwrap_or_else(|| person.nick.clone()),
             org_email: only_internal(&d.org_email),
@@ -460,6 +515,7 @@ impl Service {
                     hired_date: r.hired_date,
                     job_number: d.job_number.clone(),
                     leader: here.is_some_and(|x| x.leader),
+                    login_id: r.login_id.filter(|_| internal),
                     mobile: r.mobile,
                     name: r.name,
                     org_email: r.org_email,
@@ -539,6 +595,7 @@ struct Record {
     exclusive_account_type: Option<String>,
     extension: Option<String>,
     hired_date: Option<i64>,
+    login_id: Option<String>,
     mobile: Option<String>,
     name: String,
     org_email: Option<String>,

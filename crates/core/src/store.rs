@@ -48,6 +48,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// The normal account (not an exclusive one) with this mobile.
     async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError>;
 
+    /// The exclusive account `owner` created with this login name.
+    async fn person_by_login_id(&self, owner: &CorpId, login_id: &str) -> Result<Option<Person>, StoreError>;
+
     /// The membership holding `userid` in `corp`, whatever its status.
     async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError>;
 

@@ -60,8 +60,18 @@ pub(crate) async fn run(args: CallArgs) -> anyhow::Result<()> {
         Call::User(UserCall::ByMobile { mobile, app, exclusive }) => {
             json(&manager(client, app).get_by_mobile(&mobile, exclusive).await?)?
         }
-        Call::User(UserCall::Detail { userid, app }) => {
-            let userid = UserId(userid);
+        Call::User(UserCall::Detail {
+            login_id: Some(login_id),
+            app,
+            ..
+        }) => {
+            with_app_token(client, app, async |c, token| {
+                c.get_user_detail_by_login_id(token, &login_id).await
+            })
+            .await?
+        }
+        Call::User(UserCall::Detail { userid, app, .. }) => {
+            let userid = UserId(userid.unwrap_or_default());
             with_app_token(client, app, async |c, token| c.get_user_detail(token, &userid).await).await?
         }
         Call::User(UserCall::ByUnionid { unionid, app }) => {

@@ -248,11 +248,19 @@ pub(crate) enum UserCall {
         exclusive: bool,
     },
     /// A member's full record: `POST /topapi/v2/user/get`, with an app token fetched first (as
-    /// for `by-mobile`).
+    /// for `by-mobile`). Give `--userid`, or `--login-id` for an exclusive account.
     Detail {
         /// The member's userid.
-        #[arg(long, value_name = "USERID")]
-        userid: String,
+        #[arg(
+            long,
+            value_name = "USERID",
+            required_unless_present = "login_id",
+            conflicts_with = "login_id"
+        )]
+        userid: Option<String>,
+        /// The login name of an exclusive account the app's corp created.
+        #[arg(long, value_name = "LOGIN_ID")]
+        login_id: Option<String>,
         #[command(flatten)]
         app: AppTokenArgs,
     },

@@ -306,6 +306,7 @@ fn person_slots(i: u64, n: u64) -> (Person, Vec<Slot>) {
         mobile: Some(mobile_of(i)),
         password_hash: None,
         exclusive_of: None,
+        login_id: None,
         id,
     };
     (person, slots)
@@ -327,6 +328,7 @@ fn exclusive(i: u64, corps: &[CorpId], trees: &[Tree]) -> Option<(Person, Vec<Me
         avatar_url: None,
         password_hash: None,
         exclusive_of: Some(corps[slot.corp].clone()),
+        login_id: Some(format!("x{i}")),
         id,
     };
     Some((person, vec![member]))

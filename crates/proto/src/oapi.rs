@@ -243,8 +243,13 @@ pub struct TopResponse<T> {
 /// `POST /topapi/v2/user/get` request. docs/wire/directory-read.md §2.1.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserGetRequest {
-    /// The member's userid in the caller's corp.
+    /// The member's userid in the caller's corp; ignored when `login_id` is given.
+    #[serde(default)]
     pub userid: String,
+    /// The login name of an exclusive account the caller's corp created; when not empty it
+    /// finds the member instead of `userid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
     /// `zh_CN` (default) or `en_US`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -309,6 +314,9 @@ pub struct UserGetResult {
     pub job_number: Option<String>,
     /// Whether the member leads each department.
     pub leader_in_dept: Vec<DeptLeader>,
+    /// The login name of an exclusive account the caller's corp created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
     /// The direct manager's userid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
@@ -523,6 +531,9 @@ pub struct ListUser {
     pub job_number: Option<String>,
     /// Whether the member leads the listed department.
     pub leader: bool,
+    /// The login name of an exclusive account the caller's corp created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
     /// National digits (internal apps with the mobile permission only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,

@@ -53,6 +53,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0008_extension",
         sql: include_str!("../migrations/sqlite/0008_extension.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_login_id",
+        sql: include_str!("../migrations/sqlite/0009_login_id.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -96,6 +101,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         name: "0008_extension",
         sql: include_str!("../migrations/postgres/0008_extension.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "0009_login_id",
+        sql: include_str!("../migrations/postgres/0009_login_id.sql"),
     },
 ];
 

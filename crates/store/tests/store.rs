@@ -103,6 +103,45 @@ async fn lookups_find_what_the_seed_wrote() {
             "{backend:?}"
         );
         assert!(store.person_by_number(u64::MAX).await.unwrap().is_none());
+        let other = CorpId("ding0b7e4d2a6c8f1e3b5d7a9c2e4f6b8d01".into());
+        let by_login = |corp: CorpId, login: &'static str| {
+            let store = store.clone();
+            async move { store.person_by_login_id(&corp, login).await.unwrap().map(|p| p.id.0) }
+        };
+        assert_eq!(
+            by_login(demo.clone(), "zhaoliu").await.as_deref(),
+            Some("zhaoliu-exclusive")
+        );
+        assert_eq!(by_login(other, "qianjiu").await.as_deref(), Some("other-exclusive"));
+        assert_eq!(
+            by_login(demo, "qianjiu").await,
+            None,
+            "{backend:?}: a login name is per corp"
+        );
+    }
+}
+
+/// Two exclusive accounts swap login names in one apply: the unique index never sees both at once.
+#[tokio::test]
+async fn login_names_move_between_accounts_in_one_apply() {
+    let account = |id: &str, login: &str| {
+        format!(
+            "  - id: {id}\n    nick: n\n    exclusive_of: dingtree\n    login_id: {login}\n    memberships:\n      - {{ corp: dingtree, userid: {id} }}\n"
+        )
+    };
+    let corp = "corps:\n  - { id: dingtree, name: Tree Co }\npeople:\n";
+    for backend in backends() {
+        let store = store_on(backend).await;
+        let before = format!("{corp}{}{}", account("a", "one"), account("b", "two"));
+        seed::apply_text(store.as_ref(), "t.yaml", &before).await.unwrap();
+        let after = format!("{corp}{}{}", account("a", "two"), account("b", "one"));
+        seed::apply_text(store.as_ref(), "t.yaml", &after).await.unwrap();
+        let tree = CorpId("dingtree".into());
+        let holder = store.person_by_login_id(&tree, "one").await.unwrap().map(|p| p.id.0);
+        assert_eq!(holder.as_deref(), Some("b"), "{backend:?}");
+        let dir = store.directory().await.unwrap();
+        let a = dir.people.iter().find(|(p, _)| p.id.0 == "a").unwrap();
+        assert_eq!(a.0.login_id.as_deref(), Some("two"), "{backend:?}");
     }
 }
 

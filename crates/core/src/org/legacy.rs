@@ -23,7 +23,7 @@ impl Service {
     /// `GET /user/get`: [`Self::user_get`]'s record in the old flat, camelCase form, under the
     /// same permission, contact range and field rules.
     pub async fn legacy_user_get(&self, caller: &Caller, userid: &str) -> Result<LegacyUserResponse, Error> {
-        let r = self.user_get(caller, userid).await?;
+        let r = self.user_get(caller, super::MemberKey::UserId(userid)).await?;
         Ok(LegacyUserResponse {
             errcode: errcode::OK,
             active: r.active,

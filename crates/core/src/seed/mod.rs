@@ -195,6 +195,10 @@ pub struct PersonSeed {
     /// For an exclusive (enterprise) account: the corp that owns it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusive_of: Option<String>,
+    /// For an exclusive account: its login name (登录名), at most 64 characters without
+    /// whitespace, unique within the owning corp. v2/user/get finds the account by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
     /// The person's memberships; replaces the stored list when applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub memberships: Vec<MembershipSeed>,
@@ -555,6 +559,7 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                 password: None,
                 password_hash: p.password_hash.clone(),
                 exclusive_of: p.exclusive_of.as_ref().map(|c| c.0.clone()),
+                login_id: p.login_id.clone(),
                 memberships: ms.iter().map(member_seed).collect(),
             })
             .collect(),

@@ -125,6 +125,13 @@ impl DirectoryStore for MemoryDirectory {
             .map(|(p, _)| p)
             .find(|p| p.exclusive_of.is_none() && p.mobile.as_ref() == Some(mobile)))
     }
+    async fn person_by_login_id(&self, owner: &CorpId, login_id: &str) -> Result<Option<Person>, StoreError> {
+        Ok(self
+            .people()
+            .into_iter()
+            .map(|(p, _)| p)
+            .find(|p| p.exclusive_of.as_ref() == Some(owner) && p.login_id.as_deref() == Some(login_id)))
+    }
     async fn membership(&self, corp: &CorpId, userid: &UserId) -> Result<Option<Membership>, StoreError> {
         Ok(self
             .people()

@@ -219,3 +219,66 @@ async fn contact_ranges_are_one_per_corp_the_app_is_installed_in() {
     );
     assert!(stored.contact_range(&"dingelse".into()).is_none());
 }
+
+/// An exclusive account of `corp` with userid `userid` and, in YAML flow, `login`.
+fn exclusive(id: &str, corp: &str, userid: &str, login: &str) -> String {
+    format!(
+        "  - id: {id}\n    nick: n\n    exclusive_of: {corp}\n    login_id: {login}\n    memberships:\n      - {{ corp: {corp}, userid: {userid} }}\n"
+    )
+}
+
+const TWO_CORPS: &str = "corps:\n  - { id: dingtree, name: Tree Co }\n  - { id: dingbush, name: Bush Co }\npeople:\n";
+
+#[tokio::test]
+async fn login_names_belong_to_exclusive_accounts_and_are_unique_in_their_corp() {
+    let store = MemoryDirectory::default();
+    let normal = format!("{TWO_CORPS}  - nick: n\n    mobile: \"13000000001\"\n    login_id: n1\n");
+    assert!(
+        refusal(&store, &normal)
+            .await
+            .ends_with("people[0].login_id: only an exclusive account (`exclusive_of`) has a login name")
+    );
+    for bad in ["\"\"", "\"a b\"", &"x".repeat(65)] {
+        let text = format!("{TWO_CORPS}{}", exclusive("x1", "dingtree", "u1", bad));
+        assert!(
+            refusal(&store, &text)
+                .await
+                .ends_with("people[0].login_id: must be 1 to 64 characters without whitespace"),
+            "{bad}"
+        );
+    }
+    let twice = format!(
+        "{TWO_CORPS}{}{}",
+        exclusive("x1", "dingtree", "u1", "same"),
+        exclusive("x2", "dingtree", "u2", "same")
+    );
+    assert_eq!(
+        refusal(&store, &twice).await,
+        "t.yaml:14:15: people[1].login_id: duplicate login name same in corp dingtree (first at line 8)"
+    );
+    // One login name in two corps is two accounts.
+    let apart = format!(
+        "{TWO_CORPS}{}{}",
+        exclusive("x1", "dingtree", "u1", "same"),
+        exclusive("x2", "dingbush", "u2", "same")
+    );
+    apply_text(&store, "t.yaml", &apart).await.unwrap();
+    let tree = dingdir_proto::ids::CorpId("dingtree".into());
+    let found = store.person_by_login_id(&tree, "same").await.unwrap().map(|p| p.id.0);
+    assert_eq!(found.as_deref(), Some("x1"));
+    // A stored account's login name is taken, unless the file names that account too.
+    let taken = format!("{TWO_CORPS}{}", exclusive("x3", "dingtree", "u3", "same"));
+    assert!(
+        refusal(&store, &taken)
+            .await
+            .ends_with("people[0].login_id: login name same in corp dingtree already belongs to person x1")
+    );
+    let moved = format!(
+        "{TWO_CORPS}{}{}",
+        exclusive("x1", "dingtree", "u1", "other"),
+        exclusive("x3", "dingtree", "u3", "same")
+    );
+    apply_text(&store, "t.yaml", &moved).await.unwrap();
+    let found = store.person_by_login_id(&tree, "same").await.unwrap().map(|p| p.id.0);
+    assert_eq!(found.as_deref(), Some("x3"));
+}

@@ -157,6 +157,12 @@ async fn call_user_directory_reads_print_the_demo_seed() {
     let (ok, back, _) = call_app(&server, &["user", "by-unionid", "--unionid", unionid]);
     assert!(ok);
     assert_eq!(back["result"], json!({"contact_type": 0, "userid": "zhangsan"}));
+    let (ok, ex, _) = call_app(&server, &["user", "detail", "--login-id", "zhaoliu"]);
+    assert!(ok);
+    assert_eq!(
+        (ex["result"]["userid"].clone(), ex["result"]["login_id"].clone()),
+        (json!("zhaoliu_ex"), json!("zhaoliu"))
+    );
 
     let (ok, page, _) = call_app(&server, &["user", "list", "--dept-id", "101", "--size", "1"]);
     assert!(ok);
@@ -306,6 +312,10 @@ async fn call_directory_unknown_ids_fail_with_their_errcode() {
     for (args, want) in [
         (
             &["user", "detail", "--userid", "nobody"][..],
+            "errcode 60121: 找不到该用户",
+        ),
+        (
+            &["user", "detail", "--login-id", "qianjiu"][..],
             "errcode 60121: 找不到该用户",
         ),
         (

@@ -163,6 +163,7 @@ async fn user_get_a_managed_member_and_an_exclusive_account() {
             "exclusive_account_type": "dingtalk",
             "hide_mobile": false,
             "leader_in_dept": [{"dept_id": 1, "leader": false}],
+            "login_id": "zhaoliu",
             "mobile": "15000009144",
             "name": "赵六",
             "real_authed": true,
@@ -171,6 +172,72 @@ async fn user_get_a_managed_member_and_an_exclusive_account() {
             "unionid": fx.union_id_in_corp(DEMO_CORP, "zhaoliu-exclusive"),
             "userid": "zhaoliu_ex",
         })),
+    );
+}
+
+/// An exclusive account the corp created is found by its login name, which wins over `userid`;
+/// another corp's login name, or one nobody holds, is an unknown user.
+#[tokio::test]
+async fn user_get_finds_an_exclusive_account_by_its_login_name() {
+    let fx = fixture().await;
+    let token = internal(&fx).await;
+    let path = "/topapi/v2/user/get";
+    let by_userid = call(&fx, path, &token, &json!({"userid": "zhaoliu_ex"})).await;
+    assert_eq!(
+        by_userid.json["result"]["login_id"],
+        json!("zhaoliu"),
+        "{}",
+        by_userid.text()
+    );
+    let record = ok(by_userid.json["result"].clone());
+    for body in [
+        json!({"login_id": "zhaoliu"}),
+        json!({"userid": "no such userid", "login_id": "zhaoliu"}),
+        json!({"userid": "", "login_id": "zhaoliu"}),
+    ] {
+        let a = call(&fx, path, &token, &body).await;
+        assert_topapi(&a, record.clone());
+    }
+    // The Java TOP SDK's form body carries it too.
+    let a = fx
+        .send(legacy_post(
+            path,
+            FORM,
+            &format!("access_token={token}&login_id=zhaoliu"),
+        ))
+        .await;
+    assert_topapi(&a, record.clone());
+    // An empty login name falls back to the userid.
+    let a = call(&fx, path, &token, &json!({"userid": "lisi", "login_id": ""})).await;
+    assert_eq!(a.json["result"]["userid"], json!("lisi"), "{}", a.text());
+    assert!(a.json["result"].get("login_id").is_none(), "{}", a.text());
+    // qianjiu is Other Co's login name; login names are case-sensitive.
+    for login_id in ["qianjiu", "nobody", "ZHAOLIU"] {
+        let a = call(&fx, path, &token, &json!({"userid": "zhangsan", "login_id": login_id})).await;
+        assert_topapi(&a, error(60121, "找不到该用户"));
+    }
+    // In v2/user/list the exclusive account's item carries it for an internal app only.
+    let list = call(
+        &fx,
+        "/topapi/v2/user/list",
+        &token,
+        &json!({"dept_id": 1, "cursor": 0, "size": 10}),
+    )
+    .await;
+    let items = list.json["result"]["list"].as_array().cloned().unwrap_or_default();
+    let login_ids: Vec<(Value, Value)> = items
+        .iter()
+        .map(|i| (i["userid"].clone(), i.get("login_id").cloned().unwrap_or(Value::Null)))
+        .collect();
+    assert_eq!(
+        login_ids,
+        [
+            (json!("solo_ex"), Value::Null),
+            (json!("sunqi"), Value::Null),
+            (json!("zhaoliu_ex"), json!("zhaoliu")),
+        ],
+        "{}",
+        list.text()
     );
 }
 

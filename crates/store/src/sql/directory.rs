@@ -14,15 +14,18 @@ use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Transaction, Type};
 
 /// The person columns every person read selects (`p` is `people`).
-const PERSON_COLUMNS: &str =
-    "p.person_id, p.number, p.nick, p.state_code, p.mobile, p.email, p.avatar_url, p.password_hash, p.exclusive_of";
+const PERSON_COLUMNS: &str = "p.person_id, p.number, p.nick, p.state_code, p.mobile, p.email, p.avatar_url, p.password_hash, p.exclusive_of, \
+     p.login_id";
 
 /// The membership columns every membership read selects (`m` is `memberships`).
 const MEMBER_COLUMNS: &str = "m.corp_id, m.userid, m.person_id AS member_person_id, m.name, m.status";
 
 /// The columns a person is written with, in the order [`SqlStore::bind_person`] binds them.
 const PERSON_INSERT: &str = "INSERT INTO people \
-     (person_id, number, nick, state_code, mobile, email, avatar_url, password_hash, exclusive_of) ";
+     (person_id, number, nick, state_code, mobile, email, avatar_url, password_hash, exclusive_of, login_id) ";
+
+/// How many columns [`PERSON_INSERT`] names.
+const PERSON_WIDTH: usize = 10;
 
 /// The columns a member is written with, in the order [`SqlStore::bind_member`] binds them.
 const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status, \
@@ -156,6 +159,7 @@ where
                 .try_get::<Option<String>, _>("exclusive_of")
                 .map_err(map)?
                 .map(CorpId),
+            login_id: row.try_get("login_id").map_err(map)?,
         })
     }
 
@@ -467,7 +471,8 @@ where
             .bind(p.email.as_deref())
             .bind(p.avatar_url.as_deref())
             .bind(p.password_hash.as_deref())
-            .bind(p.exclusive_of.as_ref().map(|c| c.0.as_str())))
+            .bind(p.exclusive_of.as_ref().map(|c| c.0.as_str()))
+            .bind(p.login_id.as_deref()))
     }
 
     /// Binds a member's columns, in [`MEMBER_INSERT`]'s order.
@@ -552,7 +557,7 @@ where
             Self::write_app(&mut tx, a).await?;
         }
         Self::write_departments(&mut tx, &dir.departments).await?;
-        // Memberships go first so that userids and mobiles can move between people in one apply.
+        // Memberships go first so that userids, mobiles and login names can move between people in one apply.
         let mut touched: Vec<(String, i64)> = Vec::new();
         for (p, ms) in &dir.people {
             for row in sqlx::query(
@@ -578,7 +583,7 @@ where
                 .execute(&mut *tx)
                 .await
                 .map_err(map)?;
-            sqlx::query("UPDATE people SET mobile = NULL, state_code = NULL WHERE person_id = $1")
+            sqlx::query("UPDATE people SET mobile = NULL, state_code = NULL, login_id = NULL WHERE person_id = $1")
                 .bind(&p.id.0)
                 .execute(&mut *tx)
                 .await
@@ -588,8 +593,8 @@ where
             "{PERSON_INSERT} {} ON CONFLICT (person_id) DO UPDATE SET \
              nick = excluded.nick, state_code = excluded.state_code, mobile = excluded.mobile, \
              email = excluded.email, avatar_url = excluded.avatar_url, \
-             password_hash = excluded.password_hash, exclusive_of = excluded.exclusive_of",
-            values(9, 1)
+             password_hash = excluded.password_hash, exclusive_of = excluded.exclusive_of, login_id = excluded.login_id",
+            values(PERSON_WIDTH, 1)
         );
         for (p, _) in &dir.people {
             Self::bind_person(sqlx::query(&sql), p)?
@@ -637,8 +642,8 @@ where
             }
             q.execute(&mut *tx).await.map_err(map)?;
         }
-        for chunk in dir.people.chunks(rows(9)) {
-            let sql = format!("{PERSON_INSERT} {}", values(9, chunk.len()));
+        for chunk in dir.people.chunks(rows(PERSON_WIDTH)) {
+            let sql = format!("{PERSON_INSERT} {}", values(PERSON_WIDTH, chunk.len()));
             let mut q = sqlx::query(&sql);
             for (p, _) in chunk {
                 q = Self::bind_person(q, p)?;
@@ -812,6 +817,20 @@ where
             .as_ref()
             .map(Self::person_from)
             .transpose()
+    }
+
+    async fn person_by_login_id(&self, owner: &CorpId, login_id: &str) -> Result<Option<Person>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {PERSON_COLUMNS} FROM people p WHERE p.exclusive_of = $1 AND p.login_id = $2"
+        ))
+        .bind(&owner.0)
+        .bind(login_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?
+        .as_ref()
+        .map(Self::person_from)
+        .transpose()
     }
 
     async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {

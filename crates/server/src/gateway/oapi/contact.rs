@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use dingdir_core::Service;
+use dingdir_core::org::MemberKey;
 use dingdir_proto::oapi::{
     DeptRequest, GetByUnionIdRequest, UserCountRequest, UserGetRequest, UserListIdResult, UserListRequest,
 };
@@ -20,7 +21,9 @@ pub(super) async fn user_get(State(state): State<AppState>, mut req: TopRequest)
     let caller = req.caller(&state.service).await?;
     Service::may_read_directory(&caller, QYAPI_GET_MEMBER)?;
     let input: UserGetRequest = req.input()?;
-    Ok(top_ok_json(&state.service.user_get_json(&caller, &input.userid).await?))
+    Ok(top_ok_json(
+        &state.service.user_get_json(&caller, MemberKey::of(&input)).await?,
+    ))
 }
 
 /// `POST /topapi/user/getbyunionid`.

@@ -208,6 +208,7 @@ impl FromParams for UserGetRequest {
     fn from_params(r: &TopRequest) -> Result<Self, Error> {
         Ok(Self {
             userid: r.string("userid").unwrap_or_default(),
+            login_id: r.string("login_id"),
             language: r.string("language"),
         })
     }
