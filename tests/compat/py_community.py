@@ -119,7 +119,10 @@ def check_user_get(hostport):
     eq((u.title, u.job_number, u.hired_date), ("研发总监", "0001", 1577836800000), "HR fields")
     eq((u.mobile, u.state_code), ("15000009144", "86"), "mobile with the mobile permission")
     matches(UNIONID_RE, u.unionid, "unionid")
-    eq(client.post("/topapi/v2/user/get", {"userid": "lisi"}).result.manager_userid, "zhangsan", "manager")
+    lisi = client.post("/topapi/v2/user/get", {"userid": "lisi"}).result
+    eq(lisi.manager_userid, "zhangsan", "manager")
+    eq([(r["id"], r["name"], r["group_name"]) for r in lisi.role_list],
+       [(4000000002, "项目经理", "职务"), (4000000001, "财务", "职务")], "role_list (64-bit ids as numbers)")
     # The unionId leads back to the userid.
     back = client.post("/topapi/user/getbyunionid", {"unionid": u.unionid})
     eq(back["result"], {"contact_type": 0, "userid": "zhangsan"}, "getbyunionid result")

@@ -6,7 +6,7 @@ use crate::StoreError;
 use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
-use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId};
+use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
 use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -115,6 +115,9 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
     async fn person_by_mobile(&self, mobile: &Mobile) -> Result<Option<Person>, StoreError> {
         let run = self.inner.person_by_mobile(mobile);
         self.hook.around(Call::read("person_by_mobile"), run).await
+    }
+    async fn roles(&self, corp: &CorpId) -> Result<Vec<Role>, StoreError> {
+        self.hook.around(Call::read("roles"), self.inner.roles(corp)).await
     }
     async fn person_by_login_id(&self, owner: &CorpId, login_id: &str) -> Result<Option<Person>, StoreError> {
         let run = self.inner.person_by_login_id(owner, login_id);

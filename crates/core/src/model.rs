@@ -37,6 +37,19 @@ pub struct Department {
     pub hidden: Option<DeptVisibility>,
 }
 
+/// A role of a corp (角色), in a role group; v2/user/get lists a member's as `role_list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Role {
+    /// The corp it belongs to.
+    pub corp_id: CorpId,
+    /// DingTalk's 64-bit role id, unique in the corp.
+    pub id: i64,
+    /// The role's name.
+    pub name: String,
+    /// The name of the role group it sits in (角色组).
+    pub group: String,
+}
+
 /// The exceptions of a hidden department: who may still see it in the directory.
 /// `/topapi/v2/department/get` answers them as `dept_permits` and `user_permits`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -344,6 +357,8 @@ pub struct MemberDetails {
     /// Extension attributes (扩展属性): the corp's own fields, name to value, shown to internal
     /// apps as v2/user/get's `extension` (a JSON object in a string) and /user/get's `extattr`.
     pub extension: BTreeMap<String, String>,
+    /// The ids of the corp's roles the member holds, in the order given.
+    pub roles: Vec<i64>,
 }
 
 impl MemberDetails {
@@ -355,6 +370,16 @@ impl MemberDetails {
 
     /// Extension attributes back from [`Self::extension_json`]'s form.
     pub fn extension_from_json(text: &str) -> Result<BTreeMap<String, String>, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The role ids as the stored JSON array, or `None` when the member holds none.
+    pub fn roles_json(&self) -> Option<String> {
+        (!self.roles.is_empty()).then(|| serde_json::to_string(&self.roles).unwrap_or_default())
+    }
+
+    /// Role ids back from [`Self::roles_json`]'s form.
+    pub fn roles_from_json(text: &str) -> Result<Vec<i64>, serde_json::Error> {
         serde_json::from_str(text)
     }
 }
@@ -375,6 +400,8 @@ pub struct Directory {
     pub corps: Vec<Corp>,
     /// Departments, by corp then id; every corp's root included.
     pub departments: Vec<Department>,
+    /// Roles, by corp then id.
+    pub roles: Vec<Role>,
     /// Apps, by key.
     pub apps: Vec<App>,
     /// People, by id, each with their members by corp.

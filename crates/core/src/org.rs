@@ -15,6 +15,7 @@ use dingdir_proto::ids::{CorpId, UserId};
 use dingdir_proto::oapi::{
     AdminEntry, DepartmentBase, DepartmentGetResult, DeptLeader, DeptOrder, GetByUnionIdResult, ListUser, Page,
     ParentDeptList, ParentListResult, SimpleUser, UserCountResult, UserGetRequest, UserGetResult, UserListRequest,
+    UserRole,
 };
 use dingdir_proto::scope::{
     CONTACT_USER_MOBILE, QYAPI_GET_DEPARTMENT_LIST, QYAPI_GET_DEPARTMENT_MEMBER, QYAPI_GET_MEMBER,
@@ -101,6 +102,20 @@ impl Service {
             .ok_or(Error::UserNotFound)?;
         let r = self.record(caller, &member, &person);
         let (m, d) = (&member.membership, &member.details);
+        let role_list = if d.roles.is_empty() {
+            None
+        } else {
+            let roles = self.store.roles(corp).await?;
+            let held = d.roles.iter().filter_map(|id| roles.iter().find(|r| r.id == *id));
+            Some(
+                held.map(|r| UserRole {
+                    group_name: r.group.clone(),
+                    id: r.id,
+                    name: r.name.clone(),
+                })
+                .collect(),
+            )
+        };
         Ok(UserGetResult {
             active: true,
             admin: d.admin,
@@ -138,6 +153,7 @@ impl Service {
             org_email: r.org_email,
             real_authed: true,
             remark: r.remark,
+            role_list,
             senior: d.senior,
             state_code: r.state_code,
             telephone: r.telephone,

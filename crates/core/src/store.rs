@@ -7,7 +7,7 @@ use crate::StoreError;
 use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
-use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId};
+use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 
@@ -29,6 +29,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
 
     /// Deletes every corp, app, person and token; keeps the id secret.
     async fn reset(&self) -> Result<(), StoreError>;
+
+    /// A corp's roles, by id.
+    async fn roles(&self, corp: &CorpId) -> Result<Vec<Role>, StoreError>;
 
     /// A corp by id.
     async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError>;

@@ -31,7 +31,7 @@ use dingdir_core::ident::{corp_id_for, person_number};
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{
     App, AppKind, Corp, Department, Departure, Directory, LeaveReason, Member, MemberDept, MemberDetails, MemberStatus,
-    Membership, Person, PersonId, ROOT_DEPT,
+    Membership, Person, PersonId, ROOT_DEPT, Role,
 };
 use dingdir_core::secret;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -628,9 +628,39 @@ impl Tree {
                     },
                 }
             }),
+            roles: generated_role(key).into_iter().collect(),
             ..MemberDetails::default()
         }
     }
+}
+
+/// The roles every generated corp defines, in the console's 职务 group.
+const ROLE_NAMES: [&str; 6] = ["财务", "人事", "行政", "法务", "项目经理", "采购"];
+
+/// The id of generated role `n` (0-based), in the 64-bit range real role ids sit in.
+fn role_id(n: usize) -> i64 {
+    4_000_000_001 + n as i64
+}
+
+/// Every corp's roles.
+fn roles(corps: &[CorpId]) -> Vec<Role> {
+    corps
+        .iter()
+        .flat_map(|c| {
+            ROLE_NAMES.iter().enumerate().map(|(n, name)| Role {
+                corp_id: c.clone(),
+                id: role_id(n),
+                name: (*name).to_owned(),
+                group: "职务".to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The role membership `key` holds: about one member in twenty holds one.
+fn generated_role(key: u64) -> Option<i64> {
+    let r = mix(key, 52);
+    (r % 20 == 0).then(|| role_id(((r >> 8) % ROLE_NAMES.len() as u64) as usize))
 }
 
 /// Every corp's tree and its departments, sized by exact corp sizes, with leaders found, and
@@ -756,6 +786,7 @@ pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>)
             dir.corps = corps;
             dir.apps = apps(&corp_list)?;
             dir.departments = std::mem::take(&mut departments);
+            dir.roles = roles(&corp_list);
         }
         for i in start..end {
             dir.people.push(normal(i, &corp_list, &trees));

@@ -255,6 +255,17 @@ pub struct UserGetRequest {
     pub language: Option<String>,
 }
 
+/// One of a member's roles, as `role_list` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRole {
+    /// The role group's name.
+    pub group_name: String,
+    /// The role's 64-bit id.
+    pub id: i64,
+    /// The role's name.
+    pub name: String,
+}
+
 /// A member's place in one department, as `dept_order_list` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeptOrder {
@@ -333,6 +344,9 @@ pub struct UserGetResult {
     /// Remark (internal apps only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
+    /// The member's roles; left out when they hold none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_list: Option<Vec<UserRole>>,
     /// A senior executive.
     pub senior: bool,
     /// Country calling code, with `mobile`.
@@ -678,7 +692,7 @@ pub struct LegacyUserResponse {
     /// Remark (internal apps only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
-    /// The member's roles; dingdir models none, so always empty.
+    /// The member's roles.
     pub roles: Vec<LegacyRole>,
     /// Country calling code, with `mobile`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

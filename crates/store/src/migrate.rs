@@ -58,6 +58,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0009_login_id",
         sql: include_str!("../migrations/sqlite/0009_login_id.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_roles",
+        sql: include_str!("../migrations/sqlite/0010_roles.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -106,6 +111,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         name: "0009_login_id",
         sql: include_str!("../migrations/postgres/0009_login_id.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "0010_roles",
+        sql: include_str!("../migrations/postgres/0010_roles.sql"),
     },
 ];
 

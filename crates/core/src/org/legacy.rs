@@ -8,7 +8,7 @@ use crate::service::{Caller, Service};
 use crate::store::DirectoryStore;
 use crate::token::TokenKind;
 use dingdir_proto::ids::CorpId;
-use dingdir_proto::oapi::{AuthOrgScopes, LegacyDepartment, LegacyUserResponse, errcode};
+use dingdir_proto::oapi::{AuthOrgScopes, LegacyDepartment, LegacyRole, LegacyUserResponse, errcode};
 use dingdir_proto::scope::{CONTACT_USER_MOBILE, QYAPI_GET_DEPARTMENT_LIST};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
@@ -48,7 +48,16 @@ impl Service {
             position: r.title,
             real_authed: r.real_authed,
             remark: r.remark,
-            roles: Vec::new(),
+            roles: r
+                .role_list
+                .iter()
+                .flatten()
+                .map(|x| LegacyRole {
+                    id: x.id,
+                    name: x.name.clone(),
+                    group_name: x.group_name.clone(),
+                })
+                .collect(),
             state_code: r.state_code,
             tel: r.telephone,
             unionid: r.unionid,

@@ -55,6 +55,24 @@ pub struct CorpSeed {
     /// The department tree below the root (id 1, named after the corp, always there).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub departments: Vec<DepartmentSeed>,
+    /// The corp's roles (角色), which memberships name by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleSeed>,
+}
+
+/// A role of a corp.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSeed {
+    /// DingTalk's numeric role id: 1 or more, unique in the corp.
+    #[schemars(range(min = 1))]
+    pub id: i64,
+    /// Display name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The role group's name (角色组); defaults to `默认`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// A department under a corp's root.
@@ -273,6 +291,9 @@ pub struct MembershipSeed {
     /// them. At most 2,000 characters as JSON, DingTalk's bound for the field.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub extension: std::collections::BTreeMap<String, String>,
+    /// The ids of the corp's roles the member holds, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<i64>,
 }
 
 /// A seed refused: where and why.
@@ -431,6 +452,7 @@ pub fn export(directory: &Directory) -> SeedDoc {
     doc.corps.sort_by(|a, b| a.id.cmp(&b.id));
     for corp in &mut doc.corps {
         corp.departments.sort_by_key(|d| d.id);
+        corp.roles.sort_by_key(|r| r.id);
     }
     doc.apps.sort_by(|a, b| a.key.cmp(&b.key));
     for app in &mut doc.apps {
@@ -489,6 +511,7 @@ fn member_seed(member: &Member) -> MembershipSeed {
         left_at: d.departure.and_then(|x| x.left_at),
         leave_reason: d.departure.map(|x| x.reason),
         extension: d.extension.clone(),
+        roles: d.roles.clone(),
     }
 }
 
@@ -516,6 +539,16 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                             .iter()
                             .flat_map(|h| h.users.iter().map(|u| u.0.clone()))
                             .collect(),
+                    })
+                    .collect(),
+                roles: directory
+                    .roles
+                    .iter()
+                    .filter(|r| r.corp_id == c.id)
+                    .map(|r| RoleSeed {
+                        id: r.id,
+                        name: r.name.clone(),
+                        group: Some(r.group.clone()),
                     })
                     .collect(),
             })

@@ -7,7 +7,7 @@ use crate::ident::{app_key_for, corp_id_for, person_id_for, person_number, useri
 use crate::mobile::{Mobile, MobileError};
 use crate::model::{
     App, AppKind, ContactRange, Corp, Department, Departure, DeptVisibility, Directory, Member, MemberDept,
-    MemberDetails, MemberStatus, Membership, Person, PersonId, ROOT_DEPT,
+    MemberDetails, MemberStatus, Membership, Person, PersonId, ROOT_DEPT, Role,
 };
 use crate::secret::{self, SecretError};
 use crate::store::DirectoryStore;
@@ -63,10 +63,16 @@ pub struct Plan {
     /// Members named by userid (managers, permitted users, contact-range users), with what
     /// names them: each must be a member of the same corp, in the file or stored.
     member_refs: Vec<((CorpId, UserId), Place, &'static str)>,
+    /// The roles the file defines.
+    roles: Vec<Role>,
+    /// Roles members hold that the file does not define: they must exist in the store.
+    role_refs: Vec<((CorpId, i64), Place)>,
 }
 
 /// How many levels a department may sit below the root; a longer chain of parents is a loop.
 const MAX_DEPT_DEPTH: usize = 64;
+/// The group a seeded role sits in when it names none (**guess**: the console's first group).
+const DEFAULT_ROLE_GROUP: &str = "默认";
 /// `extension`'s bound in DingTalk's member record, as JSON characters (docs/wire/directory-read.md §2.1).
 const MAX_EXTENSION_CHARS: usize = 2_000;
 
@@ -132,6 +138,8 @@ impl Plan {
         // department of the file is known.
         let mut permit_depts: Vec<((CorpId, i64), Place)> = Vec::new();
         let mut member_refs: Vec<((CorpId, UserId), Place, &'static str)> = Vec::new();
+        let mut roles: Vec<Role> = Vec::new();
+        let mut role_lines: HashMap<(CorpId, i64), u64> = HashMap::new();
         for (i, c) in doc.corps.iter().enumerate() {
             let at = root.key("corps").index(i);
             if !non_empty(&c.name) {
@@ -161,6 +169,30 @@ impl Plan {
                 },
                 cx.place(at.key("name")),
             ));
+            for (j, r) in c.roles.iter().enumerate() {
+                let rat = at.key("roles").index(j);
+                if r.id < 1 {
+                    return Err(cx.err(rat.key("id"), "must be 1 or more"));
+                }
+                if !non_empty(&r.name) {
+                    return Err(cx.err(rat.key("name"), "must not be empty"));
+                }
+                if r.group.as_deref().is_some_and(|g| !non_empty(g)) {
+                    return Err(cx.err(rat.key("group"), "must not be empty; leave it out for 默认"));
+                }
+                if let Some(first) = role_lines.insert((id.clone(), r.id), locator.find(&rat).line) {
+                    return Err(cx.err(
+                        rat.key("id"),
+                        format!("duplicate role {} in corp {id} (first at line {first})", r.id),
+                    ));
+                }
+                roles.push(Role {
+                    corp_id: id.clone(),
+                    id: r.id,
+                    name: r.name.clone(),
+                    group: r.group.clone().unwrap_or_else(|| DEFAULT_ROLE_GROUP.to_owned()),
+                });
+            }
             for (j, d) in c.departments.iter().enumerate() {
                 let dat = at.key("departments").index(j);
                 if d.id <= ROOT_DEPT {
@@ -404,6 +436,7 @@ impl Plan {
             });
         }
 
+        let mut role_refs: Vec<((CorpId, i64), Place)> = Vec::new();
         let mut dept_refs: Vec<((CorpId, i64), Place)> = permit_depts
             .into_iter()
             .filter(|(key, _)| !dept_lines.contains_key(key))
@@ -557,7 +590,18 @@ impl Plan {
                     ));
                 }
                 let seed = &p.memberships[j];
-                let details = member_details(&cx, seed, &corp, &mat, &dept_lines, &mut dept_refs, &mut member_refs)?;
+                let mut details =
+                    member_details(&cx, seed, &corp, &mat, &dept_lines, &mut dept_refs, &mut member_refs)?;
+                for (k, &role) in seed.roles.iter().enumerate() {
+                    let rat = mat.key("roles").index(k);
+                    if seed.roles[..k].contains(&role) {
+                        return Err(cx.err(rat, format!("role {role} is listed twice")));
+                    }
+                    if !role_lines.contains_key(&(corp.clone(), role)) {
+                        role_refs.push(((corp.clone(), role), cx.place(rat)));
+                    }
+                }
+                details.roles = seed.roles.clone();
                 memberships.push((
                     Member {
                         membership: Membership {
@@ -614,6 +658,8 @@ impl Plan {
             corp_refs,
             dept_refs,
             member_refs,
+            roles,
+            role_refs,
         })
     }
 
@@ -658,6 +704,21 @@ impl Plan {
             }
         }
         self.check_department_tree(store).await?;
+        let mut stored_roles: HashMap<&CorpId, Vec<i64>> = HashMap::new();
+        for ((corp, role), place) in &self.role_refs {
+            if !stored_roles.contains_key(corp) {
+                let ids = store.roles(corp).await?.into_iter().map(|r| r.id).collect();
+                stored_roles.insert(corp, ids);
+            }
+            if !stored_roles.get(corp).is_some_and(|ids| ids.contains(role)) {
+                return Err(self
+                    .err_at(
+                        place,
+                        format!("unknown role {role} in corp {corp}: not in this file nor in the store"),
+                    )
+                    .into());
+            }
+        }
         for ((corp, userid), place, what) in &self.member_refs {
             if store.membership(corp, userid).await?.is_none() {
                 return Err(self
@@ -756,6 +817,7 @@ impl Plan {
         Ok(Directory {
             corps: self.corps.clone(),
             departments: self.departments.iter().map(|(d, _)| d.clone()).collect(),
+            roles: self.roles.clone(),
             apps,
             people,
         })
@@ -921,6 +983,8 @@ fn member_details(
         hide_mobile: seed.hide_mobile,
         departure,
         extension: seed.extension.clone(),
+        // The caller adds the roles: they are checked against the corp's.
+        roles: Vec::new(),
     })
 }
 

@@ -10,7 +10,7 @@ use crate::StoreError;
 use crate::clock::{Millis, MovableClock};
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
-use crate::model::{App, Corp, Department, Directory, Member, MemberStatus, Membership, Person, PersonId};
+use crate::model::{App, Corp, Department, Directory, Member, MemberStatus, Membership, Person, PersonId, Role};
 use crate::service::{Caller, Policy, Service};
 use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenKind, TokenRecord};
@@ -26,6 +26,7 @@ pub(crate) const OTHER_CORP: &str = "ding0b7e4d2a6c8f1e3b5d7a9c2e4f6b8d01";
 struct MemoryDirectory {
     corps: Mutex<BTreeMap<String, Corp>>,
     departments: Mutex<BTreeMap<(String, i64), Department>>,
+    roles: Mutex<BTreeMap<(String, i64), Role>>,
     apps: Mutex<BTreeMap<String, App>>,
     people: Mutex<BTreeMap<String, (Person, Vec<Member>)>>,
 }
@@ -75,6 +76,10 @@ impl DirectoryStore for MemoryDirectory {
         for x in &d.departments {
             departments.insert((x.corp_id.0.clone(), x.id), x.clone());
         }
+        let mut roles = self.roles.lock().unwrap();
+        for r in &d.roles {
+            roles.insert((r.corp_id.0.clone(), r.id), r.clone());
+        }
         let mut apps = self.apps.lock().unwrap();
         for a in &d.apps {
             apps.insert(a.key.0.clone(), a.clone());
@@ -92,6 +97,7 @@ impl DirectoryStore for MemoryDirectory {
         Ok(Directory {
             corps: self.corps.lock().unwrap().values().cloned().collect(),
             departments: self.departments.lock().unwrap().values().cloned().collect(),
+            roles: self.roles.lock().unwrap().values().cloned().collect(),
             apps: self.apps.lock().unwrap().values().cloned().collect(),
             people: self.members(),
         })
@@ -101,7 +107,12 @@ impl DirectoryStore for MemoryDirectory {
         self.apps.lock().unwrap().clear();
         self.people.lock().unwrap().clear();
         self.departments.lock().unwrap().clear();
+        self.roles.lock().unwrap().clear();
         Ok(())
+    }
+    async fn roles(&self, corp: &CorpId) -> Result<Vec<Role>, StoreError> {
+        let roles = self.roles.lock().unwrap();
+        Ok(roles.values().filter(|r| &r.corp_id == corp).cloned().collect())
     }
     async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
         Ok(self.corps.lock().unwrap().get(&id.0).cloned())

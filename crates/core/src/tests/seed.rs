@@ -282,3 +282,58 @@ async fn login_names_belong_to_exclusive_accounts_and_are_unique_in_their_corp()
     let found = store.person_by_login_id(&tree, "same").await.unwrap().map(|p| p.id.0);
     assert_eq!(found.as_deref(), Some("x3"));
 }
+
+#[tokio::test]
+async fn roles_are_unique_in_their_corp_and_members_hold_known_ones() {
+    let store = MemoryDirectory::default();
+    let corp = |roles: &str| format!("corps:\n  - id: dingtree\n    name: Tree Co\n    roles: {roles}\n");
+    let holder = |roles: &str| {
+        format!(
+            "people:\n  - nick: n\n    mobile: \"13000000001\"\n    memberships:\n      - {{ corp: dingtree, userid: u1, roles: {roles} }}\n"
+        )
+    };
+    assert_eq!(
+        refusal(&store, &corp("[{ id: 7, name: a }, { id: 7, name: b }]")).await,
+        "t.yaml:4:39: corps[0].roles[1].id: duplicate role 7 in corp dingtree (first at line 4)"
+    );
+    assert!(
+        refusal(&store, &corp("[{ id: 0, name: a }]"))
+            .await
+            .ends_with("roles[0].id: must be 1 or more")
+    );
+    assert!(
+        refusal(&store, &corp("[{ id: 7, name: \" \" }]"))
+            .await
+            .ends_with("roles[0].name: must not be empty")
+    );
+    let unknown = format!("{}{}", corp("[{ id: 7, name: a }]"), holder("[8]"));
+    assert!(
+        refusal(&store, &unknown)
+            .await
+            .ends_with("memberships[0].roles[0]: unknown role 8 in corp dingtree: not in this file nor in the store")
+    );
+    let twice = format!("{}{}", corp("[{ id: 7, name: a }]"), holder("[7, 7]"));
+    assert!(
+        refusal(&store, &twice)
+            .await
+            .ends_with("memberships[0].roles[1]: role 7 is listed twice")
+    );
+    // A stored role may be held by a member a later file names; the default group is 默认.
+    apply_text(&store, "t.yaml", &corp("[{ id: 7, name: a }]"))
+        .await
+        .unwrap();
+    let later = format!("corps:\n  - id: dingtree\n    name: Tree Co\n{}", holder("[7]"));
+    apply_text(&store, "t.yaml", &later).await.unwrap();
+    let tree = dingdir_proto::ids::CorpId("dingtree".into());
+    let roles = store.roles(&tree).await.unwrap();
+    assert_eq!(
+        roles.iter().map(|r| (r.id, r.group.as_str())).collect::<Vec<_>>(),
+        [(7, "默认")]
+    );
+    let member = store
+        .member(&tree, &dingdir_proto::ids::UserId("u1".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(member.details.roles, [7]);
+}

@@ -200,6 +200,23 @@ async fn generate_writes_a_servable_directory_and_a_clean_file() {
         managed += usize::from(user["manager_userid"].is_string());
     }
     assert!(managed >= 15, "{managed} of 20 have a manager");
+    // About one member in twenty holds one of the corp's roles.
+    let mut holders = 0;
+    for m in members {
+        let user = call("/topapi/v2/user/get", serde_json::json!({ "userid": m["userid"] })).await;
+        if let Some(roles) = user["role_list"].as_array() {
+            assert!(
+                roles.len() == 1 && roles[0]["group_name"] == "职务" && roles[0]["id"].as_i64() > Some(4_000_000_000),
+                "{user}"
+            );
+            holders += 1;
+        }
+    }
+    assert!(
+        (1..=members.len() / 5).contains(&holders),
+        "{holders} of {} hold a role",
+        members.len()
+    );
     let largest = &sample["largest_department"];
     let expected = largest["members"].as_u64().unwrap();
     assert!(expected > 0, "{sample}");

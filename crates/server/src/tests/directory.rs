@@ -140,6 +140,10 @@ async fn user_get_a_managed_member_and_an_exclusive_account() {
             "mobile": "15532403240",
             "name": "李四",
             "real_authed": true,
+            "role_list": [
+                {"group_name": "职务", "id": 4_000_000_002_i64, "name": "项目经理"},
+                {"group_name": "职务", "id": 4_000_000_001_i64, "name": "财务"},
+            ],
             "senior": false,
             "state_code": "86",
             "title": "工程师",

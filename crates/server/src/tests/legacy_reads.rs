@@ -80,6 +80,15 @@ async fn user_get_answers_the_flat_camel_case_record() {
     // The manager, when there is one, as the docs spell it.
     let a = get(&fx, &format!("/user/get?access_token={token}&userid=lisi")).await;
     assert_eq!(a.json["managerUserid"], "zhangsan", "{}", a.text());
+    assert_eq!(
+        a.json["roles"],
+        json!([
+            {"id": 4_000_000_002_i64, "name": "项目经理", "groupName": "职务"},
+            {"id": 4_000_000_001_i64, "name": "财务", "groupName": "职务"},
+        ]),
+        "{}",
+        a.text()
+    );
 }
 
 #[tokio::test]

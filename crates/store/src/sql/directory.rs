@@ -7,7 +7,7 @@ use dingdir_core::StoreError;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{
     App, AppKind, ContactRange, Corp, Department, Departure, DeptVisibility, Directory, LeaveReason, Member,
-    MemberDept, MemberDetails, MemberStatus, Membership, Person, PersonId,
+    MemberDept, MemberDetails, MemberStatus, Membership, Person, PersonId, Role,
 };
 use dingdir_core::store::DirectoryStore;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -30,15 +30,15 @@ const PERSON_WIDTH: usize = 10;
 /// The columns a member is written with, in the order [`SqlStore::bind_member`] binds them.
 const MEMBER_INSERT: &str = "INSERT INTO memberships (corp_id, userid, person_id, name, status, \
      title, job_number, hired_date, work_place, telephone, org_email, remark, manager_userid, \
-     admin, boss, senior, hide_mobile, main_admin, left_at, leave_reason, extension) ";
+     admin, boss, senior, hide_mobile, main_admin, left_at, leave_reason, extension, roles) ";
 
 /// How many columns [`MEMBER_INSERT`] names.
-const MEMBER_WIDTH: usize = 21;
+const MEMBER_WIDTH: usize = 22;
 
 /// The record columns a full member read selects beside [`MEMBER_COLUMNS`].
 const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place, m.telephone, m.org_email, \
      m.remark, m.manager_userid, m.admin, m.boss, m.senior, m.hide_mobile, m.main_admin, m.left_at, m.leave_reason, \
-     m.extension";
+     m.extension, m.roles";
 
 /// A member's departments, in the member's own order.
 const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
@@ -201,6 +201,11 @@ where
                 Some(text) => MemberDetails::extension_from_json(&text)
                     .map_err(|e| StoreError::Other(format!("a member's extension column: {e}").into()))?,
             },
+            roles: match row.try_get::<Option<String>, _>("roles").map_err(map)? {
+                None => Vec::new(),
+                Some(text) => MemberDetails::roles_from_json(&text)
+                    .map_err(|e| StoreError::Other(format!("a member's roles column: {e}").into()))?,
+            },
         })
     }
 
@@ -289,10 +294,16 @@ where
     async fn write_members(tx: &mut Transaction<'static, DB>, members: &[&Member]) -> Result<(), StoreError> {
         for part in members.chunks(rows(MEMBER_WIDTH)) {
             let sql = format!("{MEMBER_INSERT} {}", values(MEMBER_WIDTH, part.len()));
-            let extensions: Vec<Option<String>> = part.iter().map(|m| m.details.extension_json()).collect();
+            let json: Vec<JsonColumns> = part
+                .iter()
+                .map(|m| JsonColumns {
+                    extension: m.details.extension_json(),
+                    roles: m.details.roles_json(),
+                })
+                .collect();
             let mut q = sqlx::query(&sql);
-            for (m, extension) in part.iter().zip(&extensions) {
-                q = Self::bind_member(q, m, extension.as_deref());
+            for (m, json) in part.iter().zip(&json) {
+                q = Self::bind_member(q, m, json);
             }
             q.execute(&mut **tx).await.map_err(map)?;
             let depts: Vec<(&Member, usize, &MemberDept)> = part
@@ -476,8 +487,8 @@ where
     }
 
     /// Binds a member's columns, in [`MEMBER_INSERT`]'s order.
-    /// `extension` is [`MemberDetails::extension_json`], made by the caller so the query can borrow it.
-    fn bind_member<'q>(q: Query<'q, DB>, member: &'q Member, extension: Option<&'q str>) -> Query<'q, DB> {
+    /// `json` is made by the caller so the query can borrow it.
+    fn bind_member<'q>(q: Query<'q, DB>, member: &'q Member, json: &'q JsonColumns) -> Query<'q, DB> {
         let (m, d) = (&member.membership, &member.details);
         q.bind(m.corp_id.0.as_str())
             .bind(m.userid.0.as_str())
@@ -499,8 +510,42 @@ where
             .bind(i64::from(d.main_admin))
             .bind(d.departure.and_then(|x| x.left_at))
             .bind(d.departure.map(|x| x.reason.as_str()))
-            .bind(extension)
+            .bind(json.extension.as_deref())
+            .bind(json.roles.as_deref())
     }
+
+    /// Upserts roles, one statement per role (a seed names few).
+    async fn write_roles(tx: &mut Transaction<'static, DB>, roles: &[Role]) -> Result<(), StoreError> {
+        for r in roles {
+            sqlx::query(
+                "INSERT INTO roles (corp_id, role_id, name, group_name) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (corp_id, role_id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name",
+            )
+            .bind(r.corp_id.0.as_str())
+            .bind(r.id)
+            .bind(r.name.as_str())
+            .bind(r.group.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
+        }
+        Ok(())
+    }
+
+    fn role_from(row: &DB::Row) -> Result<Role, StoreError> {
+        Ok(Role {
+            corp_id: CorpId(row.try_get("corp_id").map_err(map)?),
+            id: row.try_get("role_id").map_err(map)?,
+            name: row.try_get("name").map_err(map)?,
+            group: row.try_get("group_name").map_err(map)?,
+        })
+    }
+}
+
+/// A member's JSON-valued columns, serialised before binding.
+struct JsonColumns {
+    extension: Option<String>,
+    roles: Option<String>,
 }
 
 /// A query on `DB` with its arguments.
@@ -557,6 +602,7 @@ where
             Self::write_app(&mut tx, a).await?;
         }
         Self::write_departments(&mut tx, &dir.departments).await?;
+        Self::write_roles(&mut tx, &dir.roles).await?;
         // Memberships go first so that userids, mobiles and login names can move between people in one apply.
         let mut touched: Vec<(String, i64)> = Vec::new();
         for (p, ms) in &dir.people {
@@ -625,6 +671,7 @@ where
         for a in &dir.apps {
             Self::write_app(&mut tx, a).await?;
         }
+        Self::write_roles(&mut tx, &dir.roles).await?;
         for chunk in dir.departments.chunks(rows(8)) {
             let sql = format!("INSERT INTO departments ({DEPT_COLUMNS}) {}", values(8, chunk.len()));
             let mut q = sqlx::query(&sql);
@@ -686,6 +733,13 @@ where
         .iter()
         .map(Self::department_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let roles = sqlx::query("SELECT corp_id, role_id, name, group_name FROM roles ORDER BY corp_id, role_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(Self::role_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let mut member_depts: std::collections::HashMap<(String, String), Vec<MemberDept>> =
             std::collections::HashMap::new();
         for row in sqlx::query(
@@ -731,6 +785,7 @@ where
         Ok(Directory {
             corps,
             departments,
+            roles,
             apps,
             people,
         })
@@ -748,6 +803,7 @@ where
             "apps",
             "people",
             "departments",
+            "roles",
             "corps",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
@@ -756,6 +812,17 @@ where
                 .map_err(map)?;
         }
         tx.commit().await.map_err(map)
+    }
+
+    async fn roles(&self, corp: &CorpId) -> Result<Vec<Role>, StoreError> {
+        sqlx::query("SELECT corp_id, role_id, name, group_name FROM roles WHERE corp_id = $1 ORDER BY role_id")
+            .bind(&corp.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(Self::role_from)
+            .collect()
     }
 
     async fn corp(&self, id: &CorpId) -> Result<Option<Corp>, StoreError> {
