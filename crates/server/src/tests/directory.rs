@@ -497,7 +497,7 @@ async fn extension_attributes_show_to_internal_apps_and_survive_the_export() {
             .unwrap()
     };
     let seed = format!(
-        "people:\n  - id: lisi\n    nick: lisi\n    mobile: \"15532403240\"\n    email: lisi@example.com\n    avatar_url: https://static.example.com/avatar/lisi.png\n    password: demo-password\n    memberships:\n      - {{ corp: {DEMO_CORP}, userid: lisi, name: 李四, departments: [{{ id: 101, order: 2 }}], title: 工程师, manager: zhangsan, extension: {{ 爱好: 旅游, 工位: A-3 }} }}\n"
+        "people:\n  - id: lisi\n    nick: lisi\n    mobile: \"15532403240\"\n    email: lisi@example.com\n    avatar_url: https://static.example.com/avatar/lisi.png\n    password: demo-password\n    memberships:\n      - {{ corp: {DEMO_CORP}, userid: lisi, name: 李四, departments: [{{ id: 101, order: 2 }}], title: 工程师, manager: zhangsan, extension: {{ 爱好: 旅游, 工位: A-3 }}, roles: [4000000001] }}\n"
     );
     let applied = fx.send(admin(Method::POST, "/_dingdir/seed", Body::from(seed))).await;
     assert_eq!(applied.status, StatusCode::OK, "{}", applied.text());
@@ -529,15 +529,33 @@ async fn extension_attributes_show_to_internal_apps_and_survive_the_export() {
     let a = call(&fx, "/topapi/v2/user/get", &suite, &json!({"userid": "lisi"})).await;
     assert_eq!(a.json["errcode"], 0, "{}", a.text());
     assert!(a.json["result"].get("extension").is_none(), "{}", a.text());
-    // The export writes the attributes back as a seed that gives the same record.
+    // The export, applied to an empty store, gives a server answering the same records: the
+    // attributes, roles and login names included.
     let exported = fx.send(admin(Method::GET, "/_dingdir/export", Body::empty())).await;
     assert_eq!(exported.status, StatusCode::OK);
-    let text = exported.text();
-    assert!(text.contains("extension:"), "{text}");
-    let reapplied = fx.send(admin(Method::POST, "/_dingdir/seed", Body::from(text))).await;
-    assert_eq!(reapplied.status, StatusCode::OK, "{}", reapplied.text());
-    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "lisi"})).await;
+    let empty = dingdir_store::testing::fresh_store().await;
+    if let Err(e) = seed::apply_text(empty.as_ref(), "export.yaml", &exported.text()).await {
+        panic!("applying the export: {e}");
+    }
+    let copy = fixture_with(Setup {
+        store: Some(empty),
+        ..Setup::default()
+    })
+    .await;
+    let copy_token = internal(&copy).await;
+    for body in [json!({"userid": "lisi"}), json!({"login_id": "zhaoliu"})] {
+        let before = call(&fx, "/topapi/v2/user/get", &token, &body).await;
+        let after = call(&copy, "/topapi/v2/user/get", &copy_token, &body).await;
+        assert_eq!(after.json["result"], before.json["result"], "{body}: {}", after.text());
+    }
+    let a = call(&copy, "/topapi/v2/user/get", &copy_token, &json!({"userid": "lisi"})).await;
     assert_eq!(a.json["result"]["extension"], expected, "{}", a.text());
+    assert_eq!(
+        a.json["result"]["role_list"],
+        json!([{"group_name": "职务", "id": 4_000_000_001_i64, "name": "财务"}]),
+        "{}",
+        a.text()
+    );
 }
 
 #[tokio::test]
