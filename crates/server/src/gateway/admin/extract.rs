@@ -1,11 +1,14 @@
-//! The admin token check, applied as a route layer to every endpoint that needs it.
+//! The admin token check, applied as a route layer to every endpoint that needs it, and the
+//! admin API's JSON body.
 
 use super::Error;
+use crate::body::{self, BodyError};
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 
 /// Lets the request through only with `Authorization: Bearer <admin token>`.
 pub(crate) async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -21,5 +24,25 @@ pub(crate) async fn require_admin(State(state): State<AppState>, req: Request, n
         next.run(req).await
     } else {
         Error::Unauthorized.into_response()
+    }
+}
+
+/// A JSON body for the admin API, rejected in its own error form.
+pub(super) struct Json<T>(pub(super) T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
+        let bytes = body::read(req.into_body(), state.settings.body_limit, None)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge => Error::BodyTooLarge,
+                BodyError::Read(why) => Error::BadRequest(why),
+                BodyError::TimedOut => Error::BadRequest("the body did not arrive".to_owned()),
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(Json)
+            .map_err(|e| Error::BadRequest(format!("bad JSON body: {e}")))
     }
 }

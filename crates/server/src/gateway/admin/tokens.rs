@@ -1,9 +1,9 @@
 //! Test helpers: user tokens without the browser, the movable clock, suite tickets.
 
 use super::Error;
-use crate::body::{self, BodyError};
+use super::extract::Json;
 use crate::state::AppState;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dingdir_core::mobile::Mobile;
@@ -12,27 +12,6 @@ use dingdir_proto::admin::{
 };
 use dingdir_proto::api::UserTokenResponse;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
-use serde::de::DeserializeOwned;
-
-/// A JSON body for the admin API, rejected in its own error form.
-pub(super) struct Json<T>(T);
-
-impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
-    type Rejection = Error;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
-        let bytes = body::read(req.into_body(), state.settings.body_limit, None)
-            .await
-            .map_err(|e| match e {
-                BodyError::TooLarge => Error::BodyTooLarge,
-                BodyError::Read(why) => Error::BadRequest(why),
-                BodyError::TimedOut => Error::BadRequest("the body did not arrive".to_owned()),
-            })?;
-        serde_json::from_slice(&bytes)
-            .map(Json)
-            .map_err(|e| Error::BadRequest(format!("bad JSON body: {e}")))
-    }
-}
 
 fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
     crate::gateway::api::json_response(status, body)
