@@ -144,7 +144,7 @@ class Dingdir:
         if content_type:
             headers["content-type"] = content_type
         status, answer = http_json(method, self.base + path, body, headers)
-        if status != 200:
+        if not 200 <= status < 300:
             raise AssertionError(f"admin {method} {path} answered {status}: {answer}")
         return answer
 
@@ -166,6 +166,27 @@ class Dingdir:
 
     def apply_seed(self, yaml_text):
         return self.admin("POST", "/_dingdir/seed", yaml_text.encode(), "application/yaml")
+
+    def add_fault(self, rule):
+        """Arms a fault rule (`POST /_dingdir/faults`); answers it with its id and counters."""
+        return self.admin("POST", "/_dingdir/faults", rule)
+
+    def faults(self):
+        """The fault rules with their counters (`GET /_dingdir/faults`)."""
+        return self.admin("GET", "/_dingdir/faults")["faults"]
+
+    def clear_faults(self):
+        return self.admin("DELETE", "/_dingdir/faults")
+
+    def journal_seq(self):
+        """The newest journal entry's seq (0 when it is empty): count from here with `after`."""
+        entries = self.admin("GET", "/_dingdir/journal?limit=1")["entries"]
+        return entries[-1]["seq"] if entries else 0
+
+    def journal_count(self, **filters):
+        """How many journal entries match (`GET /_dingdir/journal/count`)."""
+        query = urllib.parse.urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in filters.items()})
+        return self.admin("GET", "/_dingdir/journal/count?" + query)["count"]
 
     def advance_clock(self, secs):
         return self.admin("POST", "/_dingdir/clock", {"advance_secs": secs})

@@ -16,6 +16,8 @@ sys.dont_write_bytecode = True  # keep tests/compat free of __pycache__
 import importlib.metadata
 import re
 
+import requests
+
 from dingtalk import AppKeyClient
 from dingtalk.core.exceptions import DingTalkClientException
 
@@ -252,6 +254,39 @@ def check_contact_range_and_hidden_departments(hostport, dingdir):
     eq((d.hide_dept, d.dept_permits, d.user_permits), (True, [200], ["lisi"]), "hidden 前端组 and who may see it")
 
 
+def check_scripted_faults(hostport, dingdir):
+    """A rule makes the next two getbymobile calls answer -1 (系统繁忙) and the third succeed;
+    a dropped connection and a cut-short answer reach the SDK as requests' own errors; the
+    journal counts every one of those calls."""
+    client = Counted(hostport, "dingdemointernal")
+    client.access_token  # fetched before the rule, so only getbymobile is counted
+    seq = dingdir.journal_seq()
+    rule = dingdir.add_fault(
+        {"endpoint": "V2UserGetByMobile", "action": {"kind": "errcode", "errcode": -1}, "fire": {"next": 2}}
+    )
+    try:
+        for n in (1, 2):
+            e = client_error(lambda: client.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}), -1)
+            eq(e.errmsg, "系统繁忙", f"call {n}: errmsg")
+        eq(client.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}).result.userid, "zhangsan", "call 3")
+        [listed] = dingdir.faults()
+        eq((listed["id"], listed["matched"], listed["fired"]), (rule["id"], 3, 2), "the rule's counters")
+        dingdir.clear_faults()
+        dingdir.add_fault({"endpoint": "V2UserGetByMobile", "action": {"kind": "drop"}, "fire": {"next": 1}})
+        raises(lambda: client.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}), requests.exceptions.ConnectionError)
+        dingdir.add_fault({"endpoint": "V2UserGetByMobile", "action": {"kind": "truncate"}, "fire": {"next": 1}})
+        raises(lambda: client.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}), requests.exceptions.RequestException)
+        eq(client.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}).result.userid, "zhangsan", "after both fired")
+        eq(client.token_fetches, 1, "gettoken calls: a busy answer is not a token error")
+        count = lambda **f: dingdir.journal_count(after=seq, endpoint="V2UserGetByMobile", **f)
+        eq(count(), 6, "getbymobile calls in the journal")
+        eq(count(code=-1), 2, "of them answered -1")
+        eq(count(faulted=True), 4, "of them a fault fired on (-1, -1, drop, truncate)")
+        eq(count(code=0, faulted=False), 2, "of them served whole")
+    finally:
+        dingdir.clear_faults()
+
+
 CHECKS = [
     check_token_fetch_and_cache,
     check_getbymobile,
@@ -269,6 +304,7 @@ ADMIN_CHECKS = [
     check_legacy_department_list,
     check_in_app_sign_in,
     check_contact_range_and_hidden_departments,
+    check_scripted_faults,
 ]
 
 

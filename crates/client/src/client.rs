@@ -211,7 +211,7 @@ impl ClientBuilder {
 /// refresh tokens itself; for app tokens [`AppTokenManager`](crate::AppTokenManager) does.
 #[derive(Clone, Debug)]
 pub struct Client {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     api_base: Url,
     oapi_base: Url,
     login_base: Url,
@@ -262,7 +262,7 @@ impl Client {
         &self.login_base
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         req: reqwest::RequestBuilder,
         redacted: Option<&Url>,

@@ -29,6 +29,9 @@
 //! | old department list | `GET /department/list` | [`Client::list_departments`] |
 //! | the app's contact range | `GET /auth/scopes` | [`Client::get_auth_scopes`] |
 //!
+//! A dingdir server's own admin API (fault rules, the request journal) is [`Client::admin`],
+//! which gives an [`Admin`].
+//!
 //! Requests and answers are the wire types of [`dingdir_proto`] (re-exported as [`proto`]), the
 //! same structs the dingdir server serialises. Failures are one [`Error`] that keeps each
 //! gateway's error typed ([`Error::Api`] with status, `code`, `message`, request id and required
@@ -91,6 +94,7 @@
 //! HTTP is reqwest with rustls (no system OpenSSL).
 #![warn(missing_docs)]
 
+mod admin;
 mod client;
 mod clock;
 mod directory;
@@ -99,6 +103,7 @@ mod manager;
 mod retry;
 mod signin;
 
+pub use admin::{Admin, JournalEvent, JournalFollow};
 pub use client::{
     AppCredentials, AppToken, Client, ClientBuilder, DEFAULT_API_BASE, DEFAULT_LOGIN_BASE, DEFAULT_OAPI_BASE, Gateway,
 };

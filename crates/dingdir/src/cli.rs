@@ -55,6 +55,168 @@ pub(crate) enum Command {
     /// Call DingTalk (or a dingdir server, with --base-url) through `dingdir-client`; prints the
     /// answer as JSON, and an API error on stderr with a non-zero exit.
     Call(CallArgs),
+    /// Script faults on a running dingdir server: rules that make matching DingTalk requests
+    /// answer an error, wait, drop the connection or get half an answer.
+    Faults(FaultsArgs),
+    /// Read a running dingdir server's request journal: one JSON line per entry, oldest first.
+    Journal(JournalArgs),
+}
+
+/// Options of `journal`: filters (every one given must hold), and what to do.
+#[derive(Debug, Args)]
+pub(crate) struct JournalArgs {
+    #[command(flatten)]
+    pub(crate) server: AdminArgs,
+    /// The endpoint's name (V2UserGetByMobile, GetUser).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) endpoint: Option<String>,
+    /// The calling app's key.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) app: Option<String>,
+    /// The corp.
+    #[arg(long, value_name = "CORPID")]
+    pub(crate) corp: Option<String>,
+    /// The member (userid, or a GetUser path's unionId).
+    #[arg(long, value_name = "ID")]
+    pub(crate) user: Option<String>,
+    /// The HTTP status.
+    #[arg(long, value_name = "STATUS")]
+    pub(crate) status: Option<u16>,
+    /// DingTalk's code: the legacy errcode (0, -1) or the new gateway's code.
+    #[arg(long, value_name = "CODE", allow_hyphen_values = true)]
+    pub(crate) code: Option<String>,
+    /// Entries from this time on, in ms since the epoch.
+    #[arg(long, value_name = "MS")]
+    pub(crate) since_ms: Option<i64>,
+    /// Entries before this time.
+    #[arg(long, value_name = "MS")]
+    pub(crate) until_ms: Option<i64>,
+    /// Entries after this seq.
+    #[arg(long, value_name = "SEQ")]
+    pub(crate) after: Option<u64>,
+    /// Only entries a fault fired on (true) or none fired on (false).
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) faulted: Option<bool>,
+    /// At most this many of the newest entries (default 100, at most 10000).
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+    /// Print only how many entries match, as {"count": N}.
+    #[arg(long, conflicts_with_all = ["follow", "clear"])]
+    pub(crate) count: bool,
+    /// Keep printing entries as they are recorded, until interrupted.
+    #[arg(long, short, conflicts_with = "clear")]
+    pub(crate) follow: bool,
+    /// Forget every entry; prints {"cleared": N}.
+    #[arg(long)]
+    pub(crate) clear: bool,
+}
+
+/// Which dingdir server an admin command talks to.
+#[derive(Debug, Args)]
+pub(crate) struct AdminArgs {
+    /// The server's base URL (env: DINGDIR_URL; default http://127.0.0.1:8080).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "DINGDIR_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub(crate) url: String,
+    /// Its admin token (env: DINGDIR_ADMIN_TOKEN), as `dev` and `serve` print it at start.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DINGDIR_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub(crate) admin_token: Option<String>,
+}
+
+/// Options of `faults`.
+#[derive(Debug, Args)]
+pub(crate) struct FaultsArgs {
+    #[command(flatten)]
+    pub(crate) server: AdminArgs,
+    #[command(subcommand)]
+    pub(crate) command: FaultsCommand,
+}
+
+/// What `faults` does.
+#[derive(Debug, Subcommand)]
+pub(crate) enum FaultsCommand {
+    /// The rules, in the order they are tried, with how often each matched and fired.
+    List,
+    /// Arm a rule after the others; prints it with its id.
+    Add(Box<FaultAdd>),
+    /// Disarm one rule.
+    Remove {
+        /// The rule's id, as `add` and `list` print it.
+        id: u64,
+    },
+    /// Disarm every rule.
+    Clear,
+}
+
+/// A rule for `faults add`: matchers (all must hold; none matches every request), one action,
+/// and when it fires. `--rule` gives the whole rule as the admin API's JSON instead.
+#[derive(Debug, Args)]
+pub(crate) struct FaultAdd {
+    /// The whole rule as JSON (`POST /_dingdir/faults`'s body); the other options must be absent.
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["endpoint", "app", "corp", "user", "param", "errcode", "status", "delay_ms", "drop", "truncate", "next", "after", "probability"])]
+    pub(crate) rule: Option<String>,
+    /// The endpoint's name, as docs/COMPATIBILITY.md lists it (V2UserGetByMobile, GetUser).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) endpoint: Option<String>,
+    /// The calling app's key.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) app: Option<String>,
+    /// The corp the call acts in.
+    #[arg(long, value_name = "CORPID")]
+    pub(crate) corp: Option<String>,
+    /// The member the call names (its userid, or the unionId in a GetUser path).
+    #[arg(long, value_name = "ID")]
+    pub(crate) user: Option<String>,
+    /// A parameter that must have this value, as NAME=VALUE; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) param: Vec<String>,
+    /// Answer this legacy-gateway errcode (e.g. -1, 90018).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, group = "action")]
+    pub(crate) errcode: Option<i64>,
+    /// The errcode's errmsg (-1 defaults to 系统繁忙).
+    #[arg(long, value_name = "TEXT", requires = "errcode")]
+    pub(crate) errmsg: Option<String>,
+    /// Answer a new-gateway error with this HTTP status; needs --code and --message.
+    #[arg(long, value_name = "STATUS", group = "action", requires_all = ["code", "message"])]
+    pub(crate) status: Option<u16>,
+    /// The new-gateway error's code (e.g. Forbidden.AccessDenied.QpsLimitForAppkeyAndApi).
+    #[arg(long, value_name = "CODE", requires = "status")]
+    pub(crate) code: Option<String>,
+    /// The new-gateway error's message.
+    #[arg(long, value_name = "TEXT", requires = "status")]
+    pub(crate) message: Option<String>,
+    /// Hold the request this many milliseconds, then serve it.
+    #[arg(long, value_name = "MS", group = "action")]
+    pub(crate) delay_ms: Option<u64>,
+    /// Close the connection without an answer.
+    #[arg(long, group = "action")]
+    pub(crate) drop: bool,
+    /// Serve the request but send only the first half of the answer.
+    #[arg(long, group = "action")]
+    pub(crate) truncate: bool,
+    /// Fire on the next N matches only.
+    #[arg(long, value_name = "N", group = "fire")]
+    pub(crate) next: Option<u64>,
+    /// Fire on every match after the first N.
+    #[arg(long, value_name = "N", group = "fire")]
+    pub(crate) after: Option<u64>,
+    /// Fire on each match with this probability (0 to 1), drawn from --seed.
+    #[arg(long, value_name = "P", group = "fire", requires = "seed")]
+    pub(crate) probability: Option<f64>,
+    /// The seed of --probability's draws: the same seed fires on the same matches.
+    #[arg(long, value_name = "N", requires = "probability")]
+    pub(crate) seed: Option<u64>,
 }
 
 /// Where the store is.
@@ -118,6 +280,16 @@ pub(crate) struct ServeArgs {
     /// in `dev`, off in `serve`).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub(crate) test_clock: Option<bool>,
+    /// Keep a journal of DingTalk-gateway requests, for `dingdir journal` and
+    /// `/_dingdir/journal` (env: DINGDIR_JOURNAL; default: on in `dev`, off in `serve`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) journal: Option<bool>,
+    /// Journal entries kept at most; the oldest go first (env: DINGDIR_JOURNAL_ENTRIES; default 10000).
+    #[arg(long, value_name = "N")]
+    pub(crate) journal_entries: Option<usize>,
+    /// Bytes of journal entries kept at most (env: DINGDIR_JOURNAL_BYTES; default 33554432).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) journal_bytes: Option<usize>,
     /// How long tokens, apps and people are cached, in milliseconds; a write through another
     /// node is seen within this time (env: DINGDIR_CACHE_TTL_MS; default 1000; 0 turns it off).
     #[arg(long, value_name = "MS")]

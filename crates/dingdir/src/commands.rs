@@ -59,6 +59,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Call(args) => crate::call::run(args).await,
+        Command::Faults(args) => crate::faults::run(args).await,
+        Command::Journal(args) => crate::faults::journal(args).await,
     }
 }
 
@@ -149,6 +151,10 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         store_timeout: config.store_timeout,
         reset_seed: if mode == Mode::Dev { seed.clone() } else { None },
         test_clock: config.test_clock.unwrap_or(mode == Mode::Dev),
+        journal: config
+            .journal
+            .unwrap_or(mode == Mode::Dev)
+            .then_some(config.journal_limits),
         ..Settings::default()
     };
     let clock = Arc::new(MovableClock::new());

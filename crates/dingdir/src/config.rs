@@ -32,6 +32,11 @@ const KNOWN_ENV: &[&str] = &[
     "IDLE_TIMEOUT_MS",
     "MAX_CONNECTIONS",
     "HASH_CONCURRENCY",
+    "JOURNAL",
+    "JOURNAL_ENTRIES",
+    "JOURNAL_BYTES",
+    // Read by the admin commands (`faults`, `journal`), not by the server.
+    "URL",
 ];
 
 /// The TOML file's keys; each is documented in the README.
@@ -58,6 +63,9 @@ struct FileConfig {
     idle_timeout_ms: Option<u64>,
     max_connections: Option<usize>,
     hash_concurrency: Option<usize>,
+    journal: Option<bool>,
+    journal_entries: Option<usize>,
+    journal_bytes: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -82,6 +90,11 @@ pub(crate) struct Config {
     pub(crate) connections: dingdir_server::ConnectionLimits,
     /// Argon2 checks at once.
     pub(crate) hash_concurrency: usize,
+    /// Whether the request journal is on; `None` means the mode's default (on in `dev`, off in
+    /// `serve`).
+    pub(crate) journal: Option<bool>,
+    /// The journal's bounds.
+    pub(crate) journal_limits: dingdir_server::JournalLimits,
     /// Warnings to log once logging is up.
     pub(crate) warnings: Vec<String>,
 }
@@ -106,6 +119,8 @@ impl std::fmt::Debug for Config {
             .field("visibility", &self.visibility)
             .field("connections", &self.connections)
             .field("hash_concurrency", &self.hash_concurrency)
+            .field("journal", &self.journal)
+            .field("journal_limits", &self.journal_limits)
             .finish()
     }
 }
@@ -271,6 +286,23 @@ pub(crate) fn resolve(
         (None, Some(v)) => Some(matches!(v.as_str(), "1" | "true" | "yes" | "on")),
         (None, None) => f.test_clock,
     };
+    let journal = match (s.journal, env.get("JOURNAL")) {
+        (Some(b), _) => Some(b),
+        (None, Some(v)) => Some(matches!(v.as_str(), "1" | "true" | "yes" | "on")),
+        (None, None) => f.journal,
+    };
+    let journal_defaults = dingdir_server::JournalLimits::default();
+    let journal_limits = dingdir_server::JournalLimits {
+        max_entries: layers
+            .number(s.journal_entries, "JOURNAL_ENTRIES", f.journal_entries)?
+            .unwrap_or(journal_defaults.max_entries),
+        max_bytes: layers
+            .number(s.journal_bytes, "JOURNAL_BYTES", f.journal_bytes)?
+            .unwrap_or(journal_defaults.max_bytes),
+    };
+    if journal_limits.max_entries == 0 || journal_limits.max_bytes == 0 {
+        bail!("journal_entries and journal_bytes must be at least 1 (turn the journal off with journal = false)");
+    }
     let db_pool = layers.number(store.db_pool, "DB_POOL", f.db_pool)?.unwrap_or(16);
     let cache_ttl_ms = layers
         .number(s.cache_ttl_ms, "CACHE_TTL_MS", f.cache_ttl_ms)?
@@ -314,6 +346,8 @@ pub(crate) fn resolve(
     Ok(Config {
         connections,
         hash_concurrency,
+        journal,
+        journal_limits,
         listen: layers
             .string(s.listen.as_ref(), "LISTEN", f.listen.as_ref())
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),

@@ -7,6 +7,7 @@ mod call;
 mod cli;
 mod commands;
 mod config;
+mod faults;
 mod generate;
 
 use clap::Parser;

@@ -27,6 +27,16 @@ pub mod path {
     pub const SUITE_TICKET: &str = "/_dingdir/apps/{appKey}/suite-ticket";
     /// `GET`: requests served and store reads made by this node.
     pub const METRICS: &str = "/_dingdir/metrics";
+    /// `GET` the fault rules, `POST` one, `DELETE` them all.
+    pub const FAULTS: &str = "/_dingdir/faults";
+    /// `DELETE` one fault rule.
+    pub const FAULT: &str = "/_dingdir/faults/{id}";
+    /// `GET` journal entries (filters in the query), `DELETE` them all.
+    pub const JOURNAL: &str = "/_dingdir/journal";
+    /// `GET`: how many journal entries match the filters.
+    pub const JOURNAL_COUNT: &str = "/_dingdir/journal/count";
+    /// `GET`: matching journal entries as server-sent events, as they are recorded.
+    pub const JOURNAL_FOLLOW: &str = "/_dingdir/journal/follow";
     /// Every admin path starts with this.
     pub const PREFIX: &str = "/_dingdir/";
 }
@@ -129,4 +139,227 @@ pub struct Metrics {
     pub requests: u64,
     /// Reads this node made from the store.
     pub store_reads: u64,
+}
+
+/// A scripted fault: which gateway requests it matches, what it does to them, and when it fires.
+/// Every matcher given must hold; none given matches every gateway request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// The endpoint's name, as the compatibility matrix lists it (`V2UserGetByMobile`, `GetUser`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The calling app's key: the token's app, or the app key a token request sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The corp the call acts in: the token's corp, or the corp id a corp-token request sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp: Option<String>,
+    /// The member the call names: its `userid` parameter, or the unionId in a
+    /// `/v1.0/contact/users/{unionId}` path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Parameters (query, JSON body or form body) that must have exactly these values.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
+    /// What the fault does.
+    pub action: FaultAction,
+    /// When it fires among the requests it matches; always, by default.
+    #[serde(default)]
+    pub fire: FaultFire,
+}
+
+/// What a fault does to a request it fires on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultAction {
+    /// Answer a legacy-gateway error: `{"errcode", "errmsg"}` in the endpoint's envelope (with
+    /// `request_id` on `/topapi/` paths), HTTP 200 as DingTalk sends them.
+    Errcode {
+        /// The errcode, e.g. `-1` (系统繁忙) or `90018`.
+        errcode: i64,
+        /// The errmsg; `-1` defaults to `系统繁忙`, any other code needs one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        errmsg: Option<String>,
+    },
+    /// Answer a new-gateway error: `{"code", "message", "requestid"}` with this HTTP status.
+    Error {
+        /// HTTP status, 400 to 599.
+        status: u16,
+        /// The code, e.g. `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`.
+        code: String,
+        /// The message.
+        message: String,
+    },
+    /// Hold the request this long, then serve it.
+    Delay {
+        /// Milliseconds, at most 600,000.
+        ms: u64,
+    },
+    /// Close the connection without an answer body: the client sees the connection drop.
+    Drop,
+    /// Serve the request, then send only the first half of the answer's body and close.
+    Truncate,
+}
+
+/// When a fault fires among the requests it matches.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultFire {
+    /// On every match.
+    #[default]
+    Always,
+    /// On the next N matches, then never.
+    Next(u64),
+    /// On every match after the first N.
+    After(u64),
+    /// On each match with this probability, drawn from a generator seeded with `seed`: the same
+    /// seed and the same requests fire on the same matches, so a failing run replays exactly.
+    Probability {
+        /// Between 0 and 1.
+        p: f64,
+        /// The generator's seed.
+        seed: u64,
+    },
+}
+
+/// A fault rule as the server holds it, with its counters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultView {
+    /// The rule's id on this node, for `DELETE /_dingdir/faults/{id}`.
+    pub id: u64,
+    /// The rule as given.
+    #[serde(flatten)]
+    pub rule: FaultRule,
+    /// Requests it matched.
+    pub matched: u64,
+    /// Requests it fired on.
+    pub fired: u64,
+}
+
+/// The fault rules of one node, in the order they are tried.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultList {
+    /// The rules.
+    pub faults: Vec<FaultView>,
+}
+
+/// The answer to clearing the fault rules or the journal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cleared {
+    /// How many rules or entries there were.
+    pub cleared: u64,
+}
+
+/// One DingTalk-gateway request as the journal keeps it. Secrets, tokens, passwords and sign-in
+/// codes in the query and both bodies are replaced by `"<redacted>"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Its place in this node's journal, from 1; never reused until the node restarts.
+    pub seq: u64,
+    /// When it arrived, in milliseconds since the Unix epoch (the server's clock).
+    pub at_ms: i64,
+    /// `api` (api.dingtalk.com) or `oapi` (oapi.dingtalk.com).
+    pub gateway: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The path with its query, redacted.
+    pub path: String,
+    /// The endpoint's name, when a route serves the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The answer's `x-acs-request-id`.
+    pub request_id: String,
+    /// The calling app's key, when the token or the parameters name one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The corp the call acts in, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp: Option<String>,
+    /// The member the call names (`userid`, or a GetUser path's unionId).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The HTTP status; absent when no answer was sent (a `drop` fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// DingTalk's code: the legacy `errcode` (`"0"` on success), or the new gateway's `code` on
+    /// an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Time to the answer's head, in microseconds.
+    pub duration_us: u64,
+    /// The request body: JSON when it is JSON, else text; cut at 64 KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<serde_json::Value>,
+    /// The answer body, the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_body: Option<serde_json::Value>,
+    /// The fault rule that fired on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultFired>,
+}
+
+/// A fault rule that fired on a journal entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultFired {
+    /// The rule's id.
+    pub id: u64,
+    /// Its action's kind: `errcode`, `error`, `delay`, `drop` or `truncate`.
+    pub kind: String,
+}
+
+/// Which journal entries a query, a count or a follow wants; every filter given must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalFilter {
+    /// The endpoint's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The calling app's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The corp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp: Option<String>,
+    /// The member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// DingTalk's code (`-1`, `0`, `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Entries that arrived at or after this time (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<i64>,
+    /// Entries that arrived before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<i64>,
+    /// Entries after this `seq`: to read on from the last entry seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
+    /// Only entries a fault rule fired on (`true`), or none (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faulted: Option<bool>,
+    /// At most this many entries, the newest (default 100, at most 10,000; ignored by count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// Journal entries, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JournalPage {
+    /// The matching entries, at most `limit` of the newest.
+    pub entries: Vec<JournalEntry>,
+    /// Entries the journal let go of since it started (to stay in its bounds): a count that
+    /// moves during a test means the journal is too small for it.
+    pub evicted: u64,
+}
+
+/// How many journal entries match.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalCount {
+    /// The count.
+    pub count: u64,
 }

@@ -46,7 +46,8 @@ impl<S> Root<S> {
 
 impl<S> Service<Request> for Root<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
 {
     type Response = Response;
     type Error = Infallible;
@@ -95,6 +96,7 @@ where
         });
         let mut future = RootFuture {
             serving: None,
+            tapped: None,
             shed: None,
             slot: None,
             id: ctx.id,
@@ -119,6 +121,18 @@ where
                 return future;
             }
             future.slot = Some(Slot(self.state.clone()));
+        }
+        // While a fault rule is armed or the journal is on, DingTalk-gateway requests take the
+        // inspected path.
+        if matches!(gateway, Gateway::Api | Gateway::Oapi)
+            && (self.state.faults.armed() || self.state.journal.is_some())
+        {
+            let served = crate::tap::serve(self.state.clone(), self.inner.clone(), req, gateway);
+            let catching = AssertUnwindSafe(served)
+                .catch_unwind()
+                .map(|outcome| recover(outcome.map(Ok)));
+            future.tapped = Some(Box::pin(CURRENT.scope(ctx, catching)));
+            return future;
         }
         // Store calls and body reads are bounded where they happen (the service's store, `body::read`), so
         // a request the caches answer carries no timer.
@@ -184,6 +198,7 @@ pin_project_lite::pin_project! {
     pub struct RootFuture<F> {
         #[pin]
         serving: Option<TaskLocalFuture<RequestContext, Map<CatchUnwind<AssertUnwindSafe<F>>, Recover>>>,
+        tapped: Option<Pin<Box<dyn Future<Output = Response> + Send>>>,
         shed: Option<Response>,
         slot: Option<Slot>,
         id: RequestId,
@@ -202,15 +217,20 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let _entered = this.span.enter();
-        let mut response = match this.serving.as_mut().as_pin_mut() {
-            Some(serving) => {
+        let mut response = match (this.serving.as_mut().as_pin_mut(), this.tapped.as_mut()) {
+            (Some(serving), _) => {
                 let response = ready!(serving.poll(cx));
                 this.serving.set(None);
                 response
             }
+            (None, Some(tapped)) => {
+                let response = ready!(tapped.as_mut().poll(cx));
+                *this.tapped = None;
+                response
+            }
             // A shed request's answer is made in `call`. A future polled again after it is done
             // answers "busy" rather than panicking.
-            None => this.shed.take().unwrap_or_else(|| this.gateway.busy()),
+            (None, None) => this.shed.take().unwrap_or_else(|| this.gateway.busy()),
         };
         *this.slot = None;
         let headers = response.headers_mut();

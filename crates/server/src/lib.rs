@@ -10,13 +10,17 @@
 
 mod body;
 mod context;
+mod faults;
 mod gateway;
 mod in_flight;
+mod journal;
 mod listen;
 mod request;
 mod state;
+mod tap;
 
 pub use context::{Root, RootFuture};
+pub use journal::JournalLimits;
 pub use listen::{ConnectionLimits, default_max_connections, serve};
 pub use request::Gateway;
 pub use state::{AppState, Mode, Settings, Shared};

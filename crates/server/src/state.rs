@@ -33,6 +33,8 @@ pub struct Settings {
     pub reset_seed: Option<(String, String)>,
     /// Whether the admin API may move the clock (`POST /_dingdir/clock`), for tests.
     pub test_clock: bool,
+    /// The request journal's bounds, or `None` for no journal.
+    pub journal: Option<crate::journal::JournalLimits>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Settings {
             .field("max_in_flight", &self.max_in_flight)
             .field("store_timeout", &self.store_timeout)
             .field("test_clock", &self.test_clock)
+            .field("journal", &self.journal)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +63,7 @@ impl Default for Settings {
             store_timeout: Duration::from_secs(5),
             reset_seed: None,
             test_clock: false,
+            journal: None,
         }
     }
 }
@@ -78,6 +82,8 @@ pub struct Shared {
     pub settings: Settings,
     pub(crate) in_flight: crate::in_flight::InFlight,
     pub(crate) requests: std::sync::atomic::AtomicU64,
+    pub(crate) faults: crate::faults::Faults,
+    pub(crate) journal: Option<crate::journal::Journal>,
 }
 
 impl std::ops::Deref for AppState {
@@ -95,8 +101,10 @@ impl AppState {
             service,
             movable_clock,
             in_flight: crate::in_flight::InFlight::new(settings.max_in_flight),
+            journal: settings.journal.map(crate::journal::Journal::new),
             settings,
             requests: std::sync::atomic::AtomicU64::new(0),
+            faults: crate::faults::Faults::default(),
         }))
     }
 }

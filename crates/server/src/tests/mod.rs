@@ -9,9 +9,11 @@
 //! endpoint is routed), `tokens`, `get_user`, `get_by_mobile`, `shedding`.
 
 mod directory;
+mod faults;
 mod get_by_mobile;
 mod get_user;
 mod hostile;
+mod journal;
 mod leave_records;
 mod legacy_reads;
 mod routing;

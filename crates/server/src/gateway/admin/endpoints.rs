@@ -1,6 +1,6 @@
 //! Every admin operation, one row each.
 
-use super::{health, seed, tokens};
+use super::{faults, health, journal, seed, tokens};
 use dingdir_proto::admin::path;
 
 /// Who may call an admin endpoint.
@@ -37,4 +37,20 @@ super::super::table::endpoint_table! {
     SetSuiteTicket = PUT path::SUITE_TICKET => tokens::set_suite_ticket, Access::AdminToken;
     /// `GET /_dingdir/metrics`: requests served and store reads made by this node.
     Metrics = GET path::METRICS => health::metrics, Access::AdminToken;
+    /// `GET /_dingdir/faults`: the fault rules and their counters.
+    ListFaults = GET path::FAULTS => faults::list, Access::AdminToken;
+    /// `POST /_dingdir/faults`: arm a fault rule.
+    AddFault = POST path::FAULTS => faults::add, Access::AdminToken;
+    /// `DELETE /_dingdir/faults`: disarm every fault rule.
+    ClearFaults = DELETE path::FAULTS => faults::clear, Access::AdminToken;
+    /// `DELETE /_dingdir/faults/{id}`: disarm one fault rule.
+    RemoveFault = DELETE path::FAULT => faults::remove, Access::AdminToken;
+    /// `GET /_dingdir/journal`: journal entries that match the query's filters.
+    ListJournal = GET path::JOURNAL => journal::list, Access::AdminToken;
+    /// `GET /_dingdir/journal/count`: how many journal entries match.
+    CountJournal = GET path::JOURNAL_COUNT => journal::count, Access::AdminToken;
+    /// `GET /_dingdir/journal/follow`: matching entries as server-sent events.
+    FollowJournal = GET path::JOURNAL_FOLLOW => journal::follow, Access::AdminToken;
+    /// `DELETE /_dingdir/journal`: forget every journal entry.
+    ClearJournal = DELETE path::JOURNAL => journal::clear, Access::AdminToken;
 }

@@ -45,6 +45,9 @@ pub(crate) enum Error {
     /// The operation exists only in `dingdir dev` (or with `--test-clock`).
     #[error("{0}")]
     DevOnly(&'static str),
+    /// The feature the operation needs is turned off on this server.
+    #[error("{0}")]
+    Disabled(&'static str),
     /// Applying a seed failed.
     #[error(transparent)]
     Seed(#[from] ApplyError),
@@ -126,6 +129,7 @@ impl Error {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "BadRequest", msg),
             Self::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "BodyTooLarge", msg),
             Self::DevOnly(_) => (StatusCode::CONFLICT, "DevOnly", msg),
+            Self::Disabled(_) => (StatusCode::CONFLICT, "Disabled", msg),
             Self::Missing(_) => (StatusCode::NOT_FOUND, "NotFound", msg),
             Self::Domain(Domain::Store(e))
             | Self::CannotSignIn {

@@ -1,4 +1,5 @@
-//! dingdir's admin API under `/_dingdir/`: health, seeds, export, reset, test tokens and clock.
+//! dingdir's admin API under `/_dingdir/`: health, seeds, export, reset, test tokens and clock,
+//! scripted faults and the request journal.
 //!
 //! - Health endpoints are open; everything else needs `Authorization: Bearer <admin token>`.
 //! - Errors use the new gateway's shape `{"code","message","requestid"}` with real statuses.
@@ -7,7 +8,9 @@
 mod endpoints;
 mod error;
 mod extract;
+mod faults;
 mod health;
+mod journal;
 mod seed;
 mod tokens;
 

@@ -66,6 +66,10 @@ pub(super) async fn reset(State(state): State<AppState>) -> Result<Response, Err
         return Err(Error::DevOnly("reset is only available in `dingdir dev`"));
     }
     state.service.reset().await?;
+    state.faults.clear();
+    if let Some(journal) = &state.journal {
+        journal.clear();
+    }
     let summary = match &state.settings.reset_seed {
         Some((file, text)) => summary(&state.service.apply_seed(file, text).await?),
         None => ApplySummary::default(),

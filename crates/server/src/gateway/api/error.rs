@@ -5,6 +5,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dingdir_core::{Error as Domain, StoreError};
 use dingdir_proto::api::{AccessDeniedDetail, ApiError, CONTENT_TYPE, code};
+use std::borrow::Cow;
+
+/// An answer's status, code, message and access-denied detail.
+type Parts = (StatusCode, Cow<'static, str>, String, Option<AccessDeniedDetail>);
 
 /// A new-gateway failure: a domain error, or one of the HTTP edge's own.
 #[derive(Debug, thiserror::Error)]
@@ -30,12 +34,22 @@ pub(crate) enum Error {
     /// Over the in-flight limit.
     #[error("busy")]
     Busy,
+    /// A fault rule's answer ([`crate::faults`]).
+    #[error("injected {status} {code}")]
+    Injected {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The code.
+        code: String,
+        /// The message.
+        message: String,
+    },
 }
 
-fn denied(scope: &str) -> (StatusCode, &'static str, String, Option<AccessDeniedDetail>) {
+fn denied(scope: &str) -> Parts {
     (
         StatusCode::FORBIDDEN,
-        code::ACCESS_DENIED,
+        Cow::Borrowed(code::ACCESS_DENIED),
         format!(
             "没有调用该接口的权限，接口权限申请参考：https://open.dingtalk.com/document/orgapp/add-api-permission ({scope})"
         ),
@@ -47,9 +61,9 @@ fn denied(scope: &str) -> (StatusCode, &'static str, String, Option<AccessDenied
 
 impl Error {
     #[deny(clippy::wildcard_enum_match_arm)]
-    fn parts(&self) -> (StatusCode, &'static str, String, Option<AccessDeniedDetail>) {
+    fn parts(&self) -> Parts {
         use StatusCode as S;
-        let plain = |status, code: &'static str, msg: &str| (status, code, msg.to_owned(), None);
+        let plain = |status, code: &'static str, msg: &str| (status, Cow::Borrowed(code), msg.to_owned(), None);
         match self {
             // WIRE.md §A2, seed 000.
             Self::Domain(Domain::UserNotFound) => plain(S::NOT_FOUND, code::USER_NOT_FOUND, "找不到该用户"),
@@ -61,14 +75,17 @@ impl Error {
             Self::Domain(Domain::MobileMalformed) => plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "无效的手机号"),
             Self::Domain(Domain::InvalidParameter { name }) => (
                 S::BAD_REQUEST,
-                code::INVALID_PARAMETER,
+                Cow::Borrowed(code::INVALID_PARAMETER),
                 format!("参数错误：{name}"),
                 None,
             ),
             // docs/wire/directory-read.md §2.16: the page's code and text, `%s` the parameter.
-            Self::Domain(Domain::IllegalParameter { name }) => {
-                (S::BAD_REQUEST, code::PARAM_INVALID, format!("入参错误：{name}"), None)
-            }
+            Self::Domain(Domain::IllegalParameter { name }) => (
+                S::BAD_REQUEST,
+                Cow::Borrowed(code::PARAM_INVALID),
+                format!("入参错误：{name}"),
+                None,
+            ),
             Self::Domain(Domain::CursorInvalid) => {
                 plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "参数错误：nextToken")
             }
@@ -123,11 +140,12 @@ impl Error {
             Self::MissingBody => plain(S::BAD_REQUEST, code::MISSING_BODY, "body is mandatory for this action."),
             Self::BadBody(why) => (
                 S::BAD_REQUEST,
-                code::INVALID_PARAMETER,
+                Cow::Borrowed(code::INVALID_PARAMETER),
                 format!("请求体不是合法的JSON：{why}"),
                 None,
             ),
             Self::BodyTooLarge => plain(S::PAYLOAD_TOO_LARGE, code::BODY_TOO_LARGE, "请求体过大"),
+            Self::Injected { status, code, message } => (*status, Cow::Owned(code.clone()), message.clone(), None),
         }
     }
 }
@@ -142,7 +160,7 @@ impl IntoResponse for Error {
             tracing::info!(request = %request::current(), error = %self, "new gateway refused the request");
         }
         let body = ApiError {
-            code: code.to_owned(),
+            code: code.into_owned(),
             message,
             requestid: request_id(),
             accessdenieddetail,

@@ -36,6 +36,14 @@ pub(crate) enum Error {
     /// Over the in-flight limit.
     #[error("busy")]
     Busy,
+    /// A fault rule's answer ([`crate::faults`]).
+    #[error("injected errcode {errcode}")]
+    Injected {
+        /// The errcode.
+        errcode: i64,
+        /// The errmsg.
+        errmsg: String,
+    },
 }
 
 /// An errcode, its message, and whether `/topapi/*` wraps it as `88` + `sub_code`.
@@ -141,6 +149,8 @@ impl Error {
             Self::NeedsGet => direct(errcode::NEEDS_GET, "需要GET请求"),
             Self::BadBody(why) => direct(errcode::INVALID_PARAMETER, format!("无效的参数：{why}")),
             Self::BodyTooLarge => direct(errcode::INVALID_PARAMETER, "无效的参数：请求体过大"),
+            // As the rule gives it, plain: DingTalk's -1 and 90018 are not wrapped (WIRE.md §B2).
+            Self::Injected { errcode, errmsg } => direct(*errcode, errmsg.clone()),
         }
     }
 }

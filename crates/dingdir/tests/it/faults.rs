@@ -1,0 +1,153 @@
+//! `dingdir faults` against the real binary, and what only a real connection shows: a dropped
+//! connection and a cut-short answer.
+
+use crate::harness::{ADMIN_TOKEN, Server, http, run};
+use serde_json::{Value, json};
+
+fn faults(server: &Server, args: &[&str]) -> (bool, Value, String) {
+    let mut all = vec!["faults", "--url", &server.base, "--admin-token", ADMIN_TOKEN];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = if out.status.success() {
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    } else {
+        assert!(stdout.is_empty(), "nothing on stdout on failure: {stdout}");
+        Value::Null
+    };
+    (out.status.success(), json, stderr)
+}
+
+async fn app_token(server: &Server) -> String {
+    let body: Value = http()
+        .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+fn by_mobile(server: &Server, token: &str) -> reqwest::RequestBuilder {
+    http()
+        .post(server.url(&format!("/topapi/v2/user/getbymobile?access_token={token}")))
+        .json(&json!({"mobile": "15000009144"}))
+}
+
+#[tokio::test]
+async fn a_dropped_connection_and_a_cut_short_answer_reach_the_client_as_such() {
+    let server = Server::dev(&[]);
+    let token = app_token(&server).await;
+
+    let (ok, added, stderr) = faults(
+        &server,
+        &["add", "--endpoint", "V2UserGetByMobile", "--drop", "--next", "1"],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        added,
+        json!({"id": 1, "endpoint": "V2UserGetByMobile", "action": {"kind": "drop"}, "fire": {"next": 1}, "matched": 0, "fired": 0})
+    );
+    let dropped = by_mobile(&server, &token).send().await;
+    let e = dropped.expect_err("no answer to a dropped request");
+    assert!(!e.is_timeout() && e.status().is_none(), "{e:?}");
+
+    let (ok, _, stderr) = faults(
+        &server,
+        &["add", "--endpoint", "V2UserGetByMobile", "--truncate", "--next", "1"],
+    );
+    assert!(ok, "{stderr}");
+    let cut = by_mobile(&server, &token).send().await.expect("the head arrives");
+    assert_eq!(cut.status(), 200);
+    let announced: usize = cut.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    assert!(announced > 40, "the whole answer's length is announced: {announced}");
+    let body = cut.bytes().await;
+    assert!(body.is_err(), "the body stops short: {body:?}");
+
+    // Both rules are spent; the next call is served.
+    let whole: Value = by_mobile(&server, &token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(whole["result"]["userid"], "zhangsan", "{whole}");
+
+    let (ok, listed, _) = faults(&server, &["list"]);
+    assert!(ok);
+    let counters: Vec<(u64, u64)> = listed["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["matched"].as_u64().unwrap(), f["fired"].as_u64().unwrap()))
+        .collect();
+    // The drop rule saw all three calls; the truncate rule the last two.
+    assert_eq!(counters, [(3, 1), (2, 1)]);
+    let (ok, cleared, _) = faults(&server, &["clear"]);
+    assert!(ok);
+    assert_eq!(cleared, json!({"cleared": 2}));
+    assert!(server.stop(), "a clean stop");
+}
+
+#[tokio::test]
+async fn faults_add_takes_every_matcher_and_a_whole_rule_and_names_what_is_wrong() {
+    let server = Server::dev(&[]);
+    let (ok, added, stderr) = faults(
+        &server,
+        &[
+            "add",
+            "--app",
+            "dingdemointernal",
+            "--corp",
+            "ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4",
+            "--user",
+            "lisi",
+            "--param",
+            "language=en_US",
+            "--errcode",
+            "90018",
+            "--errmsg",
+            "app qps limit",
+            "--probability",
+            "0.25",
+            "--seed",
+            "7",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        added,
+        json!({
+            "id": 1, "app": "dingdemointernal", "corp": "ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4", "user": "lisi",
+            "params": {"language": "en_US"},
+            "action": {"kind": "errcode", "errcode": 90018, "errmsg": "app qps limit"},
+            "fire": {"probability": {"p": 0.25, "seed": 7}},
+            "matched": 0, "fired": 0,
+        })
+    );
+    let rule = r#"{"endpoint":"GetUser","action":{"kind":"error","status":503,"code":"ServiceUnavailable","message":"try later"}}"#;
+    let (ok, added, stderr) = faults(&server, &["add", "--rule", rule]);
+    assert!(ok, "{stderr}");
+    assert_eq!(added["id"], 2);
+    let (ok, removed, _) = faults(&server, &["remove", "1"]);
+    assert!(ok);
+    assert_eq!(removed, json!({"removed": 1}));
+
+    let (ok, _, stderr) = faults(&server, &["remove", "1"]);
+    assert!(!ok);
+    assert!(stderr.starts_with("dingdir: 404 NotFound: no fault rule 1"), "{stderr}");
+    let (ok, _, stderr) = faults(&server, &["add", "--endpoint", "Nope", "--errcode", "-1"]);
+    assert!(!ok);
+    assert!(
+        stderr.starts_with("dingdir: 400 BadRequest: unknown endpoint `Nope`"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = faults(&server, &["add", "--endpoint", "GetUser"]);
+    assert!(!ok);
+    assert!(stderr.contains("say what the fault does"), "{stderr}");
+    let out = run(&["faults", "--url", &server.base, "list"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--admin-token or DINGDIR_ADMIN_TOKEN"), "{stderr}");
+    let (ok, listed, _) = faults(&server, &["list"]);
+    assert!(ok);
+    assert_eq!(listed["faults"].as_array().map(Vec::len), Some(1));
+}
