@@ -287,6 +287,35 @@ def check_scripted_faults(hostport, dingdir):
         dingdir.clear_faults()
 
 
+def check_rate_limits(hostport, dingdir):
+    """Per-minute limits of one call: the legacy `client.user.get` (`GET /user/get`) gets 90018
+    as DingTalk's old paths send it; `/topapi/` getbymobile gets it inside the 88 wrapper. The
+    SDK raises either and retries neither."""
+    dingdir.advance_clock(60)  # a minute window of this check's own
+    dingdir.admin("PUT", "/_dingdir/rate-limits", {"limits": [
+        {"app": "dingdemointernal", "endpoint": "UserGet", "limit": 1, "per": "minute"},
+        {"app": "dingdemointernal", "endpoint": "V2UserGetByMobile", "limit": 1},
+    ]})
+    try:
+        client = Counted(hostport, "dingdemointernal")
+        eq(client.user.get("zhangsan").userid, "zhangsan", "the first user.get")
+        e = client_error(lambda: client.user.get("zhangsan"), 90006)
+        eq(e.errmsg, "您当前使用的CorpId及CorpSecret调用当前接口次数过多，请求被暂时禁用了，仅对企业自己的Accesstoken有效", "90006 errmsg")
+        dingdir.admin("PUT", "/_dingdir/rate-limits", {"limits": [
+            {"app": "dingdemointernal", "endpoint": "UserGet", "limit": 1},
+            {"app": "dingdemointernal", "endpoint": "V2UserGetByMobile", "limit": 1},
+        ]})
+        # Three calls in a row: at most two fall in two different seconds, so one is refused.
+        e = client_error(lambda: [client.user.get("zhangsan") for _ in range(3)], 90018)
+        if not e.errmsg.startswith("您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了, apiPath(/user/get), 从 "):
+            raise AssertionError(f"90018 errmsg {e.errmsg!r}")
+        e = client_error(lambda: [client.post(GET_BY_MOBILE, {"mobile": MOBILE["zhangsan"]}) for _ in range(3)], 88)
+        eq(e.response.json().get("sub_code"), "90018", "sub_code on /topapi/")
+        eq(client.token_fetches, 1, "gettoken calls: a rate limit is not a token error")
+    finally:
+        dingdir.admin("DELETE", "/_dingdir/rate-limits")
+
+
 CHECKS = [
     check_token_fetch_and_cache,
     check_getbymobile,
@@ -305,6 +334,7 @@ ADMIN_CHECKS = [
     check_in_app_sign_in,
     check_contact_range_and_hidden_departments,
     check_scripted_faults,
+    check_rate_limits,
 ]
 
 

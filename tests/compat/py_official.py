@@ -311,6 +311,29 @@ def check_emp_leave_records(env, mode):
     eq(e.data.get("accessdenieddetail"), {"requiredScopes": ["Contact.Common.Read"]}, "accessdenieddetail")
 
 
+def check_qps_limit(env, mode):
+    """A per-minute limit of 2 GetUser calls for the demo app: the third call raises what
+    DingTalk's QPS limit gives the SDK, an UnretryableException with the 403 and its code."""
+    env.dd.advance_clock(60)  # a minute window of this run's own
+    env.dd.admin("PUT", "/_dingdir/rate-limits",
+                 {"limits": [{"app": "dingdemointernal", "endpoint": "GetUser", "limit": 2, "per": "minute"}]})
+    try:
+        token = env.dd.mint("dingdemointernal", mobile=MOBILE["zhangsan"])["accessToken"]
+        for n in (1, 2):
+            eq(env.get_user(mode, token, "me").body.nick, "zhangsan", f"call {n}")
+        e = api_error(lambda: env.get_user(mode, token, "me"), "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi", 403)
+        eq(type(e).__name__, "UnretryableException", "the exception's class (the SDK does not retry it)")
+        eq(e.data.get("message"), "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了", "message")
+        env.dd.admin("PUT", "/_dingdir/rate-limits",
+                     {"limits": [{"app": "dingdemointernal", "endpoint": "GetUser", "limit": 1}]})
+        env.get_user(mode, token, "me")  # a second's first call may pass, the next may not
+        e = api_error(lambda: [env.get_user(mode, token, "me") for _ in range(3)],
+                      "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", 403)
+        eq(type(e).__name__, "UnretryableException", "the exception's class")
+    finally:
+        env.dd.admin("DELETE", "/_dingdir/rate-limits")
+
+
 CHECKS = [
     check_app_token,
     check_app_token_bad_secret,
@@ -325,6 +348,7 @@ CHECKS = [
     check_get_user_empty_fields_absent,
     check_get_user_token_errors,
     check_emp_leave_records,
+    check_qps_limit,
 ]
 
 

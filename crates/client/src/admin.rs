@@ -1,12 +1,13 @@
 //! dingdir's own admin API (`/_dingdir/...`), for tests that script a dingdir server: fault
-//! rules and the request journal. It has no DingTalk counterpart, so it is reached through [`Client::admin`] on a
+//! rules, the request journal and rate limits. It has no DingTalk counterpart, so it is reached through [`Client::admin`] on a
 //! client whose new-gateway base URL is the dingdir server.
 
 use crate::client::Client;
 use crate::error::{Error, decode_api};
 use crate::signin::join;
 use dingdir_proto::admin::{
-    Cleared, FaultList, FaultRule, FaultView, JournalCount, JournalEntry, JournalFilter, JournalPage, path,
+    Cleared, FaultList, FaultRule, FaultView, JournalCount, JournalEntry, JournalFilter, JournalPage, RateLimit,
+    RateLimits, path,
 };
 
 /// The admin API of one dingdir server, with its admin token.
@@ -190,5 +191,26 @@ fn parse_event(block: &[u8]) -> Result<Option<JournalEvent>, Error> {
             Ok(Some(JournalEvent::Lagged(v["missed"].as_u64().unwrap_or(0))))
         }
         _ => Ok(None),
+    }
+}
+
+impl Admin {
+    /// The rate limits the server enforces: `GET /_dingdir/rate-limits`.
+    pub async fn rate_limits(&self) -> Result<Vec<RateLimit>, Error> {
+        let limits: RateLimits = self.call(reqwest::Method::GET, path::RATE_LIMITS, None::<&()>).await?;
+        Ok(limits.limits)
+    }
+
+    /// Replaces the rate limits of every node sharing the server's store:
+    /// `PUT /_dingdir/rate-limits`.
+    pub async fn set_rate_limits(&self, limits: Vec<RateLimit>) -> Result<Vec<RateLimit>, Error> {
+        let body = RateLimits { limits };
+        let set: RateLimits = self.call(reqwest::Method::PUT, path::RATE_LIMITS, Some(&body)).await?;
+        Ok(set.limits)
+    }
+
+    /// Lifts every rate limit: `DELETE /_dingdir/rate-limits`.
+    pub async fn clear_rate_limits(&self) -> Result<Cleared, Error> {
+        self.call(reqwest::Method::DELETE, path::RATE_LIMITS, None::<&()>).await
     }
 }

@@ -7,8 +7,9 @@ use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
-use crate::store::{DirectoryStore, SignInStore, Store, TokenStore};
+use crate::store::{DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
+use dingdir_proto::admin::RateLimit;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use std::future::Future;
 use std::sync::Arc;
@@ -253,6 +254,23 @@ impl<H: Hook> SignInStore for Intercepted<H> {
     async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError> {
         let run = self.inner.redeem_ticket(digest, now);
         self.hook.around(Call::write("redeem_ticket"), run).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: Hook> LimitStore for Intercepted<H> {
+    async fn rate_limits(&self) -> Result<Vec<RateLimit>, StoreError> {
+        self.hook
+            .around(Call::read("rate_limits"), self.inner.rate_limits())
+            .await
+    }
+    async fn set_rate_limits(&self, limits: &[RateLimit]) -> Result<(), StoreError> {
+        let run = self.inner.set_rate_limits(limits);
+        self.hook.around(Call::write("set_rate_limits"), run).await
+    }
+    async fn hit_window(&self, key: &str, expires_at: Millis) -> Result<u64, StoreError> {
+        let run = self.inner.hit_window(key, expires_at);
+        self.hook.around(Call::write("hit_window"), run).await
     }
 }
 

@@ -18,6 +18,7 @@ pub mod mobile;
 pub mod model;
 pub mod org;
 mod profile;
+pub mod rate;
 pub mod secret;
 pub mod seed;
 pub mod service;
@@ -30,7 +31,7 @@ mod verify;
 pub use clock::{Clock, MovableClock, SystemClock};
 pub use error::{Error, StoreError};
 pub use service::{Caller, Policy, Service, Visibility};
-pub use store::{DirectoryStore, SignInStore, Store, TokenStore};
+pub use store::{DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
 pub use verify::default_concurrency as default_hash_concurrency;
 
 #[cfg(test)]

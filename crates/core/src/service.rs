@@ -173,6 +173,7 @@ pub struct Service {
     policy: Policy,
     pub(crate) throttle: crate::throttle::Throttle,
     pub(crate) verifier: crate::verify::Verifier,
+    pub(crate) limits: crate::rate::Limits,
 }
 
 impl Service {
@@ -188,6 +189,7 @@ impl Service {
             ids,
             policy,
             throttle: crate::throttle::Throttle::default(),
+            limits: crate::rate::Limits::default(),
         }
     }
 
@@ -247,6 +249,7 @@ impl Service {
     pub async fn reset(&self) -> Result<(), Error> {
         let result = self.store.reset().await;
         self.invalidate();
+        self.limits.set(Vec::new());
         Ok(result?)
     }
 

@@ -169,9 +169,24 @@ pub trait SignInStore: Send + Sync + 'static {
     async fn redeem_ticket(&self, digest: &str, now: Millis) -> Result<bool, StoreError>;
 }
 
+/// Rate limits and their counters, shared by every node of the store, so a limit holds for the
+/// cluster rather than per node.
+#[async_trait::async_trait]
+pub trait LimitStore: Send + Sync + 'static {
+    /// The rate limits as last set; none when never set.
+    async fn rate_limits(&self) -> Result<Vec<dingdir_proto::admin::RateLimit>, StoreError>;
+
+    /// Replaces the rate limits.
+    async fn set_rate_limits(&self, limits: &[dingdir_proto::admin::RateLimit]) -> Result<(), StoreError>;
+
+    /// Counts one call in the window named `key` (kept until `expires_at`) and returns the
+    /// window's count with it. Atomic across every node sharing the store.
+    async fn hit_window(&self, key: &str, expires_at: Millis) -> Result<u64, StoreError>;
+}
+
 /// A whole store: every aggregate, plus what belongs to the store itself.
 #[async_trait::async_trait]
-pub trait Store: DirectoryStore + TokenStore + SignInStore {
+pub trait Store: DirectoryStore + TokenStore + SignInStore + LimitStore {
     /// Answers when the store can serve reads (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -183,6 +198,7 @@ pub trait Store: DirectoryStore + TokenStore + SignInStore {
     /// The store's id secret: stored on first call with `proposed`, returned as stored afterwards.
     async fn id_secret(&self, proposed: &IdSecret) -> Result<IdSecret, StoreError>;
 
-    /// Deletes tokens, codes, refresh tokens and consent tickets that expired before `before`.
+    /// Deletes tokens, codes, refresh tokens, consent tickets and rate windows that expired before
+    /// `before`.
     async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError>;
 }

@@ -60,6 +60,41 @@ pub(crate) enum Command {
     Faults(FaultsArgs),
     /// Read a running dingdir server's request journal: one JSON line per entry, oldest first.
     Journal(JournalArgs),
+    /// Read or set the rate limits of a running dingdir server (every node sharing its store).
+    RateLimits(RateLimitsArgs),
+}
+
+/// Options of `rate-limits`.
+#[derive(Debug, Args)]
+pub(crate) struct RateLimitsArgs {
+    #[command(flatten)]
+    pub(crate) server: AdminArgs,
+    #[command(subcommand)]
+    pub(crate) command: RateLimitsCommand,
+}
+
+/// What `rate-limits` does.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RateLimitsCommand {
+    /// The limits in force.
+    List,
+    /// Add a limit to those in force: at most --limit calls per window by one app to one endpoint.
+    Add {
+        /// Calls allowed per window.
+        #[arg(long, value_name = "N")]
+        limit: u64,
+        /// The window: `second` (DingTalk's QPS limits) or `minute`.
+        #[arg(long, value_name = "WINDOW", default_value = "second")]
+        per: String,
+        /// Only this app's calls (default: every app, each counted apart).
+        #[arg(long, value_name = "KEY")]
+        app: Option<String>,
+        /// Only this endpoint (default: every endpoint, each counted apart).
+        #[arg(long, value_name = "NAME")]
+        endpoint: Option<String>,
+    },
+    /// Lift every limit.
+    Clear,
 }
 
 /// Options of `journal`: filters (every one given must hold), and what to do.

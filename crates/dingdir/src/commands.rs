@@ -61,6 +61,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Call(args) => crate::call::run(args).await,
         Command::Faults(args) => crate::faults::run(args).await,
         Command::Journal(args) => crate::faults::journal(args).await,
+        Command::RateLimits(args) => crate::faults::rate_limits(args).await,
     }
 }
 
@@ -190,6 +191,15 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
     drop(out);
 
     let purging = tokio::spawn(dingdir_server::purge_expired(state.clone(), PURGE_EVERY));
+    // The limits in the store hold from the first request; one set through another node holds
+    // here within a second.
+    state
+        .service
+        .refresh_rate_limits()
+        .await
+        .context("reading the rate limits")?;
+    let limits_every = std::time::Duration::from_millis(config.cache_ttl_ms.clamp(100, 1000));
+    let refreshing = tokio::spawn(dingdir_server::refresh_rate_limits(state.clone(), limits_every));
     dingdir_server::serve(
         listener,
         dingdir_server::app(state),
@@ -198,6 +208,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
     )
     .await;
     purging.abort();
+    refreshing.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

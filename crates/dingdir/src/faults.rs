@@ -1,14 +1,14 @@
-//! `dingdir faults` and `dingdir journal`: a running server's fault rules and request journal,
-//! through the client's admin API.
+//! `dingdir faults`, `dingdir journal` and `dingdir rate-limits`: a running server's fault rules,
+//! request journal and rate limits, through the client's admin API.
 #![expect(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "the answer on stdout is the command's interface; a lag warning goes to stderr"
 )]
 
-use crate::cli::{AdminArgs, FaultAdd, FaultsArgs, FaultsCommand, JournalArgs};
+use crate::cli::{AdminArgs, FaultAdd, FaultsArgs, FaultsCommand, JournalArgs, RateLimitsArgs, RateLimitsCommand};
 use anyhow::{Context, bail};
-use dingdir_client::proto::admin::{FaultAction, FaultFire, FaultRule, JournalFilter};
+use dingdir_client::proto::admin::{FaultAction, FaultFire, FaultRule, JournalFilter, RateLimit, RateWindow};
 use dingdir_client::{Admin, Client, JournalEvent};
 use std::io::Write;
 use std::time::Duration;
@@ -75,6 +75,37 @@ pub(crate) async fn journal(args: JournalArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
+    Ok(())
+}
+
+/// Runs `rate-limits`: prints the limits in force (after the change) as JSON.
+pub(crate) async fn rate_limits(args: RateLimitsArgs) -> anyhow::Result<()> {
+    let admin = admin(&args.server)?;
+    let answer = match args.command {
+        RateLimitsCommand::List => serde_json::json!({ "limits": admin.rate_limits().await? }),
+        RateLimitsCommand::Add {
+            limit,
+            per,
+            app,
+            endpoint,
+        } => {
+            let per = match per.as_str() {
+                "second" => RateWindow::Second,
+                "minute" => RateWindow::Minute,
+                other => bail!("--per {other}: give `second` or `minute`"),
+            };
+            let mut limits = admin.rate_limits().await?;
+            limits.push(RateLimit {
+                app,
+                endpoint,
+                limit,
+                per,
+            });
+            serde_json::json!({ "limits": admin.set_rate_limits(limits).await? })
+        }
+        RateLimitsCommand::Clear => serde_json::to_value(admin.clear_rate_limits().await?)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(())
 }
 

@@ -37,6 +37,8 @@ pub mod path {
     pub const JOURNAL_COUNT: &str = "/_dingdir/journal/count";
     /// `GET`: matching journal entries as server-sent events, as they are recorded.
     pub const JOURNAL_FOLLOW: &str = "/_dingdir/journal/follow";
+    /// `GET` the rate limits every node enforces, `PUT` a new set, `DELETE` them all.
+    pub const RATE_LIMITS: &str = "/_dingdir/rate-limits";
     /// Every admin path starts with this.
     pub const PREFIX: &str = "/_dingdir/";
 }
@@ -362,4 +364,53 @@ pub struct JournalPage {
 pub struct JournalCount {
     /// The count.
     pub count: u64,
+}
+
+/// A rate limit: at most `limit` calls per `per` window by one app to one endpoint, as DingTalk
+/// counts its QPS limit (per appKey and API). Calls past it in the window are refused with the
+/// gateway's own rate-limit answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Only this app's calls; every app's (each counted apart) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// Only this endpoint (its name in docs/COMPATIBILITY.md); every endpoint (each counted
+    /// apart) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Calls allowed per window, 1 or more.
+    pub limit: u64,
+    /// The window.
+    #[serde(default)]
+    pub per: RateWindow,
+}
+
+/// The fixed window a rate limit counts in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateWindow {
+    /// One second, as DingTalk's QPS limits (90018, `QpsLimitForAppkeyAndApi`).
+    #[default]
+    Second,
+    /// One minute (90006, `QpmLimitForAppkeyAndApi`).
+    Minute,
+}
+
+impl RateWindow {
+    /// The window's length in milliseconds.
+    pub fn millis(self) -> i64 {
+        match self {
+            Self::Second => 1_000,
+            Self::Minute => 60_000,
+        }
+    }
+}
+
+/// The rate limits of the whole cluster, as the store holds them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// Every limit; a call must be within all that match it.
+    pub limits: Vec<RateLimit>,
 }

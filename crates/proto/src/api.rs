@@ -57,6 +57,10 @@ pub mod code {
     pub const MISSING_TOKEN: &str = "AuthenticationFailed.MissingParameter";
     /// Token invalid or expired (400). WIRE.md §A2, probe P6.
     pub const INVALID_AUTHENTICATION: &str = "InvalidAuthentication";
+    /// One app calling one API past its per-second limit: HTTP 403.
+    pub const QPS_LIMIT: &str = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi";
+    /// One app calling one API past its per-minute limit: HTTP 403.
+    pub const QPM_LIMIT: &str = "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi";
     /// Missing scope, or the wrong kind of token (403). WIRE.md §A2.
     pub const ACCESS_DENIED: &str = "Forbidden.AccessDenied.AccessTokenPermissionDenied";
     /// User not found or not visible (404). Seed 000, WIRE.md §A2.

@@ -103,6 +103,10 @@ pub struct OapiError {
 
 /// Legacy error codes. Each cites where it was seen.
 pub mod errcode {
+    /// One app calling one API past its per-second limit (调用频次与限流).
+    pub const APP_QPS_LIMIT: i64 = 90018;
+    /// One app calling one API past its per-minute limit (global error table).
+    pub const APP_QPM_LIMIT: i64 = 90006;
     /// Success.
     pub const OK: i64 = 0;
     /// System busy. Seed 003.

@@ -19,6 +19,10 @@ pub(crate) enum BodyError {
 /// Reads the whole body, refusing more than `limit` bytes, and giving up after `within` when
 /// given (a client that never finishes its body must not hold a request slot for ever).
 pub(crate) async fn read(body: Body, limit: usize, within: Option<Duration>) -> Result<Bytes, BodyError> {
+    // A request that announced no body (a GET) costs no timer.
+    if axum::body::HttpBody::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
     let collect = Limited::new(body, limit).collect();
     let collected = match within {
         Some(d) => tokio::time::timeout(d, collect)

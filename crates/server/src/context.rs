@@ -70,6 +70,7 @@ where
             method: req.method().clone(),
             uri: req.uri().clone(),
             endpoint_name: crate::gateway::endpoint_name,
+            caller: None,
         };
         // The fields are only evaluated when the span is enabled.
         let span = tracing::debug_span!(
@@ -122,12 +123,17 @@ where
             }
             future.slot = Some(Slot(self.state.clone()));
         }
-        // While a fault rule is armed or the journal is on, DingTalk-gateway requests take the
-        // inspected path.
+        // While a fault rule is armed, the journal is on or a rate limit is set, DingTalk-gateway
+        // requests take the inspected path.
         if matches!(gateway, Gateway::Api | Gateway::Oapi)
-            && (self.state.faults.armed() || self.state.journal.is_some())
+            && (self.state.faults.armed() || self.state.journal.is_some() || self.state.service.rate_limited())
         {
-            let served = crate::tap::serve(self.state.clone(), self.inner.clone(), req, gateway);
+            let slot = std::sync::Arc::new(std::sync::OnceLock::new());
+            let ctx = RequestContext {
+                caller: Some(slot.clone()),
+                ..ctx
+            };
+            let served = crate::tap::serve(self.state.clone(), self.inner.clone(), req, gateway, slot);
             let catching = AssertUnwindSafe(served)
                 .catch_unwind()
                 .map(|outcome| recover(outcome.map(Ok)));

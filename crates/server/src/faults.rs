@@ -143,6 +143,11 @@ impl Armed {
     }
 }
 
+/// Whether `name` is a DingTalk-gateway endpoint's name.
+pub(crate) fn is_endpoint(name: &str) -> bool {
+    endpoint_gateway(name).is_some()
+}
+
 /// The endpoint names a rule may give, by gateway: legacy first.
 fn endpoint_gateway(name: &str) -> Option<bool> {
     if crate::gateway::oapi::Endpoint::ALL.iter().any(|e| e.name() == name) {

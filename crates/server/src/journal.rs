@@ -2,18 +2,26 @@
 //! bytes, for "was it called N times, with what, and what did it get" assertions, and followed
 //! live by subscribers.
 //!
-//! Entries are recorded by the inspected path ([`crate::tap`]) with secrets, tokens, passwords
-//! and sign-in codes redacted before they are kept. Memory: at most `max_bytes` of entry text
-//! plus about [`ENTRY_OVERHEAD`] bytes per entry, as [`Journal::record`] counts them.
+//! The inspected path ([`crate::tap`]) records what it saw as it was ([`Recorded`]: the URI, the
+//! two bodies as shared buffers, the caller the handler authenticated); everything derived from
+//! it (the redacted path and bodies, DingTalk's code, the app, corp and user) is worked out the
+//! first time the entry is read, and kept. Recording costs a few copies of pointers; redaction
+//! happens before anything leaves the process (the admin API, a follower). Memory: at most
+//! `max_bytes` of URIs and bodies plus about [`ENTRY_OVERHEAD`] bytes per entry.
 
-use dingdir_proto::admin::{JournalEntry, JournalFilter};
+use crate::request::{Gateway, RequestId};
+use axum::body::Bytes;
+use axum::http::{Method, Uri};
+use dingdir_core::Caller;
+use dingdir_proto::admin::{FaultFired, JournalEntry, JournalFilter};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::broadcast;
 
-/// What an entry costs beyond its strings and bodies: the struct, the `Arc`, the ring's slot.
-pub(crate) const ENTRY_OVERHEAD: usize = 512;
+/// What an entry costs beyond its URI and bodies: the struct, the `Arc`, the ring's slot, and
+/// its derived view once read.
+pub(crate) const ENTRY_OVERHEAD: usize = 1024;
 /// The longest body an entry keeps; the rest is cut.
 pub(crate) const MAX_BODY: usize = 64 * 1024;
 /// The value that replaces a secret.
@@ -29,7 +37,7 @@ const DEFAULT_LIMIT: usize = 100;
 pub struct JournalLimits {
     /// Entries kept at most.
     pub max_entries: usize,
-    /// Bytes of entries kept at most, each counted as its text plus 512 bytes.
+    /// Bytes of entries kept at most, each counted as its URI and bodies plus 1 KiB.
     pub max_bytes: usize,
 }
 
@@ -47,14 +55,152 @@ pub(crate) struct Journal {
     limits: JournalLimits,
     ring: Mutex<Ring>,
     seq: AtomicU64,
-    live: broadcast::Sender<Arc<JournalEntry>>,
+    live: broadcast::Sender<Arc<Recorded>>,
 }
 
 #[derive(Default)]
 struct Ring {
-    entries: VecDeque<(Arc<JournalEntry>, usize)>,
+    entries: VecDeque<(Arc<Recorded>, usize)>,
     bytes: usize,
     evicted: u64,
+}
+
+/// A request as the inspected path saw it, before anything is derived from it.
+pub(crate) struct Recorded {
+    pub(crate) seq: u64,
+    pub(crate) at_ms: i64,
+    pub(crate) gateway: Gateway,
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) endpoint: Option<&'static str>,
+    pub(crate) request_id: RequestId,
+    /// Who the handler authenticated, when it did.
+    pub(crate) caller: Option<Caller>,
+    /// Whether the request body is a form.
+    pub(crate) form: bool,
+    pub(crate) status: Option<u16>,
+    pub(crate) duration_us: u64,
+    pub(crate) request: Bytes,
+    pub(crate) answer: Bytes,
+    pub(crate) fault: Option<FaultFired>,
+    view: OnceLock<JournalEntry>,
+}
+
+impl Recorded {
+    /// An entry with no derived view yet; bodies over [`MAX_BODY`] keep their first 64 KiB and
+    /// their length.
+    #[expect(clippy::too_many_arguments, reason = "one field each; built in one place")]
+    pub(crate) fn new(
+        at_ms: i64,
+        gateway: Gateway,
+        method: Method,
+        uri: &Uri,
+        endpoint: Option<&'static str>,
+        request_id: RequestId,
+        form: bool,
+        request: &[u8],
+    ) -> Self {
+        Self {
+            seq: 0,
+            at_ms,
+            gateway,
+            method,
+            // Copied: the request's own URI and body are slices of the connection's read buffer,
+            // which an entry held for minutes would keep from being reused.
+            uri: own_uri(uri),
+            endpoint,
+            request_id,
+            caller: None,
+            form,
+            status: None,
+            duration_us: 0,
+            request: bounded(
+                Bytes::copy_from_slice(&request[..request.len().min(MAX_BODY + 1)]),
+                request.len(),
+            ),
+            answer: Bytes::new(),
+            fault: None,
+            view: OnceLock::new(),
+        }
+    }
+
+    /// Sets the answer body, bounded as the request's.
+    pub(crate) fn set_answer(&mut self, answer: Bytes) {
+        let len = answer.len();
+        self.answer = bounded(answer, len);
+    }
+
+    fn size(&self) -> usize {
+        ENTRY_OVERHEAD
+            + self.uri.path().len()
+            + self.uri.query().map_or(0, str::len)
+            + self.request.len()
+            + self.answer.len()
+    }
+
+    /// The entry as it is shown: redacted, with what is derived from the raw request worked out
+    /// once.
+    pub(crate) fn view(&self) -> &JournalEntry {
+        self.view.get_or_init(|| {
+            let legacy = self.gateway == Gateway::Oapi;
+            let request_body = body(&self.request, self.form, true);
+            let answer_body = body(&self.answer, false, false);
+            let status = self.status.and_then(|s| axum::http::StatusCode::from_u16(s).ok());
+            let code = status.and_then(|s| code(legacy, s, answer_body.as_ref()));
+            let who = crate::tap::who(&self.uri, self.form, &self.request, self.caller.as_ref());
+            JournalEntry {
+                seq: self.seq,
+                at_ms: self.at_ms,
+                gateway: if legacy { "oapi" } else { "api" }.to_owned(),
+                method: self.method.as_str().to_owned(),
+                path: redact_query(self.uri.path(), self.uri.query()),
+                endpoint: self.endpoint.map(str::to_owned),
+                request_id: self.request_id.as_str().to_owned(),
+                app: who.app,
+                corp: who.corp,
+                user: who.user,
+                status: self.status,
+                code,
+                duration_us: self.duration_us,
+                request_body,
+                answer_body,
+                fault: self.fault.clone(),
+            }
+        })
+    }
+}
+
+/// A body kept whole up to [`MAX_BODY`]; a longer one is copied down to its first 64 KiB (so the
+/// whole buffer is freed) and marked with its length when shown.
+fn bounded(bytes: Bytes, whole: usize) -> Bytes {
+    if whole <= MAX_BODY {
+        return bytes;
+    }
+    let mut cut = bytes[..MAX_BODY].to_vec();
+    cut.extend_from_slice(format!("… ({whole} bytes in all)").as_bytes());
+    Bytes::from(cut)
+}
+
+/// `uri` in a buffer of its own.
+fn own_uri(uri: &Uri) -> Uri {
+    uri.path_and_query()
+        .and_then(|pq| Uri::from_maybe_shared(Bytes::copy_from_slice(pq.as_str().as_bytes())).ok())
+        .unwrap_or_default()
+}
+
+/// DingTalk's code in an answer: the legacy `errcode`, or the new gateway's `code` on an error.
+fn code(legacy: bool, status: axum::http::StatusCode, body: Option<&serde_json::Value>) -> Option<String> {
+    let body = body?;
+    if legacy {
+        body.get("errcode").map(|c| match c {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    } else if status.is_client_error() || status.is_server_error() {
+        body.get("code").and_then(serde_json::Value::as_str).map(str::to_owned)
+    } else {
+        None
+    }
 }
 
 impl Journal {
@@ -67,15 +213,11 @@ impl Journal {
         }
     }
 
-    /// The next entry's `seq`.
-    pub(crate) fn next_seq(&self) -> u64 {
-        self.seq.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// Keeps `entry`, letting the oldest go while the journal is over either bound, and hands it
-    /// to the followers.
-    pub(crate) fn record(&self, entry: JournalEntry) {
-        let size = ENTRY_OVERHEAD + size_of(&entry);
+    /// Keeps `entry` under the next seq, letting the oldest go while the journal is over either
+    /// bound, and hands it to the followers.
+    pub(crate) fn record(&self, mut entry: Recorded) {
+        entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let size = entry.size();
         let entry = Arc::new(entry);
         {
             let mut ring = self.lock();
@@ -102,9 +244,9 @@ impl Journal {
             .entries
             .iter()
             .rev()
-            .filter(|(e, _)| matches(filter, e))
+            .filter(|(e, _)| matches(filter, e.view()))
             .take(limit)
-            .map(|(e, _)| JournalEntry::clone(e))
+            .map(|(e, _)| e.view().clone())
             .collect();
         found.reverse();
         (found, ring.evicted)
@@ -112,7 +254,11 @@ impl Journal {
 
     /// How many kept entries match.
     pub(crate) fn count(&self, filter: &JournalFilter) -> u64 {
-        self.lock().entries.iter().filter(|(e, _)| matches(filter, e)).count() as u64
+        self.lock()
+            .entries
+            .iter()
+            .filter(|(e, _)| matches(filter, e.view()))
+            .count() as u64
     }
 
     /// Forgets every entry (the sequence goes on).
@@ -125,7 +271,7 @@ impl Journal {
     }
 
     /// Entries as they are recorded, from now on.
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<JournalEntry>> {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Recorded>> {
         self.live.subscribe()
     }
 
@@ -147,32 +293,6 @@ pub(crate) fn matches(f: &JournalFilter, e: &JournalEntry) -> bool {
         && f.until_ms.is_none_or(|t| e.at_ms < t)
         && f.after.is_none_or(|seq| e.seq > seq)
         && f.faulted.is_none_or(|want| want == e.fault.is_some())
-}
-
-fn size_of(e: &JournalEntry) -> usize {
-    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-    let body = |b: &Option<serde_json::Value>| b.as_ref().map_or(0, value_size);
-    e.path.len()
-        + e.method.len()
-        + e.request_id.len()
-        + opt(&e.endpoint)
-        + opt(&e.app)
-        + opt(&e.corp)
-        + opt(&e.user)
-        + opt(&e.code)
-        + body(&e.request_body)
-        + body(&e.answer_body)
-}
-
-/// A JSON value's size in memory, roughly: its text plus a word per node.
-fn value_size(v: &serde_json::Value) -> usize {
-    use serde_json::Value as V;
-    32 + match v {
-        V::Null | V::Bool(_) | V::Number(_) => 0,
-        V::String(s) => s.len(),
-        V::Array(a) => a.iter().map(value_size).sum(),
-        V::Object(o) => o.iter().map(|(k, v)| 32 + k.len() + value_size(v)).sum(),
-    }
 }
 
 /// Whether a parameter or field named `key` holds a credential. `code` counts only in requests:
@@ -199,8 +319,8 @@ pub(crate) fn redact_query(path: &str, query: Option<&str>) -> String {
     out.finish()
 }
 
-/// A body as the journal keeps it: JSON with credentials replaced, a form as an object the same
-/// way, other text as a string, cut at [`MAX_BODY`]; `None` when empty.
+/// A body as the journal shows it: JSON with credentials replaced, a form as an object the same
+/// way, other text as a string; `None` when empty.
 pub(crate) fn body(bytes: &[u8], form: bool, request: bool) -> Option<serde_json::Value> {
     if bytes.is_empty() {
         return None;
@@ -218,18 +338,11 @@ pub(crate) fn body(bytes: &[u8], form: bool, request: bool) -> Option<serde_json
             .collect();
         return Some(serde_json::Value::Object(fields));
     }
-    if bytes.len() <= MAX_BODY {
-        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
-            redact(&mut value, request);
-            return Some(value);
-        }
+    if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        redact(&mut value, request);
+        return Some(value);
     }
-    let cut = &bytes[..bytes.len().min(MAX_BODY)];
-    let mut text = String::from_utf8_lossy(cut).into_owned();
-    if bytes.len() > MAX_BODY {
-        text.push_str(&format!("… ({} bytes in all)", bytes.len()));
-    }
-    Some(serde_json::Value::String(text))
+    Some(serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 fn redact(value: &mut serde_json::Value, request: bool) {
@@ -253,25 +366,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn entry(journal: &Journal, endpoint: &str, code: &str) -> JournalEntry {
-        JournalEntry {
-            seq: journal.next_seq(),
-            at_ms: 1_000,
-            gateway: "oapi".to_owned(),
-            method: "POST".to_owned(),
-            path: "/topapi/v2/user/getbymobile".to_owned(),
-            endpoint: Some(endpoint.to_owned()),
-            request_id: "abc".to_owned(),
-            app: None,
-            corp: None,
-            user: None,
-            status: Some(200),
-            code: Some(code.to_owned()),
-            duration_us: 10,
-            request_body: None,
-            answer_body: None,
-            fault: None,
-        }
+    fn entry(code: &str) -> Recorded {
+        let mut e = Recorded::new(
+            1_000,
+            Gateway::Oapi,
+            Method::POST,
+            &Uri::from_static("/topapi/v2/user/getbymobile"),
+            Some("V2UserGetByMobile"),
+            RequestId::new(Gateway::Oapi),
+            false,
+            &[],
+        );
+        e.status = Some(200);
+        e.set_answer(Bytes::from(format!(r#"{{"errcode":{code}}}"#)));
+        e
     }
 
     #[test]
@@ -281,7 +389,7 @@ mod tests {
             max_bytes: usize::MAX,
         });
         for i in 0..5 {
-            journal.record(entry(&journal, "V2UserGetByMobile", &i.to_string()));
+            journal.record(entry(&i.to_string()));
         }
         let (kept, evicted) = journal.query(&JournalFilter::default());
         assert_eq!(kept.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4, 5]);
@@ -292,7 +400,7 @@ mod tests {
             max_bytes: 2 * ENTRY_OVERHEAD + 200,
         });
         for _ in 0..5 {
-            small.record(entry(&small, "V2UserGetByMobile", "0"));
+            small.record(entry("0"));
         }
         assert_eq!(small.count(&JournalFilter::default()), 2);
     }
@@ -301,9 +409,8 @@ mod tests {
     fn filters_and_limits_pick_the_newest_matches_oldest_first() {
         let journal = Journal::new(JournalLimits::default());
         for code in ["-1", "0", "-1", "0", "-1"] {
-            journal.record(entry(&journal, "V2UserGetByMobile", code));
+            journal.record(entry(code));
         }
-        journal.record(entry(&journal, "GetToken", "0"));
         let busy = JournalFilter {
             code: Some("-1".to_owned()),
             ..JournalFilter::default()
@@ -316,7 +423,7 @@ mod tests {
             after: Some(4),
             ..JournalFilter::default()
         };
-        assert_eq!(journal.count(&after), 2);
+        assert_eq!(journal.count(&after), 1);
     }
 
     #[test]
@@ -345,10 +452,14 @@ mod tests {
             body(b"mobile=150&access_token=t", true, true),
             Some(json!({"mobile": "150", "access_token": "<redacted>"}))
         );
-        let long = vec![b'x'; MAX_BODY + 10];
+        let long = bounded(Bytes::from(vec![b'x'; MAX_BODY + 10]), MAX_BODY + 10);
         let kept = body(&long, false, true)
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         assert!(kept.ends_with(&format!("… ({} bytes in all)", MAX_BODY + 10)));
+        assert_eq!(
+            kept.len(),
+            MAX_BODY + format!("… ({} bytes in all)", MAX_BODY + 10).len()
+        );
     }
 }

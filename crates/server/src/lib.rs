@@ -53,6 +53,19 @@ mod tests;
 #[cfg(test)]
 mod compat_doc;
 
+/// Rereads the cluster's rate limits from the store at once and then every `every`, so a limit
+/// set through another node is enforced here within that time. Every node runs one.
+pub async fn refresh_rate_limits(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.service.refresh_rate_limits().await {
+            tracing::warn!(error = %e, "reading the rate limits failed; keeping the last ones");
+        }
+    }
+}
+
 /// Deletes expired credentials every `every` while it runs ([`dingdir_core::Service::purge_expired`]),
 /// so their tables do not only grow. Every node runs one: the deletes are idempotent and by index.
 pub async fn purge_expired(state: AppState, every: std::time::Duration) {

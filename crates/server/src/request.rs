@@ -55,6 +55,19 @@ pub(crate) struct RequestContext {
     /// Names the endpoint of a method and path, for log lines; given by the root layer, which
     /// knows the gateways' endpoint lists.
     pub(crate) endpoint_name: fn(&Method, &str) -> Option<&'static str>,
+    /// Where the handler's token check leaves the caller, on the inspected path only
+    /// ([`crate::tap`]), for the journal.
+    pub(crate) caller: Option<std::sync::Arc<std::sync::OnceLock<dingdir_core::Caller>>>,
+}
+
+/// Leaves `caller` for the journal when the request is on the inspected path; otherwise costs a
+/// task-local read.
+pub(crate) fn note_caller(caller: &dingdir_core::Caller) {
+    let _ = CURRENT.try_with(|c| {
+        if let Some(slot) = &c.caller {
+            let _ = slot.set(caller.clone());
+        }
+    });
 }
 
 /// The request being served, for a log line: `GET /v1.0/contact/users/me (GetUser) id=…`, or

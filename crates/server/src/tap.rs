@@ -1,21 +1,26 @@
-//! The inspected path: while a fault rule is armed or the journal is on, a DingTalk-gateway
-//! request is read whole before it is served, so a rule can match its parameters and caller and
-//! its answer can be replaced, delayed, dropped or cut short, and the journal can keep both
-//! bodies. With neither, the root layer never comes here.
+//! The inspected path: while a fault rule is armed, the journal is on or a rate limit is set, a
+//! DingTalk-gateway request is read whole before it is served, so a rule can match its
+//! parameters and caller and its answer can be replaced, delayed, dropped or cut short, the call
+//! can be counted against its app's limits, and the journal can keep both bodies. With none of
+//! them, the root layer never comes here.
 
 use crate::body::{self, BodyError};
 use crate::faults::Probe;
+use crate::journal::{Journal, Recorded};
 use crate::request::Gateway;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
+use axum::http::Uri;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dingdir_proto::admin::{FaultAction, FaultFired, JournalEntry};
+use dingdir_core::Caller;
+use dingdir_proto::admin::{FaultAction, FaultFired};
 use http_body_util::BodyExt;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tower::Service;
 
@@ -28,82 +33,64 @@ const CORP_PARAMS: &[&str] = &["corpid", "corpId", "authCorpId", "auth_corpid"];
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
 
 /// Serves `req` through `inner` under the armed fault rules, and journals it when the journal
-/// is on.
-pub(crate) async fn serve<S>(state: AppState, mut inner: S, req: Request, gateway: Gateway) -> Response
+/// is on. `caller` is the slot the handler's token check fills ([`crate::request::note_caller`]).
+pub(crate) async fn serve<S>(
+    state: AppState,
+    mut inner: S,
+    req: Request,
+    gateway: Gateway,
+    caller: Arc<OnceLock<Caller>>,
+) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
     let started = Instant::now();
-    let at_ms = state.service.now();
     let (parts, body) = req.into_parts();
     let journal = state.journal.as_ref();
+    let endpoint = crate::gateway::endpoint_name(&parts.method, parts.uri.path());
     let bytes = match body::read(body, state.settings.body_limit, Some(state.settings.store_timeout)).await {
         Ok(bytes) => bytes,
         Err(e) => {
             let refused = body_refused(gateway, e);
             return match journal {
                 Some(journal) => {
-                    Kept::new(&parts, gateway, &Who::default(), at_ms)
-                        .answer(journal, refused, started, None)
-                        .await
+                    let entry = recorded(&state, &parts, gateway, endpoint, &[]);
+                    answered(journal, entry, refused, started, None, None).await
                 }
                 None => refused,
             };
         }
     };
-    let params = params(&parts, &bytes);
-    let caller = match state.faults.needs_caller() || journal.is_some() {
-        true => caller(&state, &parts, gateway).await,
-        false => None,
-    };
-    let path = parts.uri.path();
-    let who = Who {
-        user: params
-            .get("userid")
-            .cloned()
-            .or_else(|| path.strip_prefix("/v1.0/contact/users/").map(str::to_owned))
-            .filter(|u| !u.is_empty() && !u.contains('/')),
-        app: caller
-            .as_ref()
-            .map(|c| c.0.clone())
-            .or_else(|| first(&params, APP_PARAMS)),
-        corp: caller
-            .as_ref()
-            .and_then(|c| c.1.clone())
-            .or_else(|| first(&params, CORP_PARAMS)),
-    };
-    let endpoint = crate::gateway::endpoint_name(&parts.method, path);
     let decided = match state.faults.armed() {
-        true => state.faults.decide(&Probe {
-            legacy: gateway == Gateway::Oapi,
-            endpoint,
-            app: who.app.as_deref(),
-            corp: who.corp.as_deref(),
-            user: who.user.as_deref(),
-            params: &params,
-        }),
+        true => decide(&state, &parts, &bytes, gateway, endpoint).await,
         false => None,
     };
-    let kept = journal.map(|_| {
-        let mut kept = Kept::new(&parts, gateway, &who, at_ms);
-        kept.entry.request_body = crate::journal::body(&bytes, is_form(&parts), true);
-        kept
-    });
+    // A scripted fault wins over a rate limit: a rule that fires is answered before it is counted.
+    let refused = match (&decided, state.service.rate_limited(), endpoint) {
+        (None, true, Some(endpoint)) => over_limit(&state, &parts, &bytes, gateway, endpoint).await,
+        _ => None,
+    };
+    let entry = journal.map(|_| recorded(&state, &parts, gateway, endpoint, &bytes));
     let req = Request::from_parts(parts, Body::from(bytes));
     let fired = decided.as_ref().map(|(id, action)| FaultFired {
         id: *id,
         kind: kind(action).to_owned(),
     });
-    let (response, cut) = match decided.map(|(_, action)| action) {
-        None => (forward(&mut inner, req).await, false),
-        Some(FaultAction::Errcode { errcode, errmsg }) => {
+    let action = match (decided.map(|(_, action)| action), refused) {
+        (None, Some(refusal)) => Err(refusal),
+        (action, _) => Ok(action),
+    };
+    let (response, cut) = match action {
+        Err(refusal) => (refusal, false),
+        Ok(None) => (forward(&mut inner, req).await, false),
+        Ok(Some(FaultAction::Errcode { errcode, errmsg })) => {
             let injected = crate::gateway::oapi::Error::Injected {
                 errcode,
                 errmsg: errmsg.unwrap_or_else(|| "系统繁忙".to_owned()),
             };
             (injected.into_response(), false)
         }
-        Some(FaultAction::Error { status, code, message }) => {
+        Ok(Some(FaultAction::Error { status, code, message })) => {
             let injected = crate::gateway::api::Error::Injected {
                 status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 code,
@@ -111,106 +98,165 @@ where
             };
             (injected.into_response(), false)
         }
-        Some(FaultAction::Delay { ms }) => {
+        Ok(Some(FaultAction::Delay { ms })) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             (forward(&mut inner, req).await, false)
         }
-        Some(FaultAction::Drop) => {
-            if let (Some(journal), Some(mut kept)) = (journal, kept) {
-                kept.entry.fault = fired;
-                kept.finish(journal, started, None);
+        Ok(Some(FaultAction::Drop)) => {
+            if let (Some(journal), Some(mut entry)) = (journal, entry) {
+                entry.caller = caller.get().cloned();
+                entry.fault = fired;
+                entry.duration_us = micros(started);
+                journal.record(entry);
             }
             return dropped();
         }
-        Some(FaultAction::Truncate) => (forward(&mut inner, req).await, true),
+        Ok(Some(FaultAction::Truncate)) => (forward(&mut inner, req).await, true),
     };
-    let response = match (journal, kept) {
-        (Some(journal), Some(kept)) => kept.answer(journal, response, started, fired).await,
+    let response = match (journal, entry) {
+        (Some(journal), Some(entry)) => answered(journal, entry, response, started, fired, caller.get()).await,
         _ => response,
     };
     if cut { truncated(response).await } else { response }
 }
 
-/// Who a request is from and about, as far as the request shows.
-#[derive(Default)]
-struct Who {
-    app: Option<String>,
-    corp: Option<String>,
-    user: Option<String>,
+/// The armed rules' decision on a request: what a rule matches on is worked out only here.
+async fn decide(
+    state: &AppState,
+    parts: &Parts,
+    bytes: &Bytes,
+    gateway: Gateway,
+    endpoint: Option<&'static str>,
+) -> Option<(u64, FaultAction)> {
+    let caller = match state.faults.needs_caller() {
+        true => caller(state, parts, gateway).await,
+        false => None,
+    };
+    let params = params(&parts.uri, is_form(parts), bytes);
+    let who = who_from(
+        &parts.uri,
+        &params,
+        caller.as_ref().map(|(app, corp)| (app.as_str(), corp.as_deref())),
+    );
+    state.faults.decide(&Probe {
+        legacy: gateway == Gateway::Oapi,
+        endpoint,
+        app: who.app.as_deref(),
+        corp: who.corp.as_deref(),
+        user: who.user.as_deref(),
+        params: &params,
+    })
 }
 
-/// A journal entry being filled in.
-struct Kept {
-    entry: JournalEntry,
-}
-
-impl Kept {
-    fn new(parts: &Parts, gateway: Gateway, who: &Who, at_ms: i64) -> Self {
-        let path = parts.uri.path();
-        Self {
-            entry: JournalEntry {
-                seq: 0,
-                at_ms,
-                gateway: if gateway == Gateway::Oapi { "oapi" } else { "api" }.to_owned(),
-                method: parts.method.as_str().to_owned(),
-                path: crate::journal::redact_query(path, parts.uri.query()),
-                endpoint: crate::gateway::endpoint_name(&parts.method, path).map(str::to_owned),
-                request_id: crate::request::request_id(),
-                app: who.app.clone(),
-                corp: who.corp.clone(),
-                user: who.user.clone(),
-                status: None,
-                code: None,
-                duration_us: 0,
-                request_body: None,
-                answer_body: None,
-                fault: None,
-            },
+/// The rate-limit refusal of a call, when it is over a limit: counted against every limit that
+/// matches its app (the token's, or the app key a token request sends) and endpoint. A call
+/// whose app is unknown is not counted; DingTalk refuses it for its credentials first.
+async fn over_limit(
+    state: &AppState,
+    parts: &Parts,
+    bytes: &Bytes,
+    gateway: Gateway,
+    endpoint: &'static str,
+) -> Option<Response> {
+    let app = match caller(state, parts, gateway).await {
+        Some((app, _)) => app,
+        None => first(&params(&parts.uri, is_form(parts), bytes), APP_PARAMS)?,
+    };
+    match state.service.count_call(&app, endpoint).await {
+        Ok(None) => None,
+        Ok(Some(over)) => Some(match gateway {
+            Gateway::Oapi => crate::gateway::oapi::Error::RateLimited {
+                per: over.limit.per,
+                limit: over.limit.limit,
+                window: over.window,
+                path: parts.uri.path().to_owned(),
+            }
+            .into_response(),
+            Gateway::Api | Gateway::Admin | Gateway::Browser => {
+                crate::gateway::api::Error::RateLimited(over.limit.per).into_response()
+            }
+        }),
+        Err(e) => {
+            tracing::warn!(request = %crate::request::current(), error = %e, "counting a call against its rate limit failed");
+            Some(gateway.busy())
         }
     }
-
-    /// Journals `response` (its body read whole, then given back) and returns it.
-    async fn answer(
-        mut self,
-        journal: &crate::journal::Journal,
-        response: Response,
-        started: Instant,
-        fired: Option<FaultFired>,
-    ) -> Response {
-        let (parts, body) = response.into_parts();
-        // Every handler answers from memory, so reading the body whole costs a copy at most.
-        let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-        self.entry.fault = fired;
-        self.entry.answer_body = crate::journal::body(&bytes, false, false);
-        self.entry.code = code(
-            self.entry.gateway == "oapi",
-            parts.status,
-            self.entry.answer_body.as_ref(),
-        );
-        self.finish(journal, started, Some(parts.status));
-        Response::from_parts(parts, Body::from(bytes))
-    }
-
-    fn finish(mut self, journal: &crate::journal::Journal, started: Instant, status: Option<StatusCode>) {
-        self.entry.status = status.map(|s| s.as_u16());
-        self.entry.duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.entry.seq = journal.next_seq();
-        journal.record(self.entry);
-    }
 }
 
-/// DingTalk's code in an answer: the legacy `errcode`, or the new gateway's `code` on an error.
-fn code(legacy: bool, status: StatusCode, body: Option<&serde_json::Value>) -> Option<String> {
-    let body = body?;
-    if legacy {
-        body.get("errcode").map(|c| match c {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    } else if status.is_client_error() || status.is_server_error() {
-        body.get("code").and_then(serde_json::Value::as_str).map(str::to_owned)
-    } else {
-        None
+fn recorded(
+    state: &AppState,
+    parts: &Parts,
+    gateway: Gateway,
+    endpoint: Option<&'static str>,
+    bytes: &[u8],
+) -> Recorded {
+    let id = crate::request::CURRENT
+        .try_with(|c| c.id)
+        .unwrap_or_else(|_| crate::request::RequestId::new(gateway));
+    Recorded::new(
+        state.service.now(),
+        gateway,
+        parts.method.clone(),
+        &parts.uri,
+        endpoint,
+        id,
+        is_form(parts),
+        bytes,
+    )
+}
+
+/// Journals `response` (its body read whole and given back) and returns it.
+async fn answered(
+    journal: &Journal,
+    mut entry: Recorded,
+    response: Response,
+    started: Instant,
+    fired: Option<FaultFired>,
+    caller: Option<&Caller>,
+) -> Response {
+    let (parts, body) = response.into_parts();
+    // Every handler answers from memory: this takes the buffer, it copies nothing.
+    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    entry.status = Some(parts.status.as_u16());
+    entry.duration_us = micros(started);
+    entry.caller = caller.cloned();
+    entry.fault = fired;
+    entry.set_answer(bytes.clone());
+    journal.record(entry);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn micros(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Who a request is from and about, as far as the request shows.
+#[derive(Default)]
+pub(crate) struct Who {
+    pub(crate) app: Option<String>,
+    pub(crate) corp: Option<String>,
+    pub(crate) user: Option<String>,
+}
+
+/// Who a journaled request was from and about: the authenticated caller's app and corp, else
+/// the app key and corp id it sent; the member it named.
+pub(crate) fn who(uri: &Uri, form: bool, body: &[u8], caller: Option<&Caller>) -> Who {
+    let params = params(uri, form, body);
+    let caller = caller.map(|c| (c.app.key.as_str(), c.corp_id.as_ref().map(|id| id.as_str())));
+    who_from(uri, &params, caller)
+}
+
+fn who_from(uri: &Uri, params: &HashMap<String, String>, caller: Option<(&str, Option<&str>)>) -> Who {
+    Who {
+        app: caller.map(|c| c.0.to_owned()).or_else(|| first(params, APP_PARAMS)),
+        corp: caller
+            .and_then(|c| c.1.map(str::to_owned))
+            .or_else(|| first(params, CORP_PARAMS)),
+        user: params
+            .get("userid")
+            .cloned()
+            .or_else(|| uri.path().strip_prefix("/v1.0/contact/users/").map(str::to_owned))
+            .filter(|u| !u.is_empty() && !u.contains('/')),
     }
 }
 
@@ -256,11 +302,11 @@ fn body_refused(gateway: Gateway, e: BodyError) -> Response {
 
 /// The request's parameters: its query, then a JSON object's or a form's top-level fields, the
 /// body's winning over the query's. Numbers and booleans are matched as their JSON text.
-fn params(parts: &Parts, bytes: &Bytes) -> HashMap<String, String> {
-    let mut out: HashMap<String, String> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+fn params(uri: &Uri, form: bool, bytes: &[u8]) -> HashMap<String, String> {
+    let mut out: HashMap<String, String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    if is_form(parts) {
+    if form {
         out.extend(form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), v.into_owned())));
     } else if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(bytes) {
         out.extend(fields.into_iter().filter_map(|(k, v)| match v {

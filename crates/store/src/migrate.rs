@@ -63,6 +63,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0010_roles",
         sql: include_str!("../migrations/sqlite/0010_roles.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_rate_windows",
+        sql: include_str!("../migrations/sqlite/0011_rate_windows.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -116,6 +121,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 10,
         name: "0010_roles",
         sql: include_str!("../migrations/postgres/0010_roles.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "0011_rate_windows",
+        sql: include_str!("../migrations/postgres/0011_rate_windows.sql"),
     },
 ];
 

@@ -673,3 +673,57 @@ async fn department_pages_cover_every_active_member_once_in_order() {
         bulk.close().await;
     }
 }
+
+#[tokio::test]
+async fn rate_windows_count_concurrent_hits_exactly_and_limits_round_trip() {
+    use dingdir_proto::admin::{RateLimit, RateWindow};
+    for backend in backends() {
+        let store = store_on(backend).await;
+        assert!(store.rate_limits().await.unwrap().is_empty(), "{backend:?}");
+        let limits = vec![
+            RateLimit {
+                app: Some("dingx".into()),
+                endpoint: None,
+                limit: 20,
+                per: RateWindow::Minute,
+            },
+            RateLimit {
+                app: None,
+                endpoint: Some("GetUser".into()),
+                limit: 1,
+                per: RateWindow::Second,
+            },
+        ];
+        store.set_rate_limits(&limits).await.unwrap();
+        assert_eq!(store.rate_limits().await.unwrap(), limits, "{backend:?}");
+
+        // 40 hits from 8 tasks on one window: each count from 1 to 40 handed out once.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut got = Vec::new();
+                for _ in 0..5 {
+                    got.push(store.hit_window("w|a|e|0", 10_000).await.unwrap());
+                }
+                got
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all.sort_unstable();
+        assert_eq!(all, (1..=40).collect::<Vec<u64>>(), "{backend:?}");
+        assert_eq!(
+            store.hit_window("w|a|e|1000", 10_000).await.unwrap(),
+            1,
+            "another window"
+        );
+        // Purged once expired; reset forgets the limits too.
+        store.purge_expired(20_000).await.unwrap();
+        assert_eq!(store.hit_window("w|a|e|0", 30_000).await.unwrap(), 1, "{backend:?}");
+        store.reset().await.unwrap();
+        assert!(store.rate_limits().await.unwrap().is_empty(), "{backend:?}");
+    }
+}

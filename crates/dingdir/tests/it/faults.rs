@@ -151,3 +151,54 @@ async fn faults_add_takes_every_matcher_and_a_whole_rule_and_names_what_is_wrong
     assert!(ok);
     assert_eq!(listed["faults"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn dingdir_rate_limits_adds_lists_and_clears() {
+    let server = Server::dev(&[]);
+    let cli = |args: &[&str]| {
+        let mut all = vec!["rate-limits", "--url", &server.base, "--admin-token", ADMIN_TOKEN];
+        all.extend_from_slice(args);
+        let out = run(&all);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = cli(&["add", "--limit", "20"]);
+    assert!(ok, "{err}");
+    let (ok, out2, err) = cli(&[
+        "add",
+        "--limit",
+        "5",
+        "--per",
+        "minute",
+        "--app",
+        "dingdemointernal",
+        "--endpoint",
+        "GetUser",
+    ]);
+    assert!(ok, "{err}");
+    let first: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(first, json!({"limits": [{"limit": 20, "per": "second"}]}));
+    let both: Value = serde_json::from_str(&out2).unwrap();
+    assert_eq!(
+        both,
+        json!({"limits": [{"limit": 20, "per": "second"}, {"app": "dingdemointernal", "endpoint": "GetUser", "limit": 5, "per": "minute"}]})
+    );
+    let (ok, listed, _) = cli(&["list"]);
+    assert!(ok);
+    assert_eq!(serde_json::from_str::<Value>(&listed).unwrap(), both);
+    let (ok, _, err) = cli(&["add", "--limit", "1", "--per", "hour"]);
+    assert!(!ok);
+    assert!(err.contains("--per hour: give `second` or `minute`"), "{err}");
+    let (ok, _, err) = cli(&["add", "--limit", "0"]);
+    assert!(!ok);
+    assert!(
+        err.starts_with("dingdir: 400 BadRequest: a rate limit's `limit` is at least 1"),
+        "{err}"
+    );
+    let (ok, out, _) = cli(&["clear"]);
+    assert!(ok);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!({"cleared": 2}));
+}

@@ -186,3 +186,77 @@ async fn a_write_through_one_node_is_seen_on_the_other_within_the_cache_ttl() {
         "past the TTL, B reads the new grant"
     );
 }
+
+/// A limit set through one node holds for both: 60 calls split over the two nodes inside one
+/// minute window, against a limit of 20 per minute, are answered 20 times and refused 40 times.
+/// The count is one row in PostgreSQL, so it is exact; windows are cut by each node's clock,
+/// which here is the same machine's.
+#[tokio::test]
+async fn a_rate_limit_holds_for_the_cluster_not_per_node() {
+    let Some((a, b)) = two_nodes().await else { return };
+    let token = a.app_token("dingdemointernal", "demo-internal-secret").await;
+    let limits = json!({"limits": [{"endpoint": "V2UserGetByMobile", "limit": 20, "per": "minute"}]});
+    let r = http()
+        .put(a.url("/_dingdir/rate-limits"))
+        .bearer_auth(&a.admin_token)
+        .json(&limits)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Node b rereads the limits within a second; wait for it (bounded: 10 s).
+    let mut seen = false;
+    for _ in 0..100 {
+        let got: Value = http()
+            .get(b.url("/_dingdir/rate-limits"))
+            .bearer_auth(&b.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if got == limits {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "node b never saw the limit");
+    // Stay clear of a minute's edge: the burst must fall in one window.
+    #[expect(clippy::disallowed_methods, reason = "aligning to the servers' real clock")]
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if second > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
+    }
+    let mut calls = Vec::new();
+    for i in 0..60 {
+        let url = if i % 2 == 0 { a.url("") } else { b.url("") };
+        let token = token.clone();
+        calls.push(tokio::spawn(async move {
+            let body: Value = http()
+                .post(format!("{url}/topapi/v2/user/getbymobile?access_token={token}"))
+                .json(&json!({"mobile": "15000009144"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (body["errcode"].as_i64(), body["sub_code"].as_str().map(str::to_owned))
+        }));
+    }
+    let (mut served, mut refused) = (0, 0);
+    for c in calls {
+        match c.await.unwrap() {
+            (Some(0), _) => served += 1,
+            (Some(88), Some(sub)) if sub == "90006" => refused += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!((served, refused), (20, 40));
+}

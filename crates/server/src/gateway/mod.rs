@@ -86,6 +86,30 @@ fn matches(route: &str, path: &str) -> bool {
 /// The operation a request is for, by method and path, for the request's log span: a lookup
 /// over the endpoint lists, so the routes need no layer of their own.
 pub(crate) fn endpoint_name(method: &Method, path: &str) -> Option<&'static str> {
+    // Most routes have no parameter: one hash lookup finds them.
+    if let Some(name) = STATIC_ROUTES.get(&(method.clone(), path)) {
+        return Some(name);
+    }
+    scan(method, path)
+}
+
+/// Every parameterless route, by method and path.
+static STATIC_ROUTES: std::sync::LazyLock<std::collections::HashMap<(Method, &'static str), &'static str>> =
+    std::sync::LazyLock::new(|| {
+        let api = api::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+        let oapi = oapi::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+        let admin = admin::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+        let browser = browser::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
+        api.chain(oapi)
+            .chain(admin)
+            .chain(browser)
+            .filter(|(_, route, _)| !route.contains('{'))
+            .map(|(m, route, name)| ((m, route), name))
+            .collect()
+    });
+
+/// The route a request is for, tried in table order.
+fn scan(method: &Method, path: &str) -> Option<&'static str> {
     let api = api::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let oapi = oapi::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let admin = admin::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));

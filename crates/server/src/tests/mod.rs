@@ -16,6 +16,7 @@ mod hostile;
 mod journal;
 mod leave_records;
 mod legacy_reads;
+mod rate_limits;
 mod routing;
 mod shedding;
 mod skeleton;

@@ -805,12 +805,17 @@ where
             "departments",
             "roles",
             "corps",
+            "rate_windows",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
                 .await
                 .map_err(map)?;
         }
+        sqlx::query("DELETE FROM meta WHERE key = 'rate_limits'")
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
         tx.commit().await.map_err(map)
     }
 

@@ -148,6 +148,60 @@ where
 }
 
 #[async_trait::async_trait]
+impl<DB> dingdir_core::LimitStore for SqlStore<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'c> &'c str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+{
+    async fn rate_limits(&self) -> Result<Vec<dingdir_proto::admin::RateLimit>, StoreError> {
+        let stored: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'rate_limits'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        match stored {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("rate limits", &json)),
+        }
+    }
+
+    async fn set_rate_limits(&self, limits: &[dingdir_proto::admin::RateLimit]) -> Result<(), StoreError> {
+        let json = serde_json::to_string(limits).map_err(|e| StoreError::Other(Box::new(e)))?;
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('rate_limits', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(json)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        tx.commit().await.map_err(map)
+    }
+
+    async fn hit_window(&self, key: &str, expires_at: Millis) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let hits: i64 = sqlx::query_scalar(
+            "INSERT INTO rate_windows (window_key, hits, expires_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (window_key) DO UPDATE SET hits = rate_windows.hits + 1 RETURNING hits",
+        )
+        .bind(key)
+        .bind(expires_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(u64::try_from(hits).unwrap_or(0))
+    }
+}
+
+#[async_trait::async_trait]
 impl<DB> dingdir_core::Store for SqlStore<DB>
 where
     DB: Dialect,
@@ -188,7 +242,13 @@ where
     async fn purge_expired(&self, before: Millis) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
         let mut n = 0;
-        for table in ["tokens", "auth_codes", "refresh_tokens", "consent_tickets"] {
+        for table in [
+            "tokens",
+            "auth_codes",
+            "refresh_tokens",
+            "consent_tickets",
+            "rate_windows",
+        ] {
             let done = sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
                 .bind(before)
                 .execute(&mut *tx)

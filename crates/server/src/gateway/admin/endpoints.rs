@@ -1,6 +1,6 @@
 //! Every admin operation, one row each.
 
-use super::{faults, health, journal, seed, tokens};
+use super::{faults, health, journal, limits, seed, tokens};
 use dingdir_proto::admin::path;
 
 /// Who may call an admin endpoint.
@@ -53,4 +53,10 @@ super::super::table::endpoint_table! {
     FollowJournal = GET path::JOURNAL_FOLLOW => journal::follow, Access::AdminToken;
     /// `DELETE /_dingdir/journal`: forget every journal entry.
     ClearJournal = DELETE path::JOURNAL => journal::clear, Access::AdminToken;
+    /// `GET /_dingdir/rate-limits`: the rate limits in force.
+    GetRateLimits = GET path::RATE_LIMITS => limits::get, Access::AdminToken;
+    /// `PUT /_dingdir/rate-limits`: replace the rate limits of every node.
+    SetRateLimits = PUT path::RATE_LIMITS => limits::put, Access::AdminToken;
+    /// `DELETE /_dingdir/rate-limits`: lift every rate limit.
+    ClearRateLimits = DELETE path::RATE_LIMITS => limits::clear, Access::AdminToken;
 }

@@ -2,6 +2,7 @@
 
 use super::Error;
 use crate::journal::Journal;
+use crate::journal::Recorded;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
@@ -93,7 +94,7 @@ fn entry_event(entry: &JournalEntry) -> Event {
 
 fn events(
     backlog: Vec<JournalEntry>,
-    live: tokio::sync::broadcast::Receiver<Arc<JournalEntry>>,
+    live: tokio::sync::broadcast::Receiver<Arc<Recorded>>,
     filter: JournalFilter,
     seen: u64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -101,8 +102,8 @@ fn events(
     let live = futures_util::stream::unfold((live, filter, seen), |(mut live, filter, seen)| async move {
         loop {
             match live.recv().await {
-                Ok(entry) if entry.seq > seen && crate::journal::matches(&filter, &entry) => {
-                    return Some((Ok(entry_event(&entry)), (live, filter, seen)));
+                Ok(entry) if entry.seq > seen && crate::journal::matches(&filter, entry.view()) => {
+                    return Some((Ok(entry_event(entry.view())), (live, filter, seen)));
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(missed)) => {

@@ -1,5 +1,5 @@
 //! dingdir's admin API under `/_dingdir/`: health, seeds, export, reset, test tokens and clock,
-//! scripted faults and the request journal.
+//! scripted faults, the request journal and rate limits.
 //!
 //! - Health endpoints are open; everything else needs `Authorization: Bearer <admin token>`.
 //! - Errors use the new gateway's shape `{"code","message","requestid"}` with real statuses.
@@ -11,6 +11,7 @@ mod extract;
 mod faults;
 mod health;
 mod journal;
+mod limits;
 mod seed;
 mod tokens;
 

@@ -34,6 +34,9 @@ pub(crate) enum Error {
     /// Over the in-flight limit.
     #[error("busy")]
     Busy,
+    /// Over a rate limit ([`dingdir_core::rate`]).
+    #[error("over the rate limit per {0:?}")]
+    RateLimited(dingdir_proto::admin::RateWindow),
     /// A fault rule's answer ([`crate::faults`]).
     #[error("injected {status} {code}")]
     Injected {
@@ -145,6 +148,17 @@ impl Error {
                 None,
             ),
             Self::BodyTooLarge => plain(S::PAYLOAD_TOO_LARGE, code::BODY_TOO_LARGE, "请求体过大"),
+            // docs/wire/rate-limits.md §2: 403 with the global error table's code and text.
+            Self::RateLimited(dingdir_proto::admin::RateWindow::Second) => plain(
+                S::FORBIDDEN,
+                code::QPS_LIMIT,
+                "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+            ),
+            Self::RateLimited(dingdir_proto::admin::RateWindow::Minute) => plain(
+                S::FORBIDDEN,
+                code::QPM_LIMIT,
+                "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+            ),
             Self::Injected { status, code, message } => (*status, Cow::Owned(code.clone()), message.clone(), None),
         }
     }

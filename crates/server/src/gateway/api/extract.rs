@@ -56,6 +56,8 @@ impl FromRequestParts<AppState> for Token {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         const ACCESS_TOKEN: HeaderName = HeaderName::from_static(ACCESS_TOKEN_HEADER);
         let header = parts.headers.get(ACCESS_TOKEN).map(|v| v.to_str().unwrap_or("\u{0}"));
-        Ok(Self(state.service.authenticate(header).await?))
+        let caller = state.service.authenticate(header).await?;
+        crate::request::note_caller(&caller);
+        Ok(Self(caller))
     }
 }

@@ -115,7 +115,9 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 impl TopRequest {
     /// Who is calling; missing, unknown and expired tokens are errors.
     pub(crate) async fn caller(&self, service: &Service) -> Result<Caller, Error> {
-        Ok(service.authenticate(self.token.as_deref()).await?)
+        let caller = service.authenticate(self.token.as_deref()).await?;
+        crate::request::note_caller(&caller);
+        Ok(caller)
     }
 
     /// The endpoint's input, typed: the body's own error if it could not be read, else the

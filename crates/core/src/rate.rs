@@ -1,0 +1,130 @@
+//! Rate limits as DingTalk counts them: calls per app and per API in a fixed window, counted in
+//! the store so that every node sharing it enforces one limit for the cluster.
+//!
+//! The limits themselves are read from the store and kept on each node; [`Service::refresh_rate_limits`]
+//! rereads them (each node does so every cache TTL), and setting them through a node takes
+//! effect on that node at once.
+
+use crate::Error;
+use crate::clock::Millis;
+use crate::service::Service;
+use dingdir_proto::admin::{RateLimit, RateWindow};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// How long a window's counter is kept after the window ends: long enough for a slow node's
+/// clock, short enough that the table stays small.
+const WINDOW_GRACE_MS: Millis = 60_000;
+
+/// The most limits one cluster holds.
+pub const MAX_LIMITS: usize = 1_000;
+
+/// One node's copy of the cluster's limits.
+#[derive(Default)]
+pub(crate) struct Limits {
+    rules: RwLock<Arc<Vec<RateLimit>>>,
+    any: AtomicBool,
+}
+
+impl Limits {
+    pub(crate) fn set(&self, rules: Vec<RateLimit>) {
+        self.any.store(!rules.is_empty(), Ordering::Relaxed);
+        *self.rules.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(rules);
+    }
+
+    fn get(&self) -> Arc<Vec<RateLimit>> {
+        self.rules
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A call over a limit: the limit it broke, and how many calls its window has counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exceeded {
+    /// The limit.
+    pub limit: RateLimit,
+    /// Calls counted in the window so far, this one included.
+    pub hits: u64,
+    /// When the window began and ends, in ms since the epoch.
+    pub window: (Millis, Millis),
+}
+
+/// Refuses limits that could never work.
+pub fn check(limits: &[RateLimit]) -> Result<(), String> {
+    if limits.len() > MAX_LIMITS {
+        return Err(format!("at most {MAX_LIMITS} rate limits"));
+    }
+    for l in limits {
+        if l.limit == 0 {
+            return Err("a rate limit's `limit` is at least 1".to_owned());
+        }
+        for (what, value) in [("app", &l.app), ("endpoint", &l.endpoint)] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty() || v.len() > 128) {
+                return Err(format!("a rate limit's `{what}` is 1 to 128 characters"));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Whether any rate limit is in force on this node: one atomic load.
+    pub fn rate_limited(&self) -> bool {
+        self.limits.any.load(Ordering::Relaxed)
+    }
+
+    /// The limits in force on this node.
+    pub fn rate_limits(&self) -> Vec<RateLimit> {
+        self.limits.get().as_ref().clone()
+    }
+
+    /// Rereads the cluster's limits from the store: what another node set shows here.
+    pub async fn refresh_rate_limits(&self) -> Result<(), Error> {
+        let rules = self.store().rate_limits().await?;
+        self.limits.set(rules);
+        Ok(())
+    }
+
+    /// Replaces the cluster's limits (`[]` lifts them all); in force on this node at once and on
+    /// the others at their next refresh. Limits [`check`] refuses are refused here as
+    /// `InvalidParameter` (`limits`): check first to tell the caller why.
+    pub async fn set_rate_limits(&self, limits: Vec<RateLimit>) -> Result<(), Error> {
+        check(&limits).map_err(|_| Error::InvalidParameter { name: "limits" })?;
+        self.store().set_rate_limits(&limits).await?;
+        self.limits.set(limits);
+        Ok(())
+    }
+
+    /// Counts a call by `app` to `endpoint` against every limit that matches it, and answers the
+    /// first one it breaks. Every matching limit counts the call, whether or not another broke.
+    pub async fn count_call(&self, app: &str, endpoint: &str) -> Result<Option<Exceeded>, Error> {
+        let rules = self.limits.get();
+        let now = self.now();
+        let mut broken = None;
+        for rule in rules.iter() {
+            let fits = |want: &Option<String>, got: &str| want.as_deref().is_none_or(|w| w == got);
+            if !fits(&rule.app, app) || !fits(&rule.endpoint, endpoint) {
+                continue;
+            }
+            let len = rule.per.millis();
+            let start = now.div_euclid(len) * len;
+            let per = match rule.per {
+                RateWindow::Second => "s",
+                RateWindow::Minute => "m",
+            };
+            // The limit's own numbers are in the key, so changing a limit starts a new count.
+            let key = format!("{}/{per}|{app}|{endpoint}|{start}", rule.limit);
+            let hits = self.store().hit_window(&key, start + len + WINDOW_GRACE_MS).await?;
+            if hits > rule.limit && broken.is_none() {
+                broken = Some(Exceeded {
+                    limit: rule.clone(),
+                    hits,
+                    window: (start, start + len),
+                });
+            }
+        }
+        Ok(broken)
+    }
+}
