@@ -62,6 +62,20 @@ pub(crate) enum Command {
     Journal(JournalArgs),
     /// Read or set the rate limits of a running dingdir server (every node sharing its store).
     RateLimits(RateLimitsArgs),
+    /// Run COMMAND against a `dingdir dev` started for it on a free port: its address, admin
+    /// token and the seed's credentials are in COMMAND's environment (see the README); dingdir
+    /// stops when COMMAND ends, and exits with COMMAND's status.
+    Exec(ExecArgs),
+}
+
+/// Options of `exec`: `dev`'s, then the command after `--`.
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    #[command(flatten)]
+    pub(crate) serve: ServeArgs,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<String>,
 }
 
 /// Options of `rate-limits`.

@@ -1,7 +1,7 @@
 //! One function per subcommand.
 #![allow(clippy::print_stdout, reason = "the CLI's output is its interface")]
 
-use crate::cli::{Cli, Command, ServeArgs};
+use crate::cli::{Cli, Command, ExecArgs, ServeArgs};
 use crate::config::{self, Config, DbTarget};
 use anyhow::{Context, bail};
 use dingdir_core::ident::IdSecret;
@@ -28,11 +28,19 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Dev(args) => {
             let config = config::resolve(config_flag, &args.store, Some(&args), &env, "sqlite::memory:")?;
-            serve(Mode::Dev, &args, config).await
+            serve(Mode::Dev, &args, config, None).await.map(drop)
         }
         Command::Serve(args) => {
             let config = config::resolve(config_flag, &args.store, Some(&args), &env, "sqlite:dingdir.sqlite")?;
-            serve(Mode::Serve, &args, config).await
+            serve(Mode::Serve, &args, config, None).await.map(drop)
+        }
+        Command::Exec(ExecArgs { serve: args, command }) => {
+            let mut config = config::resolve(config_flag, &args.store, Some(&args), &env, "sqlite::memory:")?;
+            if args.listen.is_none() && !env.contains_key("LISTEN") {
+                config.listen = "127.0.0.1:0".to_owned();
+            }
+            let code = serve(Mode::Dev, &args, config, Some(command)).await?;
+            std::process::exit(code.unwrap_or(1));
         }
         Command::Apply { file, store } => {
             let config = config::resolve(config_flag, &store, None, &env, "sqlite:dingdir.sqlite")?;
@@ -114,7 +122,9 @@ fn read_seed(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading seed file {}", path.display()))
 }
 
-async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<()> {
+/// Serves until a signal, or with `exec`, until `exec`'s command ends: then its exit status
+/// (128 + the signal's number when a signal ended it).
+async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<String>>) -> anyhow::Result<Option<i32>> {
     init_logging(&config.log, &config.warnings);
     let db = if mode == Mode::Dev {
         DbTarget::Sqlite(SqliteTarget::Memory)
@@ -174,15 +184,28 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr().context("reading the listen address")?;
 
+    let child = match &exec {
+        Some(command) => {
+            let vars = exec_env(&format!("http://{addr}"), &admin_token, seed.as_ref());
+            let mut cmd = tokio::process::Command::new(&command[0]);
+            cmd.args(&command[1..]).envs(vars).kill_on_drop(true);
+            let child = cmd.spawn().with_context(|| format!("starting {}", command[0]))?;
+            tracing::info!(url = %format!("http://{addr}"), command = %command.join(" "), "exec: serving the command");
+            Some(child)
+        }
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "dingdir listening on http://{addr}")?;
-    if generated {
+    if exec.is_none() {
+        writeln!(out, "dingdir listening on http://{addr}")?;
+    }
+    if generated && exec.is_none() {
         writeln!(
             out,
             "admin token: {admin_token}  (send `Authorization: Bearer <token>` to /_dingdir/...)"
         )?;
     }
-    if mode == Mode::Dev {
+    if mode == Mode::Dev && exec.is_none() {
         if let Some((name, text)) = &seed {
             write!(out, "{}", dev_banner(&addr.to_string(), name, text))?;
         }
@@ -200,18 +223,88 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config) -> anyhow::Result<(
         .context("reading the rate limits")?;
     let limits_every = std::time::Duration::from_millis(config.cache_ttl_ms.clamp(100, 1000));
     let refreshing = tokio::spawn(dingdir_server::refresh_rate_limits(state.clone(), limits_every));
-    dingdir_server::serve(
-        listener,
-        dingdir_server::app(state),
-        config.connections,
-        shutdown_signal(),
-    )
-    .await;
+    let (status_tx, status_rx) = tokio::sync::oneshot::channel();
+    let until = async move {
+        match child {
+            None => shutdown_signal().await,
+            Some(mut child) => {
+                let status = tokio::select! {
+                    status = child.wait() => status.ok(),
+                    () = shutdown_signal() => {
+                        let _ = child.kill().await;
+                        child.wait().await.ok()
+                    }
+                };
+                let _ = status_tx.send(status);
+            }
+        }
+    };
+    dingdir_server::serve(listener, dingdir_server::app(state), config.connections, until).await;
     purging.abort();
     refreshing.abort();
     store.close().await;
     tracing::info!("stopped");
-    Ok(())
+    Ok(match (exec, status_rx.await.ok().flatten()) {
+        (None, _) => None,
+        (Some(_), Some(status)) => Some(exit_code(status)),
+        (Some(_), None) => Some(1),
+    })
+}
+
+/// A child's exit status as a shell gives it: its code, or 128 + the signal that ended it.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return 128 + signal;
+        }
+    }
+    status.code().unwrap_or(1)
+}
+
+/// What `exec` puts in its command's environment: the server, the admin token, and the
+/// credentials of every app the seed names with a key and a plain secret (the README lists the
+/// names).
+fn exec_env(url: &str, admin_token: &str, seed: Option<&(String, String)>) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("DINGDIR_URL".to_owned(), url.to_owned()),
+        ("DINGDIR_ADMIN_TOKEN".to_owned(), admin_token.to_owned()),
+    ];
+    let Some(doc) = seed.and_then(|(name, text)| seed::parse(name, text).ok().map(|(doc, _)| doc)) else {
+        return vars;
+    };
+    let doc: SeedDoc = doc;
+    let name = |key: &str| {
+        key.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    };
+    let mut first = true;
+    for app in &doc.apps {
+        let (Some(key), Some(secret)) = (&app.key, &app.secret) else {
+            continue;
+        };
+        if first {
+            vars.push(("DINGDIR_APP_KEY".to_owned(), key.clone()));
+            vars.push(("DINGDIR_APP_SECRET".to_owned(), secret.clone()));
+            if let Some(corp) = &app.corp {
+                vars.push(("DINGDIR_CORP_ID".to_owned(), corp.clone()));
+            }
+            first = false;
+        }
+        vars.push((format!("DINGDIR_APP_SECRET_{}", name(key)), secret.clone()));
+        if let Some(ticket) = &app.suite_ticket {
+            vars.push((format!("DINGDIR_SUITE_TICKET_{}", name(key)), ticket.clone()));
+        }
+    }
+    vars
 }
 
 /// What `dingdir dev` prints: the credentials of the seed's apps and calls to try.

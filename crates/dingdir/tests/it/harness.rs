@@ -26,8 +26,15 @@ pub(crate) fn command() -> Command {
 
 /// Runs a one-shot subcommand (`apply`, `export`, `schema`) to completion, bounded in time.
 pub(crate) fn run(args: &[&str]) -> Output {
-    let child = command()
-        .args(args)
+    let mut cmd = command();
+    cmd.args(args);
+    run_command(cmd)
+}
+
+/// Runs `cmd` (from [`command`], with its own arguments, directory or variables) to completion,
+/// bounded in time as [`run`] is.
+pub(crate) fn run_command(mut cmd: Command) -> Output {
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

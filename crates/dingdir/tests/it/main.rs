@@ -13,6 +13,7 @@ mod call;
 mod client;
 mod client_manager;
 mod compat;
+mod exec;
 mod fakes;
 mod faults;
 mod harness;
