@@ -1,13 +1,13 @@
 //! Rate limits as DingTalk counts them: calls per app and per API in a fixed window, counted in
 //! the store so that every node sharing it enforces one limit for the cluster.
 //!
-//! The limits themselves are read from the store and kept on each node; [`Service::refresh_rate_limits`]
-//! rereads them (each node does so every cache TTL), and setting them through a node takes
-//! effect on that node at once.
+//! The limits themselves are read from the store and kept on each node ([`Limits`]); the service
+//! rereads them every second on each node, and setting them through a node takes effect on that
+//! node at once.
 
-use crate::Error;
+use crate::StoreError;
 use crate::clock::Millis;
-use crate::service::Service;
+use crate::store::LimitStore;
 use dingdir_proto::admin::{RateLimit, RateWindow};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -32,11 +32,53 @@ impl Limits {
         *self.rules.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(rules);
     }
 
-    fn get(&self) -> Arc<Vec<RateLimit>> {
+    pub(crate) fn get(&self) -> Arc<Vec<RateLimit>> {
         self.rules
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// Whether any limit is in force: one atomic load.
+    pub(crate) fn any(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
+    /// Counts a call by `app` to `endpoint` at `now` against every limit that matches it, and
+    /// answers the first one it breaks. Every matching limit counts the call, whether or not
+    /// another broke.
+    pub(crate) async fn count(
+        &self,
+        store: &dyn LimitStore,
+        now: Millis,
+        app: &str,
+        endpoint: &str,
+    ) -> Result<Option<Exceeded>, StoreError> {
+        let rules = self.get();
+        let mut broken = None;
+        for rule in rules.iter() {
+            let fits = |want: &Option<String>, got: &str| want.as_deref().is_none_or(|w| w == got);
+            if !fits(&rule.app, app) || !fits(&rule.endpoint, endpoint) {
+                continue;
+            }
+            let len = rule.per.millis();
+            let start = now.div_euclid(len) * len;
+            let per = match rule.per {
+                RateWindow::Second => "s",
+                RateWindow::Minute => "m",
+            };
+            // The limit's own numbers are in the key, so changing a limit starts a new count.
+            let key = format!("{}/{per}|{app}|{endpoint}|{start}", rule.limit);
+            let hits = store.hit_window(&key, start + len + WINDOW_GRACE_MS).await?;
+            if hits > rule.limit && broken.is_none() {
+                broken = Some(Exceeded {
+                    limit: rule.clone(),
+                    hits,
+                    window: (start, start + len),
+                });
+            }
+        }
+        Ok(broken)
     }
 }
 
@@ -67,64 +109,4 @@ pub fn check(limits: &[RateLimit]) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-impl Service {
-    /// Whether any rate limit is in force on this node: one atomic load.
-    pub fn rate_limited(&self) -> bool {
-        self.limits.any.load(Ordering::Relaxed)
-    }
-
-    /// The limits in force on this node.
-    pub fn rate_limits(&self) -> Vec<RateLimit> {
-        self.limits.get().as_ref().clone()
-    }
-
-    /// Rereads the cluster's limits from the store: what another node set shows here.
-    pub async fn refresh_rate_limits(&self) -> Result<(), Error> {
-        let rules = self.store().rate_limits().await?;
-        self.limits.set(rules);
-        Ok(())
-    }
-
-    /// Replaces the cluster's limits (`[]` lifts them all); in force on this node at once and on
-    /// the others at their next refresh. Limits [`check`] refuses are refused here as
-    /// `InvalidParameter` (`limits`): check first to tell the caller why.
-    pub async fn set_rate_limits(&self, limits: Vec<RateLimit>) -> Result<(), Error> {
-        check(&limits).map_err(|_| Error::InvalidParameter { name: "limits" })?;
-        self.store().set_rate_limits(&limits).await?;
-        self.limits.set(limits);
-        Ok(())
-    }
-
-    /// Counts a call by `app` to `endpoint` against every limit that matches it, and answers the
-    /// first one it breaks. Every matching limit counts the call, whether or not another broke.
-    pub async fn count_call(&self, app: &str, endpoint: &str) -> Result<Option<Exceeded>, Error> {
-        let rules = self.limits.get();
-        let now = self.now();
-        let mut broken = None;
-        for rule in rules.iter() {
-            let fits = |want: &Option<String>, got: &str| want.as_deref().is_none_or(|w| w == got);
-            if !fits(&rule.app, app) || !fits(&rule.endpoint, endpoint) {
-                continue;
-            }
-            let len = rule.per.millis();
-            let start = now.div_euclid(len) * len;
-            let per = match rule.per {
-                RateWindow::Second => "s",
-                RateWindow::Minute => "m",
-            };
-            // The limit's own numbers are in the key, so changing a limit starts a new count.
-            let key = format!("{}/{per}|{app}|{endpoint}|{start}", rule.limit);
-            let hits = self.store().hit_window(&key, start + len + WINDOW_GRACE_MS).await?;
-            if hits > rule.limit && broken.is_none() {
-                broken = Some(Exceeded {
-                    limit: rule.clone(),
-                    hits,
-                    window: (start, start + len),
-                });
-            }
-        }
-        Ok(broken)
-    }
 }

@@ -671,3 +671,39 @@ pub fn scope_has_corpid(scope: &str) -> bool {
 pub(crate) fn new_token() -> Result<String, Error> {
     secret::random_hex(16).map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))
 }
+
+/// Rate limits ([`crate::rate`]): the cluster's limits as this node holds them, and the count.
+impl Service {
+    /// Whether any rate limit is in force on this node: one atomic load.
+    pub fn rate_limited(&self) -> bool {
+        self.limits.any()
+    }
+
+    /// The limits in force on this node.
+    pub fn rate_limits(&self) -> Vec<dingdir_proto::admin::RateLimit> {
+        self.limits.get().as_ref().clone()
+    }
+
+    /// Rereads the cluster's limits from the store: what another node set shows here.
+    pub async fn refresh_rate_limits(&self) -> Result<(), Error> {
+        let rules = self.store().rate_limits().await?;
+        self.limits.set(rules);
+        Ok(())
+    }
+
+    /// Replaces the cluster's limits (`[]` lifts them all); in force on this node at once and on
+    /// the others at their next refresh. Limits [`crate::rate::check`] refuses are refused here
+    /// as `InvalidParameter` (`limits`): check first to tell the caller why.
+    pub async fn set_rate_limits(&self, limits: Vec<dingdir_proto::admin::RateLimit>) -> Result<(), Error> {
+        crate::rate::check(&limits).map_err(|_| Error::InvalidParameter { name: "limits" })?;
+        self.store().set_rate_limits(&limits).await?;
+        self.limits.set(limits);
+        Ok(())
+    }
+
+    /// Counts a call by `app` to `endpoint` against the limits that match it; the first one it
+    /// breaks, if any.
+    pub async fn count_call(&self, app: &str, endpoint: &str) -> Result<Option<crate::rate::Exceeded>, Error> {
+        Ok(self.limits.count(self.store(), self.now(), app, endpoint).await?)
+    }
+}

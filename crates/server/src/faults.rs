@@ -4,9 +4,10 @@
 //!
 //! The rules live in this node's memory, are tried in the order they were added, and the first
 //! one that fires decides. With no rule armed, a request pays one atomic load
-//! ([`Faults::armed`]); with rules armed, the root layer reads the body and names the caller
-//! first ([`crate::context`]), which is why matching is not on the hot path.
+//! ([`Faults::armed`]); with rules armed, the inspected path (`tap.rs`) reads the body and names
+//! the caller first, which is why matching is not on the hot path.
 
+use crate::request::Gateway;
 use dingdir_proto::admin::{FaultAction, FaultFire, FaultList, FaultRule, FaultView};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,6 +15,9 @@ use std::sync::{Arc, RwLock};
 
 /// The longest delay a fault may hold a request: past it a client has long given up.
 const MAX_DELAY_MS: u64 = 600_000;
+/// The gateway that serves an endpoint, by its name.
+pub(crate) type GatewayOf = fn(&str) -> Option<Gateway>;
+
 /// How many rules one node holds.
 const MAX_RULES: usize = 1_000;
 
@@ -63,9 +67,10 @@ impl Faults {
             .any(|a| a.rule.app.is_some() || a.rule.corp.is_some())
     }
 
-    /// Arms `rule` after every rule already armed, or says why it cannot be.
-    pub(crate) fn add(&self, rule: FaultRule) -> Result<FaultView, String> {
-        check(&rule)?;
+    /// Arms `rule` after every rule already armed, or says why it cannot be; `gateway_of` names
+    /// the gateway of an endpoint, or `None` for a name no gateway serves.
+    pub(crate) fn add(&self, rule: FaultRule, gateway_of: GatewayOf) -> Result<FaultView, String> {
+        check(&rule, gateway_of)?;
         let mut rules = self.write();
         if rules.len() >= MAX_RULES {
             return Err(format!("at most {MAX_RULES} fault rules; clear some first"));
@@ -143,26 +148,10 @@ impl Armed {
     }
 }
 
-/// Whether `name` is a DingTalk-gateway endpoint's name.
-pub(crate) fn is_endpoint(name: &str) -> bool {
-    endpoint_gateway(name).is_some()
-}
-
-/// The endpoint names a rule may give, by gateway: legacy first.
-fn endpoint_gateway(name: &str) -> Option<bool> {
-    if crate::gateway::oapi::Endpoint::ALL.iter().any(|e| e.name() == name) {
-        Some(true)
-    } else if crate::gateway::api::Endpoint::ALL.iter().any(|e| e.name() == name) {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 /// Refuses a rule that could never do what it says.
-fn check(rule: &FaultRule) -> Result<(), String> {
+fn check(rule: &FaultRule, gateway_of: GatewayOf) -> Result<(), String> {
     let legacy = match rule.endpoint.as_deref() {
-        Some(name) => Some(endpoint_gateway(name).ok_or_else(|| {
+        Some(name) => Some(gateway_of(name).map(|g| g == Gateway::Oapi).ok_or_else(|| {
             format!("unknown endpoint `{name}`: give a name from docs/COMPATIBILITY.md, such as V2UserGetByMobile or GetUser")
         })?),
         None => None,
@@ -240,6 +229,15 @@ fn unit(x: u64) -> f64 {
 mod tests {
     use super::*;
 
+    /// The two endpoint names the tests use.
+    fn gateway_of(name: &str) -> Option<Gateway> {
+        match name {
+            "V2UserGetByMobile" => Some(Gateway::Oapi),
+            "GetUser" => Some(Gateway::Api),
+            _ => None,
+        }
+    }
+
     fn rule(fire: FaultFire) -> FaultRule {
         FaultRule {
             endpoint: Some("V2UserGetByMobile".to_owned()),
@@ -271,10 +269,10 @@ mod tests {
     #[test]
     fn next_and_after_count_matches() {
         let faults = Faults::default();
-        faults.add(rule(FaultFire::Next(2))).unwrap();
+        faults.add(rule(FaultFire::Next(2)), gateway_of).unwrap();
         assert_eq!(decisions(&faults, 4), [true, true, false, false]);
         faults.clear();
-        faults.add(rule(FaultFire::After(2))).unwrap();
+        faults.add(rule(FaultFire::After(2)), gateway_of).unwrap();
         assert_eq!(decisions(&faults, 4), [false, false, true, true]);
         let view = &faults.list().faults[0];
         assert_eq!((view.matched, view.fired), (4, 2));
@@ -284,7 +282,9 @@ mod tests {
     fn a_probability_replays_with_its_seed() {
         let run = |seed| {
             let faults = Faults::default();
-            faults.add(rule(FaultFire::Probability { p: 0.3, seed })).unwrap();
+            faults
+                .add(rule(FaultFire::Probability { p: 0.3, seed }), gateway_of)
+                .unwrap();
             decisions(&faults, 200)
         };
         assert_eq!(run(7), run(7));
@@ -298,18 +298,28 @@ mod tests {
         let faults = Faults::default();
         let mut r = rule(FaultFire::Always);
         r.endpoint = Some("NoSuchThing".to_owned());
-        assert!(faults.add(r).unwrap_err().starts_with("unknown endpoint `NoSuchThing`"));
+        assert!(
+            faults
+                .add(r, gateway_of)
+                .unwrap_err()
+                .starts_with("unknown endpoint `NoSuchThing`")
+        );
         let mut r = rule(FaultFire::Always);
         r.endpoint = Some("GetUser".to_owned());
-        assert!(faults.add(r).unwrap_err().contains("the new gateway's is `error`"));
+        assert!(
+            faults
+                .add(r, gateway_of)
+                .unwrap_err()
+                .contains("the new gateway's is `error`")
+        );
         let mut r = rule(FaultFire::Always);
         r.action = FaultAction::Errcode {
             errcode: 90018,
             errmsg: None,
         };
-        assert!(faults.add(r).unwrap_err().contains("needs an `errmsg`"));
+        assert!(faults.add(r, gateway_of).unwrap_err().contains("needs an `errmsg`"));
         let r = rule(FaultFire::Probability { p: 1.5, seed: 1 });
-        assert!(faults.add(r).unwrap_err().starts_with("probability 1.5"));
+        assert!(faults.add(r, gateway_of).unwrap_err().starts_with("probability 1.5"));
         assert!(!faults.armed());
     }
 }

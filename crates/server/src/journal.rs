@@ -2,7 +2,7 @@
 //! bytes, for "was it called N times, with what, and what did it get" assertions, and followed
 //! live by subscribers.
 //!
-//! The inspected path ([`crate::tap`]) records what it saw as it was ([`Recorded`]: the URI, the
+//! The inspected path (`tap.rs`) records what it saw as it was ([`Recorded`]: the URI, the
 //! two bodies as shared buffers, the caller the handler authenticated); everything derived from
 //! it (the redacted path and bodies, DingTalk's code, the app, corp and user) is worked out the
 //! first time the entry is read, and kept. Recording costs a few copies of pointers; redaction
@@ -147,7 +147,7 @@ impl Recorded {
             let answer_body = body(&self.answer, false, false);
             let status = self.status.and_then(|s| axum::http::StatusCode::from_u16(s).ok());
             let code = status.and_then(|s| code(legacy, s, answer_body.as_ref()));
-            let who = crate::tap::who(&self.uri, self.form, &self.request, self.caller.as_ref());
+            let who = crate::params::who(&self.uri, self.form, &self.request, self.caller.as_ref());
             JournalEntry {
                 seq: self.seq,
                 at_ms: self.at_ms,

@@ -15,6 +15,7 @@ mod gateway;
 mod in_flight;
 mod journal;
 mod listen;
+mod params;
 mod request;
 mod state;
 mod tap;

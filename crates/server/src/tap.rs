@@ -7,27 +7,22 @@
 use crate::body::{self, BodyError};
 use crate::faults::Probe;
 use crate::journal::{Journal, Recorded};
+use crate::params::{APP_PARAMS, first, is_form, params, who_from};
 use crate::request::Gateway;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::Uri;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dingdir_core::Caller;
 use dingdir_proto::admin::{FaultAction, FaultFired};
 use http_body_util::BodyExt;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tower::Service;
 
-/// Parameter names that carry the calling app's key, across the token endpoints of both gateways.
-const APP_PARAMS: &[&str] = &["appkey", "appKey", "clientId", "client_id", "suiteKey", "suite_key"];
-/// Parameter names that carry the corp a call acts in.
-const CORP_PARAMS: &[&str] = &["corpid", "corpId", "authCorpId", "auth_corpid"];
 /// How long a truncated answer's first half is left to reach the client before the connection
 /// is cut: long enough for the bytes to be flushed, short against any client's timeout.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
@@ -132,7 +127,7 @@ async fn decide(
         true => caller(state, parts, gateway).await,
         false => None,
     };
-    let params = params(&parts.uri, is_form(parts), bytes);
+    let params = params(&parts.uri, is_form(&parts.headers), bytes);
     let who = who_from(
         &parts.uri,
         &params,
@@ -160,7 +155,7 @@ async fn over_limit(
 ) -> Option<Response> {
     let app = match caller(state, parts, gateway).await {
         Some((app, _)) => app,
-        None => first(&params(&parts.uri, is_form(parts), bytes), APP_PARAMS)?,
+        None => first(&params(&parts.uri, is_form(&parts.headers), bytes), APP_PARAMS)?,
     };
     match state.service.count_call(&app, endpoint).await {
         Ok(None) => None,
@@ -200,7 +195,7 @@ fn recorded(
         &parts.uri,
         endpoint,
         id,
-        is_form(parts),
+        is_form(&parts.headers),
         bytes,
     )
 }
@@ -230,36 +225,6 @@ fn micros(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Who a request is from and about, as far as the request shows.
-#[derive(Default)]
-pub(crate) struct Who {
-    pub(crate) app: Option<String>,
-    pub(crate) corp: Option<String>,
-    pub(crate) user: Option<String>,
-}
-
-/// Who a journaled request was from and about: the authenticated caller's app and corp, else
-/// the app key and corp id it sent; the member it named.
-pub(crate) fn who(uri: &Uri, form: bool, body: &[u8], caller: Option<&Caller>) -> Who {
-    let params = params(uri, form, body);
-    let caller = caller.map(|c| (c.app.key.as_str(), c.corp_id.as_ref().map(|id| id.as_str())));
-    who_from(uri, &params, caller)
-}
-
-fn who_from(uri: &Uri, params: &HashMap<String, String>, caller: Option<(&str, Option<&str>)>) -> Who {
-    Who {
-        app: caller.map(|c| c.0.to_owned()).or_else(|| first(params, APP_PARAMS)),
-        corp: caller
-            .and_then(|c| c.1.map(str::to_owned))
-            .or_else(|| first(params, CORP_PARAMS)),
-        user: params
-            .get("userid")
-            .cloned()
-            .or_else(|| uri.path().strip_prefix("/v1.0/contact/users/").map(str::to_owned))
-            .filter(|u| !u.is_empty() && !u.contains('/')),
-    }
-}
-
 fn kind(action: &FaultAction) -> &'static str {
     match action {
         FaultAction::Errcode { .. } => "errcode",
@@ -268,14 +233,6 @@ fn kind(action: &FaultAction) -> &'static str {
         FaultAction::Drop => "drop",
         FaultAction::Truncate => "truncate",
     }
-}
-
-fn is_form(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
 }
 
 async fn forward<S>(inner: &mut S, req: Request) -> Response
@@ -298,28 +255,6 @@ fn body_refused(gateway: Gateway, e: BodyError) -> Response {
         (_, BodyError::Read(why)) => api::Error::BadBody(why).into_response(),
         (_, BodyError::TimedOut) => gateway.busy(),
     }
-}
-
-/// The request's parameters: its query, then a JSON object's or a form's top-level fields, the
-/// body's winning over the query's. Numbers and booleans are matched as their JSON text.
-fn params(uri: &Uri, form: bool, bytes: &[u8]) -> HashMap<String, String> {
-    let mut out: HashMap<String, String> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if form {
-        out.extend(form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), v.into_owned())));
-    } else if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(bytes) {
-        out.extend(fields.into_iter().filter_map(|(k, v)| match v {
-            serde_json::Value::String(s) => Some((k, s)),
-            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => Some((k, v.to_string())),
-            serde_json::Value::Null | serde_json::Value::Array(_) | serde_json::Value::Object(_) => None,
-        }));
-    }
-    out
-}
-
-fn first(params: &HashMap<String, String>, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|n| params.get(*n)).cloned()
 }
 
 /// The app key and corp of the request's token, when it has a valid one.

@@ -83,6 +83,17 @@ fn matches(route: &str, path: &str) -> bool {
     }
 }
 
+/// The gateway that serves the endpoint named `name` (DingTalk's two only), or `None`.
+pub(crate) fn endpoint_gateway(name: &str) -> Option<Gateway> {
+    if oapi::Endpoint::ALL.iter().any(|e| e.name() == name) {
+        Some(Gateway::Oapi)
+    } else if api::Endpoint::ALL.iter().any(|e| e.name() == name) {
+        Some(Gateway::Api)
+    } else {
+        None
+    }
+}
+
 /// The operation a request is for, by method and path, for the request's log span: a lookup
 /// over the endpoint lists, so the routes need no layer of their own.
 pub(crate) fn endpoint_name(method: &Method, path: &str) -> Option<&'static str> {

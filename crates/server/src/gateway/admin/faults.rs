@@ -15,7 +15,10 @@ pub(super) async fn list(State(state): State<AppState>) -> Response {
 
 /// `POST /_dingdir/faults`: arms one rule after the others; 201 with the rule and its id.
 pub(super) async fn add(State(state): State<AppState>, Json(rule): Json<FaultRule>) -> Result<Response, Error> {
-    let view = state.faults.add(rule).map_err(Error::BadRequest)?;
+    let view = state
+        .faults
+        .add(rule, crate::gateway::endpoint_gateway)
+        .map_err(Error::BadRequest)?;
     tracing::info!(id = view.id, "fault rule armed");
     Ok(crate::gateway::api::json_response(StatusCode::CREATED, &view))
 }

@@ -20,7 +20,7 @@ pub(super) async fn put(State(state): State<AppState>, Json(body): Json<RateLimi
     dingdir_core::rate::check(&body.limits).map_err(Error::BadRequest)?;
     for limit in &body.limits {
         if let Some(name) = &limit.endpoint {
-            if !crate::faults::is_endpoint(name) {
+            if crate::gateway::endpoint_gateway(name).is_none() {
                 return Err(Error::BadRequest(format!(
                     "unknown endpoint `{name}`: give a name from docs/COMPATIBILITY.md, such as V2UserGetByMobile or GetUser"
                 )));
