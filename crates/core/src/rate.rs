@@ -1,7 +1,7 @@
 //! Rate limits as DingTalk counts them: calls per app and per API in a fixed window, counted in
 //! the store so that every node sharing it enforces one limit for the cluster.
 //!
-//! The limits themselves are read from the store and kept on each node ([`Limits`]); the service
+//! The limits themselves are read from the store and kept on each node; the service
 //! rereads them every second on each node, and setting them through a node takes effect on that
 //! node at once.
 
