@@ -111,23 +111,30 @@ pub(crate) enum RateLimitsCommand {
     Clear,
 }
 
-/// Options of `journal`: filters (every one given must hold), and what to do.
+/// Which DingTalk calls a fault rule or a journal query means; every one given must hold.
 #[derive(Debug, Args)]
-pub(crate) struct JournalArgs {
-    #[command(flatten)]
-    pub(crate) server: AdminArgs,
-    /// The endpoint's name (V2UserGetByMobile, GetUser).
+pub(crate) struct CallMatch {
+    /// The endpoint's name, as docs/COMPATIBILITY.md lists it (V2UserGetByMobile, GetUser).
     #[arg(long, value_name = "NAME")]
     pub(crate) endpoint: Option<String>,
     /// The calling app's key.
     #[arg(long, value_name = "KEY")]
     pub(crate) app: Option<String>,
-    /// The corp.
+    /// The corp the call acts in.
     #[arg(long, value_name = "CORPID")]
     pub(crate) corp: Option<String>,
-    /// The member (userid, or a GetUser path's unionId).
+    /// The member the call names (its userid, or the unionId in a GetUser path).
     #[arg(long, value_name = "ID")]
     pub(crate) user: Option<String>,
+}
+
+/// Options of `journal`: filters (every one given must hold), and what to do.
+#[derive(Debug, Args)]
+pub(crate) struct JournalArgs {
+    #[command(flatten)]
+    pub(crate) server: AdminArgs,
+    #[command(flatten)]
+    pub(crate) call: CallMatch,
     /// The HTTP status.
     #[arg(long, value_name = "STATUS")]
     pub(crate) status: Option<u16>,
@@ -215,18 +222,8 @@ pub(crate) struct FaultAdd {
     /// The whole rule as JSON (`POST /_dingdir/faults`'s body); the other options must be absent.
     #[arg(long, value_name = "JSON", conflicts_with_all = ["endpoint", "app", "corp", "user", "param", "errcode", "status", "delay_ms", "drop", "truncate", "next", "after", "probability"])]
     pub(crate) rule: Option<String>,
-    /// The endpoint's name, as docs/COMPATIBILITY.md lists it (V2UserGetByMobile, GetUser).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) endpoint: Option<String>,
-    /// The calling app's key.
-    #[arg(long, value_name = "KEY")]
-    pub(crate) app: Option<String>,
-    /// The corp the call acts in.
-    #[arg(long, value_name = "CORPID")]
-    pub(crate) corp: Option<String>,
-    /// The member the call names (its userid, or the unionId in a GetUser path).
-    #[arg(long, value_name = "ID")]
-    pub(crate) user: Option<String>,
+    #[command(flatten)]
+    pub(crate) call: CallMatch,
     /// A parameter that must have this value, as NAME=VALUE; repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     pub(crate) param: Vec<String>,

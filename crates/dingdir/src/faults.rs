@@ -32,10 +32,10 @@ pub(crate) async fn run(args: FaultsArgs) -> anyhow::Result<()> {
 /// Runs `journal`: prints matching entries (one JSON line each), their count, or clears them.
 pub(crate) async fn journal(args: JournalArgs) -> anyhow::Result<()> {
     let filter = JournalFilter {
-        endpoint: args.endpoint,
-        app: args.app,
-        corp: args.corp,
-        user: args.user,
+        endpoint: args.call.endpoint,
+        app: args.call.app,
+        corp: args.call.corp,
+        user: args.call.user,
         status: args.status,
         code: args.code,
         since_ms: args.since_ms,
@@ -164,10 +164,10 @@ fn rule(add: FaultAdd) -> anyhow::Result<FaultRule> {
         _ => FaultFire::Always,
     };
     Ok(FaultRule {
-        endpoint: add.endpoint,
-        app: add.app,
-        corp: add.corp,
-        user: add.user,
+        endpoint: add.call.endpoint,
+        app: add.call.app,
+        corp: add.call.corp,
+        user: add.call.user,
         params,
         action,
         fire,

@@ -1,23 +1,14 @@
 //! `dingdir call`, the CLI on top of the client, against the real binary.
 
 use crate::client::{DEMO_CORP, is_api_request_id, mint_user_token};
-use crate::harness::{Server, run};
+use crate::harness::{Server, run_json};
 use crate::signin::{REDIRECT, sign_in_through};
 use serde_json::{Value, json};
 
 fn call(server: &Server, args: &[&str]) -> (bool, Value, String) {
     let mut all = vec!["call", "--base-url", &server.base];
     all.extend_from_slice(args);
-    let out = run(&all);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = if out.status.success() {
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-    } else {
-        assert!(stdout.is_empty(), "nothing on stdout on failure: {stdout}");
-        Value::Null
-    };
-    (out.status.success(), json, stderr)
+    run_json(&all)
 }
 
 const APP: [&str; 4] = ["--app-key", "dingdemointernal", "--app-secret", "demo-internal-secret"];

@@ -1,22 +1,18 @@
 //! `dingdir faults` against the real binary, and what only a real connection shows: a dropped
 //! connection and a cut-short answer.
 
-use crate::harness::{ADMIN_TOKEN, Server, http, run};
+use crate::harness::{ADMIN_TOKEN, Server, http, run, run_json};
 use serde_json::{Value, json};
 
 fn faults(server: &Server, args: &[&str]) -> (bool, Value, String) {
-    let mut all = vec!["faults", "--url", &server.base, "--admin-token", ADMIN_TOKEN];
+    admin_cli("faults", server, args)
+}
+
+/// `dingdir SUBCOMMAND --url … --admin-token … ARGS`, answering JSON.
+fn admin_cli(subcommand: &str, server: &Server, args: &[&str]) -> (bool, Value, String) {
+    let mut all = vec![subcommand, "--url", &server.base, "--admin-token", ADMIN_TOKEN];
     all.extend_from_slice(args);
-    let out = run(&all);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = if out.status.success() {
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-    } else {
-        assert!(stdout.is_empty(), "nothing on stdout on failure: {stdout}");
-        Value::Null
-    };
-    (out.status.success(), json, stderr)
+    run_json(&all)
 }
 
 async fn app_token(server: &Server) -> String {
@@ -155,19 +151,10 @@ async fn faults_add_takes_every_matcher_and_a_whole_rule_and_names_what_is_wrong
 #[tokio::test]
 async fn dingdir_rate_limits_adds_lists_and_clears() {
     let server = Server::dev(&[]);
-    let cli = |args: &[&str]| {
-        let mut all = vec!["rate-limits", "--url", &server.base, "--admin-token", ADMIN_TOKEN];
-        all.extend_from_slice(args);
-        let out = run(&all);
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
-    let (ok, out, err) = cli(&["add", "--limit", "20"]);
+    let cli = |args: &[&str]| admin_cli("rate-limits", &server, args);
+    let (ok, first, err) = cli(&["add", "--limit", "20"]);
     assert!(ok, "{err}");
-    let (ok, out2, err) = cli(&[
+    let (ok, both, err) = cli(&[
         "add",
         "--limit",
         "5",
@@ -179,16 +166,14 @@ async fn dingdir_rate_limits_adds_lists_and_clears() {
         "GetUser",
     ]);
     assert!(ok, "{err}");
-    let first: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(first, json!({"limits": [{"limit": 20, "per": "second"}]}));
-    let both: Value = serde_json::from_str(&out2).unwrap();
     assert_eq!(
         both,
         json!({"limits": [{"limit": 20, "per": "second"}, {"app": "dingdemointernal", "endpoint": "GetUser", "limit": 5, "per": "minute"}]})
     );
     let (ok, listed, _) = cli(&["list"]);
     assert!(ok);
-    assert_eq!(serde_json::from_str::<Value>(&listed).unwrap(), both);
+    assert_eq!(listed, both);
     let (ok, _, err) = cli(&["add", "--limit", "1", "--per", "hour"]);
     assert!(!ok);
     assert!(err.contains("--per hour: give `second` or `minute`"), "{err}");
@@ -198,7 +183,7 @@ async fn dingdir_rate_limits_adds_lists_and_clears() {
         err.starts_with("dingdir: 400 BadRequest: a rate limit's `limit` is at least 1"),
         "{err}"
     );
-    let (ok, out, _) = cli(&["clear"]);
+    let (ok, cleared, _) = cli(&["clear"]);
     assert!(ok);
-    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!({"cleared": 2}));
+    assert_eq!(cleared, json!({"cleared": 2}));
 }

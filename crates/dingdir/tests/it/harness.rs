@@ -31,6 +31,21 @@ pub(crate) fn run(args: &[&str]) -> Output {
     run_command(cmd)
 }
 
+/// Runs a subcommand that answers JSON on stdout: whether it succeeded, the JSON (`Null` on
+/// failure, when stdout must be empty) and stderr.
+pub(crate) fn run_json(args: &[&str]) -> (bool, serde_json::Value, String) {
+    let out = run(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = if out.status.success() {
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    } else {
+        assert!(stdout.is_empty(), "nothing on stdout on failure: {stdout}");
+        serde_json::Value::Null
+    };
+    (out.status.success(), json, stderr)
+}
+
 /// Runs `cmd` (from [`command`], with its own arguments, directory or variables) to completion,
 /// bounded in time as [`run`] is.
 pub(crate) fn run_command(mut cmd: Command) -> Output {
