@@ -239,26 +239,30 @@ impl Journal {
     /// The newest `filter.limit` matching entries, oldest first, and the eviction count.
     pub(crate) fn query(&self, filter: &JournalFilter) -> (Vec<JournalEntry>, u64) {
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
-        let ring = self.lock();
-        let mut found: Vec<JournalEntry> = ring
-            .entries
+        let (kept, evicted) = self.snapshot();
+        let mut found: Vec<JournalEntry> = kept
             .iter()
             .rev()
-            .filter(|(e, _)| matches(filter, e.view()))
+            .map(|e| e.view())
+            .filter(|v| matches(filter, v))
             .take(limit)
-            .map(|(e, _)| e.view().clone())
+            .cloned()
             .collect();
         found.reverse();
-        (found, ring.evicted)
+        (found, evicted)
     }
 
     /// How many kept entries match.
     pub(crate) fn count(&self, filter: &JournalFilter) -> u64 {
-        self.lock()
-            .entries
-            .iter()
-            .filter(|(e, _)| matches(filter, e.view()))
-            .count() as u64
+        let (kept, _) = self.snapshot();
+        kept.iter().filter(|e| matches(filter, e.view())).count() as u64
+    }
+
+    /// The kept entries and the eviction count, taken under the lock; an entry's view is worked
+    /// out after it is released, so a query never holds up the requests being recorded.
+    fn snapshot(&self) -> (Vec<Arc<Recorded>>, u64) {
+        let ring = self.lock();
+        (ring.entries.iter().map(|(e, _)| e.clone()).collect(), ring.evicted)
     }
 
     /// Forgets every entry (the sequence goes on).
