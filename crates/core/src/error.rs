@@ -92,6 +92,9 @@ pub enum Error {
     /// The server is over its in-flight limit, or the store did not answer in time.
     #[error("overloaded")]
     Overloaded,
+    /// A directory write the directory's state does not allow.
+    #[error("write refused: {0:?}")]
+    WriteRefused(Refusal),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -103,6 +106,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken (for example by a concurrent writer).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A write the store's current state does not allow (a department that still has children
+    /// or members).
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// The store could not be reached.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -115,4 +122,29 @@ pub enum StoreError {
     /// Anything else.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why a directory write was refused. docs/wire/writes-and-callbacks.md §1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The corp already holds the userid (active or departed).
+    UserIdTaken,
+    /// Another member of the corp has the mobile.
+    MobileTaken,
+    /// The mobile is not one.
+    MobileInvalid,
+    /// The named parent department does not exist.
+    ParentNotFound,
+    /// The department still has active members.
+    DepartmentHasMembers,
+    /// The department still has sub-departments.
+    DepartmentHasChildren,
+    /// The root cannot be deleted.
+    RootUndeletable,
+    /// The root cannot be changed through the API.
+    RootUnchangeable,
+    /// The move would put the department below itself.
+    DepartmentCycle,
+    /// A sibling has the name.
+    DepartmentNameTaken,
 }

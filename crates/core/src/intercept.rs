@@ -3,6 +3,7 @@
 //! of a few lines rather than another copy of every store method.
 
 use crate::StoreError;
+use crate::change::{Change, ChangeQuery, Write};
 use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
@@ -81,10 +82,11 @@ impl<H: Hook> Intercepted<H> {
 
 #[async_trait::async_trait]
 impl<H: Hook> DirectoryStore for Intercepted<H> {
-    async fn apply(&self, directory: &Directory) -> Result<(), StoreError> {
-        self.hook
-            .around(Call::write("apply"), self.inner.apply(directory))
-            .await
+    async fn apply(&self, write: &Write) -> Result<(), StoreError> {
+        self.hook.around(Call::write("apply"), self.inner.apply(write)).await
+    }
+    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, StoreError> {
+        self.hook.around(Call::read("changes"), self.inner.changes(query)).await
     }
     async fn insert_directory(&self, directory: &Directory) -> Result<(), StoreError> {
         let run = self.inner.insert_directory(directory);

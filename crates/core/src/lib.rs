@@ -6,6 +6,7 @@
 
 pub mod by_mobile;
 mod cache;
+pub mod change;
 pub mod clock;
 pub mod contact;
 pub mod error;
@@ -29,7 +30,7 @@ pub mod token;
 mod verify;
 
 pub use clock::{Clock, MovableClock, SystemClock};
-pub use error::{Error, StoreError};
+pub use error::{Error, Refusal, StoreError};
 pub use service::{Caller, Policy, Service, Visibility};
 pub use store::{DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
 pub use verify::default_concurrency as default_hash_concurrency;

@@ -24,9 +24,10 @@ use std::sync::Arc;
 
 mod in_app;
 mod legacy;
+mod write;
 
 /// The longest userid `/topapi/v2/user/get` takes (the Java SDK's own check).
-const MAX_USERID: usize = 64;
+pub(crate) const MAX_USERID: usize = 64;
 /// The longest unionId `/topapi/user/getbyunionid` takes (the Java SDK's own check).
 const MAX_UNIONID: usize = 100;
 /// The largest page of a member list (listsimple's page; the Java SDK's check for both).
@@ -268,7 +269,7 @@ impl Service {
     }
 
     /// The caller's department `id`; ids below 1 are simply unknown.
-    async fn department_of(&self, corp: &CorpId, id: i64) -> Result<Arc<Department>, Error> {
+    pub(crate) async fn department_of(&self, corp: &CorpId, id: i64) -> Result<Arc<Department>, Error> {
         if id < ROOT_DEPT {
             return Err(Error::DepartmentNotFound);
         }
@@ -289,7 +290,7 @@ impl Service {
     }
 
     /// [`Self::department_in_range`], or `50004`.
-    async fn check_department_range(&self, caller: &Caller, corp: &CorpId, dept: i64) -> Result<(), Error> {
+    pub(crate) async fn check_department_range(&self, caller: &Caller, corp: &CorpId, dept: i64) -> Result<(), Error> {
         if self.department_in_range(caller, corp, dept).await? {
             Ok(())
         } else {
@@ -299,7 +300,12 @@ impl Service {
 
     /// Whether the caller's contact range holds `member`: listed by userid, or in a department
     /// of the range (or below one). Otherwise `50002`.
-    async fn check_member_range(&self, caller: &Caller, corp: &CorpId, member: &Member) -> Result<(), Error> {
+    pub(crate) async fn check_member_range(
+        &self,
+        caller: &Caller,
+        corp: &CorpId,
+        member: &Member,
+    ) -> Result<(), Error> {
         let Some(range) = caller.app.contact_range(corp) else {
             return Ok(());
         };
@@ -386,7 +392,7 @@ impl Service {
     }
 
     /// `dept`, then each parent up to the root.
-    async fn path_to_root(&self, corp: &CorpId, dept: i64) -> Result<Vec<i64>, Error> {
+    pub(crate) async fn path_to_root(&self, corp: &CorpId, dept: i64) -> Result<Vec<i64>, Error> {
         let mut at = self.department_of(corp, dept).await?;
         let mut path = vec![at.id];
         while let Some(parent) = at.parent_id {

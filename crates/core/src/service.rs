@@ -233,6 +233,11 @@ impl Service {
         Ok(self.store.set_suite_ticket(app, ticket).await?)
     }
 
+    /// Entries of the change log, by position.
+    pub async fn changes(&self, query: &crate::change::ChangeQuery) -> Result<Vec<crate::change::Change>, Error> {
+        Ok(self.store.changes(query).await?)
+    }
+
     /// Forgets everything cached: after a write through this node.
     pub fn invalidate(&self) {
         self.caches.clear();

@@ -4,6 +4,7 @@
 //! store's life cycle. Implementations live in `dingdir-store`; SQL stays there.
 
 use crate::StoreError;
+use crate::change::{Change, ChangeQuery, Write};
 use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
@@ -15,9 +16,16 @@ use dingdir_proto::ids::{AppKey, CorpId, UserId};
 /// reads see committed data only.
 #[async_trait::async_trait]
 pub trait DirectoryStore: Send + Sync + 'static {
-    /// Creates or updates everything `directory` names, in one transaction. A person's
-    /// memberships and an app's scopes, redirect URIs and authorised corps are replaced.
-    async fn apply(&self, directory: &Directory) -> Result<(), StoreError>;
+    /// Makes one write in one transaction: creates or updates everything its directory names (a
+    /// person's memberships and an app's scopes, redirect URIs and authorised corps are
+    /// replaced), creates and removes its departments, and appends its entries to the change log.
+    /// A new department whose id is taken fails with [`StoreError::Conflict`]; a removed one that
+    /// still has sub-departments or active members fails with [`StoreError::Refused`]. Writers
+    /// take turns, so log entries commit in `seq` order.
+    async fn apply(&self, write: &Write) -> Result<(), StoreError>;
+
+    /// Entries of the change log, by `seq`.
+    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, StoreError>;
 
     /// Inserts a directory into a store that holds none of its entities, in one transaction,
     /// with multi-row statements: the fast path of `dingdir generate`. Any conflict fails the

@@ -28,6 +28,18 @@ pub mod path {
     pub const V2_DEPARTMENT_LIST_PARENT_BY_USER: &str = "/topapi/v2/department/listparentbyuser";
     /// `POST /topapi/v2/department/get`: a department. docs/wire/directory-read.md §2.8.
     pub const V2_DEPARTMENT_GET: &str = "/topapi/v2/department/get";
+    /// `POST /topapi/v2/user/create`: adds a member. docs/wire/writes-and-callbacks.md §1.
+    pub const V2_USER_CREATE: &str = "/topapi/v2/user/create";
+    /// `POST /topapi/v2/user/update`: changes a member's record.
+    pub const V2_USER_UPDATE: &str = "/topapi/v2/user/update";
+    /// `POST /topapi/v2/user/delete`: a member leaves.
+    pub const V2_USER_DELETE: &str = "/topapi/v2/user/delete";
+    /// `POST /topapi/v2/department/create`: adds a department.
+    pub const V2_DEPARTMENT_CREATE: &str = "/topapi/v2/department/create";
+    /// `POST /topapi/v2/department/update`: changes a department.
+    pub const V2_DEPARTMENT_UPDATE: &str = "/topapi/v2/department/update";
+    /// `POST /topapi/v2/department/delete`: removes an empty department.
+    pub const V2_DEPARTMENT_DELETE: &str = "/topapi/v2/department/delete";
     /// `POST /topapi/v2/department/listsub`: a department's children. docs/wire/directory-read.md §2.9.
     pub const V2_DEPARTMENT_LIST_SUB: &str = "/topapi/v2/department/listsub";
     /// `POST /topapi/v2/department/listsubid`: a department's children's ids. §2.10.
@@ -135,6 +147,26 @@ pub mod errcode {
     pub const NO_PERMISSION: i64 = 60011;
     /// User not found or departed. Seed 003.
     pub const USER_NOT_FOUND: i64 = 60121;
+    /// A userid the corp already holds (`UserID在公司中已存在`). docs/wire/writes-and-callbacks.md §1.
+    pub const USERID_TAKEN: i64 = 60102;
+    /// A mobile another member of the corp holds (`手机号码在公司中已存在`).
+    pub const MOBILE_TAKEN: i64 = 60104;
+    /// A malformed mobile on a write (`手机号码不合法`).
+    pub const MOBILE_INVALID: i64 = 60103;
+    /// The parent of a new or moved department does not exist (`父亲部门不存在`).
+    pub const PARENT_NOT_FOUND: i64 = 60004;
+    /// A department with members cannot be deleted (`不允许删除有成员的部门`).
+    pub const DEPT_HAS_MEMBERS: i64 = 60005;
+    /// A department with sub-departments cannot be deleted (`不允许删除有子部门的部门`).
+    pub const DEPT_HAS_CHILDREN: i64 = 60006;
+    /// The root department cannot be deleted.
+    pub const ROOT_UNDELETABLE: i64 = 60007;
+    /// The root department cannot be updated.
+    pub const ROOT_UNCHANGEABLE: i64 = 60018;
+    /// A move would put a department below itself.
+    pub const DEPT_CYCLE: i64 = 60010;
+    /// A sibling already has the name (`父部门下该部门名称已存在`).
+    pub const DEPT_NAME_TAKEN: i64 = 60021;
     /// Invalid parameter. Seed 003.
     pub const INVALID_PARAMETER: i64 = 400002;
     /// No such department (`部门不存在`, the real text). docs/wire/directory-read.md §1.6.
@@ -840,4 +872,105 @@ pub struct AuthOrgScopes {
     pub authed_dept: Vec<i64>,
     /// Members in range by userid.
     pub authed_user: Vec<String>,
+}
+
+/// `POST /topapi/v2/user/create` and `/topapi/v2/user/update`: a member's record. On update every
+/// field but `userid` is optional and an absent one is kept. docs/wire/writes-and-callbacks.md §1.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserWriteRequest {
+    /// The userid; create makes one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userid: Option<String>,
+    /// The member's name in the corp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The mobile (create only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Departments, comma-separated ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept_id_list: Option<String>,
+    /// The member's order in each department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept_order_list: Option<Vec<DeptOrder>>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Job number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_number: Option<String>,
+    /// Hire date, epoch milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired_date: Option<i64>,
+    /// Office location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_place: Option<String>,
+    /// Extension telephone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    /// Personal email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Organisation mailbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_email: Option<String>,
+    /// Remark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// The direct manager's userid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_userid: Option<String>,
+    /// A senior executive whose mobile is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub senior_mode: Option<bool>,
+    /// The member hides their mobile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_mobile: Option<bool>,
+    /// Extension attributes, a JSON object in a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+}
+
+/// The `result` of `/topapi/v2/user/create`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCreateResult {
+    /// The new member's userid.
+    pub userid: String,
+    /// Their unionId for the calling app's developer.
+    #[serde(rename = "unionId")]
+    pub union_id: String,
+}
+
+/// `POST /topapi/v2/department/create` and `/update`: a department. On update every field but
+/// `dept_id` is optional and an absent one is kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeptWriteRequest {
+    /// The department (update only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept_id: Option<i64>,
+    /// Its name, unique among its siblings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its parent (1 is the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<i64>,
+    /// Sort key among its siblings, smaller first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<i64>,
+    /// Whether it is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_dept: Option<bool>,
+    /// Departments that see a hidden one, comma-separated ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept_permits: Option<String>,
+    /// Members who see a hidden one, comma-separated userids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_permits: Option<String>,
+}
+
+/// The `result` of `/topapi/v2/department/create`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeptCreateResult {
+    /// The new department's id.
+    pub dept_id: i64,
 }

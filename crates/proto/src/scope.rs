@@ -17,3 +17,6 @@ pub const QYAPI_GET_MEMBER: &str = "qyapi_get_member";
 pub const QYAPI_GET_DEPARTMENT_MEMBER: &str = "qyapi_get_department_member";
 /// Legacy department reads (`/topapi/v2/department/*`). docs/wire/directory-read.md §0.
 pub const QYAPI_GET_DEPARTMENT_LIST: &str = "qyapi_get_department_list";
+/// Legacy directory writes (`/topapi/v2/user/create|update|delete`,
+/// `/topapi/v2/department/create|update|delete`). docs/wire/writes-and-callbacks.md §1.
+pub const QYAPI_MANAGE_ADDRESSLIST: &str = "qyapi_manage_addresslist";

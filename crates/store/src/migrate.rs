@@ -68,6 +68,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0011_rate_windows",
         sql: include_str!("../migrations/sqlite/0011_rate_windows.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_change_log",
+        sql: include_str!("../migrations/sqlite/0012_change_log.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -126,6 +131,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         name: "0011_rate_windows",
         sql: include_str!("../migrations/postgres/0011_rate_windows.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "0012_change_log",
+        sql: include_str!("../migrations/postgres/0012_change_log.sql"),
     },
 ];
 

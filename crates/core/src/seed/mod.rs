@@ -14,6 +14,7 @@ mod validate;
 pub use locate::{FieldPath, LineCol, Locator};
 pub use validate::Plan;
 
+use crate::change::NewChange;
 use crate::clock::{Clock, Millis, SystemClock};
 use crate::model::{AppKind, Directory, Member, MemberDept, MemberStatus, ROOT_DEPT};
 use crate::store::DirectoryStore;
@@ -419,8 +420,47 @@ pub async fn apply_plan_at(store: &dyn DirectoryStore, plan: &Plan, now: Millis)
     plan.check_against(store).await?;
     let mut directory = plan.resolve(store).await?;
     date_departures(store, &mut directory, now).await?;
-    store.apply(&directory).await?;
+    let log = crate::change::ordered(changes_of(store, &directory).await?);
+    store
+        .apply(&crate::change::Write {
+            directory,
+            log,
+            at: now,
+            ..Default::default()
+        })
+        .await?;
     Ok(())
+}
+
+/// The change-log entries applying `directory` makes: each department and member it creates or
+/// changes against what the store holds, and each membership it drops from a person it names.
+/// Re-applying the same seed makes none.
+async fn changes_of(store: &dyn DirectoryStore, directory: &Directory) -> Result<Vec<NewChange>, StoreError> {
+    use crate::change::{department_change, member_changes, person_changed};
+    let mut log = Vec::new();
+    for d in &directory.departments {
+        let before = store.department(&d.corp_id, d.id).await?;
+        log.extend(department_change(before.as_ref(), d));
+    }
+    for (person, members) in &directory.people {
+        let changed = person_changed(store.person(&person.id).await?.as_ref(), person);
+        for m in members {
+            let before = store.member(&m.membership.corp_id, &m.membership.userid).await?;
+            // A userid moving to another person is that member leaving and a new one joining.
+            let before = before.filter(|b| b.membership.person_id == person.id);
+            log.extend(member_changes(before.as_ref(), Some(m), changed));
+        }
+        for held in store.memberships_of(&person.id).await? {
+            let kept = members
+                .iter()
+                .any(|m| m.membership.corp_id == held.corp_id && m.membership.userid == held.userid);
+            if !kept {
+                let before = store.member(&held.corp_id, &held.userid).await?;
+                log.extend(member_changes(before.as_ref(), None, false));
+            }
+        }
+    }
+    Ok(log)
 }
 
 /// Gives every departure without a time the one the store recorded for it, or `now` when the

@@ -67,7 +67,16 @@ impl MemoryDirectory {
 
 #[async_trait::async_trait]
 impl DirectoryStore for MemoryDirectory {
-    async fn apply(&self, d: &Directory) -> Result<(), StoreError> {
+    async fn apply(&self, w: &crate::change::Write) -> Result<(), StoreError> {
+        let d = &w.directory;
+        for (corp, id) in &w.removed_departments {
+            self.departments.lock().unwrap().remove(&(corp.0.clone(), *id));
+        }
+        let mut departments = self.departments.lock().unwrap();
+        for x in &w.new_departments {
+            departments.insert((x.corp_id.0.clone(), x.id), x.clone());
+        }
+        drop(departments);
         let mut corps = self.corps.lock().unwrap();
         for c in &d.corps {
             corps.insert(c.id.0.clone(), c.clone());
@@ -91,7 +100,14 @@ impl DirectoryStore for MemoryDirectory {
         Ok(())
     }
     async fn insert_directory(&self, d: &Directory) -> Result<(), StoreError> {
-        self.apply(d).await
+        self.apply(&crate::change::Write {
+            directory: d.clone(),
+            ..Default::default()
+        })
+        .await
+    }
+    async fn changes(&self, _: &crate::change::ChangeQuery) -> Result<Vec<crate::change::Change>, StoreError> {
+        Ok(Vec::new())
     }
     async fn directory(&self) -> Result<Directory, StoreError> {
         Ok(Directory {

@@ -21,6 +21,7 @@ mod routing;
 mod shedding;
 mod skeleton;
 mod tokens;
+mod writes;
 
 use crate::{AppState, Mode, Settings};
 use axum::Router;

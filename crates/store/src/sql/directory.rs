@@ -3,13 +3,15 @@
 
 use super::{Dialect, SqlStore, corrupt};
 use crate::error::map;
-use dingdir_core::StoreError;
+use dingdir_core::change::{Change, ChangeKind, ChangeQuery, NewChange, Write};
+use dingdir_core::clock::Millis;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{
     App, AppKind, ContactRange, Corp, Department, Departure, DeptVisibility, Directory, LeaveReason, Member,
     MemberDept, MemberDetails, MemberStatus, Membership, Person, PersonId, Role,
 };
 use dingdir_core::store::DirectoryStore;
+use dingdir_core::{Refusal, StoreError};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Transaction, Type};
 
@@ -532,6 +534,77 @@ where
         Ok(())
     }
 
+    /// Deletes an empty department: refused while it has sub-departments or active members.
+    async fn remove_department(tx: &mut Transaction<'static, DB>, corp: &CorpId, id: i64) -> Result<(), StoreError> {
+        let children: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM departments WHERE corp_id = $1 AND parent_id = $2")
+                .bind(corp.0.as_str())
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(map)?;
+        if children > 0 {
+            return Err(StoreError::Refused(Refusal::DepartmentHasChildren));
+        }
+        let members: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id \
+             AND m.userid = d.userid WHERE d.corp_id = $1 AND d.dept_id = $2 AND m.status = 'active'",
+        )
+        .bind(corp.0.as_str())
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(map)?;
+        if members > 0 {
+            return Err(StoreError::Refused(Refusal::DepartmentHasMembers));
+        }
+        // Departed members keep their record; the department leaves their list.
+        for table in ["member_departments", "departments"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE corp_id = $1 AND dept_id = $2"))
+                .bind(corp.0.as_str())
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+        }
+        Ok(())
+    }
+
+    /// Appends entries to the change log after its last, stamped `at`. The caller has made
+    /// writers take turns, so no other transaction appends between the read and the commit.
+    async fn append_changes(
+        tx: &mut Transaction<'static, DB>,
+        log: &[NewChange],
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        if log.is_empty() {
+            return Ok(());
+        }
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_log")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(map)?;
+        let mut seq = last.unwrap_or(0);
+        for chunk in log.chunks(rows(5)) {
+            let sql = format!(
+                "INSERT INTO change_log (seq, at, corp_id, kind, subject) {}",
+                values(5, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                seq += 1;
+                q = q
+                    .bind(seq)
+                    .bind(at)
+                    .bind(c.corp_id.0.as_str())
+                    .bind(c.kind.event_type())
+                    .bind(c.subject.as_str());
+            }
+            q.execute(&mut **tx).await.map_err(map)?;
+        }
+        Ok(())
+    }
+
     fn role_from(row: &DB::Row) -> Result<Role, StoreError> {
         Ok(Role {
             corp_id: CorpId(row.try_get("corp_id").map_err(map)?),
@@ -585,7 +658,8 @@ where
     for<'c> &'c str: ColumnIndex<DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
-    async fn apply(&self, dir: &Directory) -> Result<(), StoreError> {
+    async fn apply(&self, write: &Write) -> Result<(), StoreError> {
+        let dir = &write.directory;
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
         for c in &dir.corps {
@@ -601,6 +675,19 @@ where
         for a in &dir.apps {
             Self::write_app(&mut tx, a).await?;
         }
+        for d in &write.new_departments {
+            let taken: Option<i64> =
+                sqlx::query_scalar("SELECT dept_id FROM departments WHERE corp_id = $1 AND dept_id = $2")
+                    .bind(d.corp_id.0.as_str())
+                    .bind(d.id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map)?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict(format!("department {} exists", d.id)));
+            }
+        }
+        Self::write_departments(&mut tx, &write.new_departments).await?;
         Self::write_departments(&mut tx, &dir.departments).await?;
         Self::write_roles(&mut tx, &dir.roles).await?;
         // Memberships go first so that userids, mobiles and login names can move between people in one apply.
@@ -653,7 +740,47 @@ where
         touched.sort();
         touched.dedup();
         Self::renumber(&mut tx, &touched).await?;
+        for (corp, id) in &write.removed_departments {
+            Self::remove_department(&mut tx, corp, *id).await?;
+        }
+        Self::append_changes(&mut tx, &write.log, write.at).await?;
         tx.commit().await.map_err(map)
+    }
+
+    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, StoreError> {
+        let kinds: Vec<&str> = query.kinds.iter().map(|k| k.event_type()).collect();
+        let mut sql = "SELECT seq, at, corp_id, kind, subject FROM change_log WHERE seq > $1".to_owned();
+        if query.corp_id.is_some() {
+            sql.push_str(" AND corp_id = $2");
+        }
+        if !kinds.is_empty() {
+            let first = if query.corp_id.is_some() { 3 } else { 2 };
+            let list = (0..kinds.len()).map(|i| format!("${}", first + i)).collect::<Vec<_>>();
+            sql.push_str(&format!(" AND kind IN ({})", list.join(", ")));
+        }
+        sql.push_str(&format!(" ORDER BY seq LIMIT {}", query.limit.min(i64::MAX as u64)));
+        let mut q = sqlx::query(&sql).bind(query.after);
+        if let Some(corp) = &query.corp_id {
+            q = q.bind(corp.0.as_str());
+        }
+        for k in kinds {
+            q = q.bind(k);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(map)?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind").map_err(map)?;
+                Ok(Change {
+                    seq: row.try_get("seq").map_err(map)?,
+                    at: row.try_get("at").map_err(map)?,
+                    change: NewChange {
+                        corp_id: CorpId(row.try_get("corp_id").map_err(map)?),
+                        kind: ChangeKind::parse(&kind).ok_or_else(|| corrupt("change kind", &kind))?,
+                        subject: row.try_get("subject").map_err(map)?,
+                    },
+                })
+            })
+            .collect()
     }
 
     async fn insert_directory(&self, dir: &Directory) -> Result<(), StoreError> {
@@ -806,6 +933,7 @@ where
             "roles",
             "corps",
             "rate_windows",
+            "change_log",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)

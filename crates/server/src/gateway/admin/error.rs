@@ -64,7 +64,7 @@ pub(crate) enum Error {
 
 fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
     match e {
-        StoreError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+        StoreError::Conflict(_) | StoreError::Refused(_) => (StatusCode::CONFLICT, "Conflict"),
         StoreError::Unavailable(_) | StoreError::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "StoreUnavailable"),
         StoreError::Corrupt(_) | StoreError::Other(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal"),
     }
@@ -81,6 +81,7 @@ impl From<Domain> for Error {
 fn domain_parts(e: &Domain) -> (StatusCode, &'static str) {
     match e {
         Domain::UserNotFound | Domain::DepartmentNotFound => (StatusCode::NOT_FOUND, "NotFound"),
+        Domain::WriteRefused(_) => (StatusCode::CONFLICT, "WriteRefused"),
         Domain::MobileMissing
         | Domain::MobileMalformed
         | Domain::InvalidParameter { .. }

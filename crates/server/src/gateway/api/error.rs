@@ -89,6 +89,8 @@ impl Error {
                 format!("入参错误：{name}"),
                 None,
             ),
+            // No new-gateway endpoint writes the directory yet; the code is our choice.
+            Self::Domain(Domain::WriteRefused(why)) => plain(S::CONFLICT, code::INVALID_PARAMETER, &format!("{why:?}")),
             Self::Domain(Domain::CursorInvalid) => {
                 plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "参数错误：nextToken")
             }
@@ -131,7 +133,9 @@ impl Error {
             Self::Domain(Domain::Overloaded | Domain::Store(StoreError::Unavailable(_) | StoreError::TimedOut))
             | Self::Busy => plain(S::SERVICE_UNAVAILABLE, code::SYSTEM_BUSY, "系统繁忙"),
             // WIRE.md §A2, probe P4.
-            Self::Domain(Domain::Store(StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_)))
+            Self::Domain(Domain::Store(
+                StoreError::Conflict(_) | StoreError::Refused(_) | StoreError::Corrupt(_) | StoreError::Other(_),
+            ))
             | Self::Panicked => plain(S::INTERNAL_SERVER_ERROR, code::UNKNOWN_ERROR, "未知错误"),
             // WIRE.md §A2 (zhayujie/CowAgent#2490).
             Self::UnknownRoute => plain(

@@ -69,6 +69,7 @@ fn domain_page(e: &Domain) -> (StatusCode, Text) {
             (StatusCode::BAD_REQUEST, Text::UnknownClient)
         }
         Domain::InvalidParameter { .. }
+        | Domain::WriteRefused(_)
         | Domain::IllegalParameter { .. }
         | Domain::CursorInvalid
         | Domain::PageSizeInvalid

@@ -1,6 +1,6 @@
 //! Every legacy-gateway operation, one row each.
 
-use super::{contact, department, legacy, token, user};
+use super::{contact, department, legacy, token, user, write};
 use dingdir_proto::oapi::Envelope;
 use dingdir_proto::oapi::path;
 
@@ -39,6 +39,18 @@ super::super::table::endpoint_table! {
         POST path::V2_DEPARTMENT_LIST_PARENT_BY_DEPT => department::list_parent_by_dept, Envelope::Top;
     /// `POST /topapi/v2/user/getuserinfo`: the member behind an in-app sign-in code.
     V2UserGetUserInfo = POST path::V2_USER_GET_USER_INFO => user::get_user_info, Envelope::Top;
+    /// `POST /topapi/v2/user/create`: a member joins.
+    V2UserCreate = POST path::V2_USER_CREATE => write::user_create, Envelope::Top;
+    /// `POST /topapi/v2/user/update`: a member's record changes.
+    V2UserUpdate = POST path::V2_USER_UPDATE => write::user_update, Envelope::Top;
+    /// `POST /topapi/v2/user/delete`: a member leaves.
+    V2UserDelete = POST path::V2_USER_DELETE => write::user_delete, Envelope::Top;
+    /// `POST /topapi/v2/department/create`: a department is created.
+    V2DepartmentCreate = POST path::V2_DEPARTMENT_CREATE => write::department_create, Envelope::Top;
+    /// `POST /topapi/v2/department/update`: a department changes.
+    V2DepartmentUpdate = POST path::V2_DEPARTMENT_UPDATE => write::department_update, Envelope::Top;
+    /// `POST /topapi/v2/department/delete`: an empty department is removed.
+    V2DepartmentDelete = POST path::V2_DEPARTMENT_DELETE => write::department_delete, Envelope::Top;
     /// `GET /user/get`: the old flat member record.
     UserGet = GET path::USER_GET => legacy::user_get, Envelope::Plain;
     /// `GET /department/list`: the old department list.

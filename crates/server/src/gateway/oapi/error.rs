@@ -125,6 +125,8 @@ impl Error {
             Self::Domain(Domain::DepartmentOutOfRange) => {
                 direct(errcode::DEPT_OUT_OF_RANGE, "请求的部门id不在授权范围内")
             }
+            // docs/wire/writes-and-callbacks.md §1: the error table's codes and texts.
+            Self::Domain(Domain::WriteRefused(why)) => refused(*why),
             Self::Domain(Domain::MobileMissing) => direct(errcode::INVALID_PARAMETER, "无效的参数：mobile"),
             Self::Domain(Domain::InvalidParameter { name }) => {
                 direct(errcode::INVALID_PARAMETER, format!("无效的参数：{name}"))
@@ -173,6 +175,24 @@ impl Error {
             Self::Injected { errcode, errmsg } => direct(*errcode, errmsg.clone()),
         }
     }
+}
+
+/// A refused directory write's errcode and text. docs/wire/writes-and-callbacks.md §1.
+fn refused(why: dingdir_core::Refusal) -> Parts {
+    use dingdir_core::Refusal as R;
+    let (code, text) = match why {
+        R::UserIdTaken => (errcode::USERID_TAKEN, "UserID在公司中已存在"),
+        R::MobileTaken => (errcode::MOBILE_TAKEN, "手机号码在公司中已存在"),
+        R::MobileInvalid => (errcode::MOBILE_INVALID, "手机号码不合法"),
+        R::ParentNotFound => (errcode::PARENT_NOT_FOUND, "父亲部门不存在"),
+        R::DepartmentHasMembers => (errcode::DEPT_HAS_MEMBERS, "不允许删除有成员的部门"),
+        R::DepartmentHasChildren => (errcode::DEPT_HAS_CHILDREN, "不允许删除有子部门的部门"),
+        R::RootUndeletable => (errcode::ROOT_UNDELETABLE, "不允许删除根部门"),
+        R::RootUnchangeable => (errcode::ROOT_UNCHANGEABLE, "不允许更新根部门"),
+        R::DepartmentCycle => (errcode::DEPT_CYCLE, "部门不能设置为自己的子部门"),
+        R::DepartmentNameTaken => (errcode::DEPT_NAME_TAKEN, "父部门下该部门名称已存在"),
+    };
+    direct(code, text)
 }
 
 /// The rate-limit answer. The 90018 text is a guess modelled on the real 90002 text
@@ -279,6 +299,21 @@ pub(crate) fn top_ok<T: serde::Serialize>(result: &T) -> Response {
         errcode: errcode::OK,
         errmsg: "ok".to_owned(),
         result,
+        request_id: request_id(),
+    })
+}
+
+/// A `/topapi/*` success with no `result` (an update or a delete).
+pub(crate) fn top_done() -> Response {
+    #[derive(serde::Serialize)]
+    struct Done {
+        errcode: i64,
+        errmsg: &'static str,
+        request_id: String,
+    }
+    json_response(&Done {
+        errcode: errcode::OK,
+        errmsg: "ok",
         request_id: request_id(),
     })
 }

@@ -286,3 +286,65 @@ impl FromParams for UserInfoRequest {
         })
     }
 }
+
+impl TopRequest {
+    /// A JSON array parameter: a JSON array, or a string holding one (how the TOP SDKs send
+    /// `dept_order_list`).
+    fn json_list<T: serde::de::DeserializeOwned>(&self, name: &'static str) -> Result<Option<Vec<T>>, Error> {
+        let value = match self.params.get(name) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(s)) if s.is_empty() => return Ok(None),
+            Some(Value::String(s)) => serde_json::from_str(s).map_err(|_| Domain::InvalidParameter { name })?,
+            Some(v) => v.clone(),
+        };
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|_| Domain::InvalidParameter { name }.into())
+    }
+}
+
+impl FromParams for dingdir_proto::oapi::UserWriteRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            userid: r.string("userid"),
+            name: r.string("name"),
+            mobile: r.string("mobile"),
+            dept_id_list: r.string("dept_id_list"),
+            dept_order_list: r.json_list("dept_order_list")?,
+            title: r.string("title"),
+            job_number: r.string("job_number"),
+            hired_date: r.int("hired_date")?,
+            work_place: r.string("work_place"),
+            telephone: r.string("telephone"),
+            email: r.string("email"),
+            org_email: r.string("org_email"),
+            remark: r.string("remark"),
+            manager_userid: r.string("manager_userid"),
+            senior_mode: r.opt_flag("senior_mode")?,
+            hide_mobile: r.opt_flag("hide_mobile")?,
+            extension: r.string("extension"),
+        })
+    }
+}
+
+/// Takes the documented names and the older Java TOP SDK's (`id`, `dept_hiding`).
+/// docs/wire/writes-and-callbacks.md §1.
+impl FromParams for dingdir_proto::oapi::DeptWriteRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            dept_id: match r.int("dept_id")? {
+                Some(id) => Some(id),
+                None => r.int("id")?,
+            },
+            name: r.string("name"),
+            parent_id: r.int("parent_id")?,
+            order: r.int("order")?,
+            hide_dept: match r.opt_flag("hide_dept")? {
+                Some(h) => Some(h),
+                None => r.opt_flag("dept_hiding")?,
+            },
+            dept_permits: r.string("dept_permits"),
+            user_permits: r.string("user_permits"),
+        })
+    }
+}

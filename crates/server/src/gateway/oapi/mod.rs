@@ -14,6 +14,7 @@ mod extract;
 mod legacy;
 mod token;
 mod user;
+mod write;
 
 pub(crate) use endpoints::Endpoint;
 pub(crate) use error::Error;

@@ -1,0 +1,294 @@
+//! Directory writes on the legacy gateway (docs/wire/writes-and-callbacks.md §1) and the change
+//! log each appends to in its own transaction.
+
+use super::*;
+use dingdir_core::change::{ChangeKind, ChangeQuery};
+
+/// An internal app of Demo Co that may write the directory.
+const WRITER_APP: &str = "apps:
+  - key: dingwriterapp
+    name: Writer App
+    type: internal
+    secret: writer-secret
+    corp: ding8f3a2c5e9b1d4f60a7c2e8b3d5f1a9c4
+    scopes: [qyapi_get_member, qyapi_get_member_by_mobile, qyapi_get_department_member, qyapi_get_department_list, qyapi_manage_addresslist]
+";
+
+async fn call(fx: &Fixture, path: &str, token: &str, body: &Value) -> Answer {
+    fx.send(legacy_post(
+        &format!("{path}?access_token={token}"),
+        "application/json",
+        &body.to_string(),
+    ))
+    .await
+}
+
+fn error(errcode: i64, errmsg: &str) -> Value {
+    json!({"errcode": errcode, "errmsg": errmsg, "request_id": RID})
+}
+
+fn done() -> Value {
+    json!({"errcode": 0, "errmsg": "ok", "request_id": RID})
+}
+
+async fn writer() -> (Fixture, String) {
+    let store = seeded_store().await;
+    seed::apply_text(store.as_ref(), "writer.yaml", WRITER_APP)
+        .await
+        .unwrap();
+    let fx = fixture_with(Setup {
+        store: Some(store),
+        ..Setup::default()
+    })
+    .await;
+    let token = fx.app_token("dingwriterapp", "writer-secret").await;
+    (fx, token)
+}
+
+/// The change log after `after`, as (kind, subject).
+async fn log_after(fx: &Fixture, after: i64) -> Vec<(ChangeKind, String)> {
+    let query = ChangeQuery {
+        corp_id: Some(dingdir_proto::ids::CorpId(DEMO_CORP.to_owned())),
+        after,
+        limit: 100,
+        ..ChangeQuery::default()
+    };
+    let changes = fx.state.service.changes(&query).await.unwrap();
+    let mut seq = after;
+    for c in &changes {
+        assert_eq!(c.seq, seq + 1, "the log has no gaps");
+        seq = c.seq;
+    }
+    changes.into_iter().map(|c| (c.change.kind, c.change.subject)).collect()
+}
+
+async fn last_seq(fx: &Fixture) -> i64 {
+    let all = fx
+        .state
+        .service
+        .changes(&ChangeQuery {
+            limit: 100_000,
+            ..ChangeQuery::default()
+        })
+        .await
+        .unwrap();
+    all.last().map_or(0, |c| c.seq)
+}
+
+#[tokio::test]
+async fn a_member_created_updated_and_deleted_is_read_back_and_logged_in_order() {
+    let (fx, token) = writer().await;
+    let start = last_seq(&fx).await;
+    let a = call(
+        &fx,
+        "/topapi/v2/user/create",
+        &token,
+        &json!({"userid": "newbie", "name": "新人", "mobile": "13800001111", "dept_id_list": "100", "title": "实习生"}),
+    )
+    .await;
+    assert_eq!(a.json["errcode"], 0, "{}", a.text());
+    assert_eq!(a.json["result"]["userid"], "newbie");
+    assert!(
+        a.json["result"]["unionId"].as_str().is_some_and(|u| !u.is_empty()),
+        "{}",
+        a.text()
+    );
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "newbie"})).await;
+    assert_eq!(a.json["result"]["name"], "新人", "{}", a.text());
+    assert_eq!(a.json["result"]["title"], "实习生");
+    assert_eq!(a.json["result"]["dept_id_list"], json!([100]));
+    let a = call(&fx, "/topapi/user/listid", &token, &json!({"dept_id": 100})).await;
+    assert!(
+        a.json["result"]["userid_list"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("newbie")),
+        "{}",
+        a.text()
+    );
+    // getbymobile finds the new member at once.
+    let a = call(
+        &fx,
+        "/topapi/v2/user/getbymobile",
+        &token,
+        &json!({"mobile": "13800001111"}),
+    )
+    .await;
+    assert_eq!(a.json["result"]["userid"], "newbie", "{}", a.text());
+
+    let a = call(
+        &fx,
+        "/topapi/v2/user/update",
+        &token,
+        &json!({"userid": "newbie", "title": "工程师", "dept_id_list": "100,101"}),
+    )
+    .await;
+    assert_topapi(&a, done());
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "newbie"})).await;
+    assert_eq!(a.json["result"]["title"], "工程师");
+    assert_eq!(a.json["result"]["dept_id_list"], json!([100, 101]));
+    // An update that changes nothing logs nothing.
+    let a = call(
+        &fx,
+        "/topapi/v2/user/update",
+        &token,
+        &json!({"userid": "newbie", "title": "工程师"}),
+    )
+    .await;
+    assert_topapi(&a, done());
+
+    let a = call(&fx, "/topapi/v2/user/delete", &token, &json!({"userid": "newbie"})).await;
+    assert_topapi(&a, done());
+    // Departed at once: v2/user/get and getbymobile no longer find the member.
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "newbie"})).await;
+    assert_topapi(&a, error(60121, "找不到该用户"));
+    let a = call(
+        &fx,
+        "/topapi/v2/user/getbymobile",
+        &token,
+        &json!({"mobile": "13800001111"}),
+    )
+    .await;
+    assert_ne!(a.json["errcode"], 0, "{}", a.text());
+    // The userid stays taken.
+    let a = call(
+        &fx,
+        "/topapi/v2/user/create",
+        &token,
+        &json!({"userid": "newbie", "name": "又来", "mobile": "13800002222", "dept_id_list": "1"}),
+    )
+    .await;
+    assert_topapi(&a, error(60102, "UserID在公司中已存在"));
+    assert_eq!(
+        log_after(&fx, start).await,
+        vec![
+            (ChangeKind::UserAdd, "newbie".to_owned()),
+            (ChangeKind::UserModify, "newbie".to_owned()),
+            (ChangeKind::UserLeave, "newbie".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn member_writes_refuse_bad_input_with_dingtalks_codes_and_change_nothing() {
+    let (fx, token) = writer().await;
+    let start = last_seq(&fx).await;
+    let create = |body: Value| {
+        let (fx, token) = (&fx, &token);
+        async move { call(fx, "/topapi/v2/user/create", token, &body).await }
+    };
+    let a = create(json!({"name": "甲", "mobile": "15000009144", "dept_id_list": "1"})).await;
+    assert_topapi(&a, error(60104, "手机号码在公司中已存在"));
+    let a = create(json!({"name": "甲", "mobile": "12", "dept_id_list": "1"})).await;
+    assert_topapi(&a, error(60103, "手机号码不合法"));
+    let a = create(json!({"name": "甲", "mobile": "13800003333", "dept_id_list": "999999"})).await;
+    assert_topapi(&a, error(60003, "部门不存在"));
+    let a = create(json!({"name": "", "mobile": "13800003333", "dept_id_list": "1"})).await;
+    assert_topapi(&a, error(400002, "无效的参数：name"));
+    let a = create(json!({"userid": "zhangsan", "name": "甲", "mobile": "13800003333", "dept_id_list": "1"})).await;
+    assert_topapi(&a, error(60102, "UserID在公司中已存在"));
+    let a = call(
+        &fx,
+        "/topapi/v2/user/update",
+        &token,
+        &json!({"userid": "nobody", "title": "x"}),
+    )
+    .await;
+    assert_topapi(&a, error(60121, "找不到该用户"));
+    // Without the write permission: 88 + 60011 naming it.
+    let reader = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    let a = call(&fx, "/topapi/v2/user/delete", &reader, &json!({"userid": "lisi"})).await;
+    assert_eq!(a.json["errcode"], 88, "{}", a.text());
+    assert_eq!(a.json["sub_code"], "60011");
+    assert!(log_after(&fx, start).await.is_empty());
+}
+
+#[tokio::test]
+async fn departments_are_created_moved_and_removed_only_when_empty() {
+    let (fx, token) = writer().await;
+    let start = last_seq(&fx).await;
+    let a = call(
+        &fx,
+        "/topapi/v2/department/create",
+        &token,
+        &json!({"name": "新部门", "parent_id": 1}),
+    )
+    .await;
+    assert_eq!(a.json["errcode"], 0, "{}", a.text());
+    let id = a.json["result"]["dept_id"].as_i64().unwrap();
+    let a = call(
+        &fx,
+        "/topapi/v2/department/create",
+        &token,
+        &json!({"name": "新部门", "parent_id": 1}),
+    )
+    .await;
+    assert_topapi(&a, error(60021, "父部门下该部门名称已存在"));
+    let a = call(
+        &fx,
+        "/topapi/v2/department/create",
+        &token,
+        &json!({"name": "孤儿", "parent_id": 424242}),
+    )
+    .await;
+    assert_topapi(&a, error(60004, "父亲部门不存在"));
+    let a = call(&fx, "/topapi/v2/department/get", &token, &json!({"dept_id": id})).await;
+    assert_eq!(a.json["result"]["name"], "新部门", "{}", a.text());
+    assert_eq!(a.json["result"]["parent_id"], 1);
+    // Move it under 研发部 (100) and rename it.
+    let a = call(
+        &fx,
+        "/topapi/v2/department/update",
+        &token,
+        &json!({"dept_id": id, "parent_id": 100, "name": "平台组"}),
+    )
+    .await;
+    assert_topapi(&a, done());
+    let a = call(&fx, "/topapi/v2/department/listsubid", &token, &json!({"dept_id": 100})).await;
+    assert!(
+        a.json["result"]["dept_id_list"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(id)),
+        "{}",
+        a.text()
+    );
+    // 研发部 cannot move below its own child.
+    let a = call(
+        &fx,
+        "/topapi/v2/department/update",
+        &token,
+        &json!({"dept_id": 100, "parent_id": id}),
+    )
+    .await;
+    assert_topapi(&a, error(60010, "部门不能设置为自己的子部门"));
+    // A department with members or children stays.
+    let a = call(&fx, "/topapi/v2/department/delete", &token, &json!({"dept_id": 100})).await;
+    assert_topapi(&a, error(60006, "不允许删除有子部门的部门"));
+    let a = call(&fx, "/topapi/v2/department/delete", &token, &json!({"dept_id": 101})).await;
+    assert_topapi(&a, error(60005, "不允许删除有成员的部门"));
+    let a = call(&fx, "/topapi/v2/department/delete", &token, &json!({"dept_id": 1})).await;
+    assert_topapi(&a, error(60007, "不允许删除根部门"));
+    let a = call(&fx, "/topapi/v2/department/delete", &token, &json!({"dept_id": id})).await;
+    assert_topapi(&a, done());
+    let a = call(&fx, "/topapi/v2/department/get", &token, &json!({"dept_id": id})).await;
+    assert_topapi(&a, error(60003, "部门不存在"));
+    let s = id.to_string();
+    assert_eq!(
+        log_after(&fx, start).await,
+        vec![
+            (ChangeKind::DeptCreate, s.clone()),
+            (ChangeKind::DeptModify, s.clone()),
+            (ChangeKind::DeptRemove, s),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn re_applying_a_seed_logs_nothing_and_a_seed_change_logs_its_events() {
+    let (fx, _) = writer().await;
+    let start = last_seq(&fx).await;
+    assert!(start > 0, "applying the seeds logged their members and departments");
+    fx.state.service.apply_seed("writer.yaml", WRITER_APP).await.unwrap();
+    assert!(log_after(&fx, start).await.is_empty());
+}
