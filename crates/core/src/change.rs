@@ -8,7 +8,7 @@ use crate::clock::Millis;
 use crate::model::{Department, Directory, Member, MemberStatus, Person};
 use dingdir_proto::ids::CorpId;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 /// What happened, named as DingTalk's contact events name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
@@ -207,11 +207,8 @@ pub fn ordered(mut log: Vec<NewChange>) -> Vec<NewChange> {
         ChangeKind::DeptRemove => 2,
         _ => 1,
     };
-    let mut seen = BTreeMap::new();
-    log.retain(|c| {
-        seen.insert((c.corp_id.clone(), c.kind, c.subject.clone()), ())
-            .is_none()
-    });
+    let mut seen = BTreeSet::new();
+    log.retain(|c| seen.insert((c.corp_id.clone(), c.kind, c.subject.clone())));
     log.sort_by_key(|c| rank(c.kind));
     log
 }

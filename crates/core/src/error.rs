@@ -93,7 +93,7 @@ pub enum Error {
     #[error("overloaded")]
     Overloaded,
     /// A directory write the directory's state does not allow.
-    #[error("write refused: {0:?}")]
+    #[error("write refused: {0}")]
     WriteRefused(Refusal),
     /// The store failed.
     #[error(transparent)]
@@ -108,7 +108,7 @@ pub enum StoreError {
     Conflict(String),
     /// A write the store's current state does not allow (a department that still has children
     /// or members).
-    #[error("refused: {0:?}")]
+    #[error("refused: {0}")]
     Refused(Refusal),
     /// The store could not be reached.
     #[error("store unavailable: {0}")]
@@ -125,26 +125,36 @@ pub enum StoreError {
 }
 
 /// Why a directory write was refused. docs/wire/writes-and-callbacks.md §1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The corp already holds the userid (active or departed).
+    #[error("the corp already holds this userid")]
     UserIdTaken,
     /// Another member of the corp has the mobile.
+    #[error("another member of the corp has this mobile")]
     MobileTaken,
     /// The mobile is not one.
+    #[error("the mobile is not a valid number")]
     MobileInvalid,
     /// The named parent department does not exist.
+    #[error("the parent department does not exist")]
     ParentNotFound,
     /// The department still has active members.
+    #[error("the department still has members")]
     DepartmentHasMembers,
     /// The department still has sub-departments.
+    #[error("the department still has sub-departments")]
     DepartmentHasChildren,
     /// The root cannot be deleted.
+    #[error("the root department cannot be deleted")]
     RootUndeletable,
     /// The root cannot be changed through the API.
+    #[error("the root department cannot be changed")]
     RootUnchangeable,
     /// The move would put the department below itself.
+    #[error("a department cannot move below itself")]
     DepartmentCycle,
     /// A sibling has the name.
+    #[error("a sibling department already has this name")]
     DepartmentNameTaken,
 }

@@ -264,17 +264,7 @@ impl Service {
         let log = change::member_changes(None, Some(&member), false);
         members.push(member);
         let union_id = self.ids().union_id(&caller.app.developer(), person.number).0;
-        self.commit(Write {
-            directory: Directory {
-                people: vec![(person, members)],
-                ..Directory::default()
-            },
-            log,
-            at: self.now(),
-            ..Write::default()
-        })
-        .await
-        .map_err(|e| match e {
+        self.commit_person(person, members, log).await.map_err(|e| match e {
             // A concurrent create took the userid or the mobile between the checks and the write.
             Error::Store(StoreError::Conflict(_)) => Error::WriteRefused(Refusal::UserIdTaken),
             other => other,
@@ -328,6 +318,11 @@ impl Service {
                 *m = after.clone();
             }
         }
+        self.commit_person(person, members, log).await
+    }
+
+    /// Writes a person with every membership they hold, and the entries the write logs.
+    async fn commit_person(&self, person: Person, members: Vec<Member>, log: Vec<NewChange>) -> Result<(), Error> {
         self.commit(Write {
             directory: Directory {
                 people: vec![(person, members)],

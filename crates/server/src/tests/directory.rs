@@ -6,25 +6,10 @@ use super::*;
 
 const FORM: &str = "application/x-www-form-urlencoded;charset=utf-8";
 
-/// `path` with a JSON body and the token in the query, as the community SDK's `client.post`
-/// sends it. SDK-WIRE.md §3.3.
-async fn call(fx: &Fixture, path: &str, token: &str, body: &Value) -> Answer {
-    fx.send(legacy_post(
-        &format!("{path}?access_token={token}"),
-        "application/json",
-        &body.to_string(),
-    ))
-    .await
-}
-
 fn ok(result: Value) -> Value {
     let mut body = json!({"errcode": 0, "errmsg": "ok", "result": null, "request_id": RID});
     body["result"] = result;
     body
-}
-
-fn error(errcode: i64, errmsg: &str) -> Value {
-    json!({"errcode": errcode, "errmsg": errmsg, "request_id": RID})
 }
 
 fn no_permission(scope: &str) -> Value {

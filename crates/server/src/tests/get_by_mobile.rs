@@ -24,10 +24,6 @@ fn found(userid: &str, exclusive: &[&str]) -> Value {
     })
 }
 
-fn error(errcode: i64, errmsg: &str) -> Value {
-    json!({"errcode": errcode, "errmsg": errmsg, "request_id": RID})
-}
-
 fn wrapped(sub_code: &str, sub_msg: &str) -> Value {
     json!({
         "errcode": 88,

@@ -353,6 +353,22 @@ pub(super) fn community_get(uri: &str) -> Request<Body> {
 
 /// `POST` with a body of `content_type`, otherwise as the community `dingtalk-sdk` sends it.
 /// SDK-WIRE.md §3.3.
+/// `path` with a JSON body and the token in the query, as the community SDK's `client.post`
+/// sends it. SDK-WIRE.md §3.3.
+pub(super) async fn call(fx: &Fixture, path: &str, token: &str, body: &Value) -> Answer {
+    fx.send(legacy_post(
+        &format!("{path}?access_token={token}"),
+        "application/json",
+        &body.to_string(),
+    ))
+    .await
+}
+
+/// A `/topapi/*` error answered directly (not wrapped in `88`).
+pub(super) fn error(errcode: i64, errmsg: &str) -> Value {
+    json!({"errcode": errcode, "errmsg": errmsg, "request_id": RID})
+}
+
 pub(super) fn legacy_post(uri: &str, content_type: &str, body: &str) -> Request<Body> {
     Request::builder()
         .method(Method::POST)

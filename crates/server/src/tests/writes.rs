@@ -14,19 +14,6 @@ const WRITER_APP: &str = "apps:
     scopes: [qyapi_get_member, qyapi_get_member_by_mobile, qyapi_get_department_member, qyapi_get_department_list, qyapi_manage_addresslist]
 ";
 
-async fn call(fx: &Fixture, path: &str, token: &str, body: &Value) -> Answer {
-    fx.send(legacy_post(
-        &format!("{path}?access_token={token}"),
-        "application/json",
-        &body.to_string(),
-    ))
-    .await
-}
-
-fn error(errcode: i64, errmsg: &str) -> Value {
-    json!({"errcode": errcode, "errmsg": errmsg, "request_id": RID})
-}
-
 fn done() -> Value {
     json!({"errcode": 0, "errmsg": "ok", "request_id": RID})
 }
@@ -289,6 +276,21 @@ async fn re_applying_a_seed_logs_nothing_and_a_seed_change_logs_its_events() {
     let (fx, _) = writer().await;
     let start = last_seq(&fx).await;
     assert!(start > 0, "applying the seeds logged their members and departments");
-    fx.state.service.apply_seed("writer.yaml", WRITER_APP).await.unwrap();
+    let mut doc = seed::export(&fx.state.service.directory().await.unwrap());
+    let text = seed::to_yaml(&doc).unwrap();
+    fx.state.service.apply_seed("export.yaml", &text).await.unwrap();
     assert!(log_after(&fx, start).await.is_empty());
+    // The same export with 后端组 renamed: one department event, nothing else.
+    let corp = doc
+        .corps
+        .iter_mut()
+        .find(|c| c.id.as_deref() == Some(DEMO_CORP))
+        .unwrap();
+    corp.departments.iter_mut().find(|d| d.id == 101).unwrap().name = "服务端组".to_owned();
+    let text = seed::to_yaml(&doc).unwrap();
+    fx.state.service.apply_seed("export.yaml", &text).await.unwrap();
+    assert_eq!(
+        log_after(&fx, start).await,
+        vec![(ChangeKind::DeptModify, "101".to_owned())]
+    );
 }

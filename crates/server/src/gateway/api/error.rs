@@ -90,7 +90,7 @@ impl Error {
                 None,
             ),
             // No new-gateway endpoint writes the directory yet; the code is our choice.
-            Self::Domain(Domain::WriteRefused(why)) => plain(S::CONFLICT, code::INVALID_PARAMETER, &format!("{why:?}")),
+            Self::Domain(Domain::WriteRefused(why)) => plain(S::CONFLICT, code::INVALID_PARAMETER, &why.to_string()),
             Self::Domain(Domain::CursorInvalid) => {
                 plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "参数错误：nextToken")
             }
