@@ -102,8 +102,8 @@ pub struct Change {
 /// Which entries a read of the log wants.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChangeQuery {
-    /// Only this corp's.
-    pub corp_id: Option<CorpId>,
+    /// Only these corps'; empty means every corp.
+    pub corps: Vec<CorpId>,
     /// Only these kinds; empty means all.
     pub kinds: Vec<ChangeKind>,
     /// Only entries after this position.

@@ -95,6 +95,12 @@ pub enum Error {
     /// A directory write the directory's state does not allow.
     #[error("write refused: {0}")]
     WriteRefused(Refusal),
+    /// A callback registration that cannot be made.
+    #[error("callback refused: {0}")]
+    CallbackRefused(crate::callback::CallbackRefusal),
+    /// No app has the key named.
+    #[error("app not found")]
+    AppNotFound,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -3,12 +3,13 @@
 //! of a few lines rather than another copy of every store method.
 
 use crate::StoreError;
+use crate::callback::{Attempt, CallbackState};
 use crate::change::{Change, ChangeQuery, Write};
 use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
-use crate::store::{DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
+use crate::store::{CallbackStore, DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::admin::RateLimit;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -273,6 +274,35 @@ impl<H: Hook> LimitStore for Intercepted<H> {
     async fn hit_window(&self, key: &str, expires_at: Millis) -> Result<u64, StoreError> {
         let run = self.inner.hit_window(key, expires_at);
         self.hook.around(Call::write("hit_window"), run).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: Hook> CallbackStore for Intercepted<H> {
+    async fn callbacks(&self) -> Result<Vec<CallbackState>, StoreError> {
+        self.hook.around(Call::read("callbacks"), self.inner.callbacks()).await
+    }
+    async fn remove_callback(&self, app: &AppKey) -> Result<bool, StoreError> {
+        let run = self.inner.remove_callback(app);
+        self.hook.around(Call::write("remove_callback"), run).await
+    }
+    async fn lease_callback(
+        &self,
+        app: &AppKey,
+        node: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Option<CallbackState>, StoreError> {
+        let run = self.inner.lease_callback(app, node, now, until);
+        self.hook.around(Call::write("lease_callback"), run).await
+    }
+    async fn record_attempt(&self, attempt: &Attempt, retry_at: Millis) -> Result<bool, StoreError> {
+        let run = self.inner.record_attempt(attempt, retry_at);
+        self.hook.around(Call::write("record_attempt"), run).await
+    }
+    async fn attempts(&self, after: i64, upto: i64) -> Result<Vec<Attempt>, StoreError> {
+        let run = self.inner.attempts(after, upto);
+        self.hook.around(Call::read("attempts"), run).await
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod by_mobile;
 mod cache;
+pub mod callback;
 pub mod change;
 pub mod clock;
 pub mod contact;
@@ -32,7 +33,7 @@ mod verify;
 pub use clock::{Clock, MovableClock, SystemClock};
 pub use error::{Error, Refusal, StoreError};
 pub use service::{Caller, Policy, Service, Visibility};
-pub use store::{DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
+pub use store::{CallbackStore, DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
 pub use verify::default_concurrency as default_hash_concurrency;
 
 #[cfg(test)]

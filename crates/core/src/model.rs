@@ -406,4 +406,46 @@ pub struct Directory {
     pub apps: Vec<App>,
     /// People, by id, each with their members by corp.
     pub people: Vec<(Person, Vec<Member>)>,
+    /// Callback registrations, by app key. Applying one creates or updates it and leaves the
+    /// others alone; a new one receives the entries logged after the write that makes it.
+    pub callbacks: Vec<Callback>,
+}
+
+/// Which key closes an event's plaintext, and so which key the receiver checks it against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiveId {
+    /// The app key (the suite key of a third-party app): what DingTalk uses for events
+    /// subscribed in the developer console.
+    #[default]
+    AppKey,
+    /// The corp the event happened in: what DingTalk uses for `register_call_back`.
+    CorpId,
+}
+
+/// An app's callback registration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Callback {
+    /// The subscribing app.
+    pub app_key: AppKey,
+    /// Where events are POSTed (`http` or `https`).
+    pub url: String,
+    /// The token the signatures are made with.
+    pub token: String,
+    /// The 43-character `EncodingAESKey`.
+    pub aes_key: String,
+    /// The event types (`call_back_tag`s) subscribed to; empty means every contact event.
+    pub events: Vec<String>,
+    /// Which key ends the plaintext.
+    pub receive_id: ReceiveId,
+}
+
+impl Callback {
+    /// The receiveid of an event in `corp`.
+    pub fn receive_id_for<'a>(&'a self, corp: &'a CorpId) -> &'a str {
+        match self.receive_id {
+            ReceiveId::AppKey => &self.app_key.0,
+            ReceiveId::CorpId => &corp.0,
+        }
+    }
 }

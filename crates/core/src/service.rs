@@ -10,7 +10,7 @@ use crate::meter::Meter;
 use crate::mobile::Mobile;
 use crate::model::{App, AppKind, Department, Developer, Member, MemberStatus, Membership, Person, PersonId};
 use crate::secret;
-use crate::store::{DirectoryStore, Store, TokenStore};
+use crate::store::{CallbackStore, DirectoryStore, Store, TokenStore};
 use crate::token::{
     CODE_TTL_MS, CodeRecord, DEFAULT_TOKEN_TTL_SECS, Grant, REFRESH_TTL_MS, RefreshRecord, StoredAppToken, TokenKind,
     TokenRecord,
@@ -174,6 +174,7 @@ pub struct Service {
     pub(crate) throttle: crate::throttle::Throttle,
     pub(crate) verifier: crate::verify::Verifier,
     pub(crate) limits: crate::rate::Limits,
+    committed: tokio::sync::Notify,
 }
 
 impl Service {
@@ -190,7 +191,14 @@ impl Service {
             policy,
             throttle: crate::throttle::Throttle::default(),
             limits: crate::rate::Limits::default(),
+            committed: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Signalled after each write through this node: what the callback deliverer waits on
+    /// (with a poll beside it for writes made by other nodes).
+    pub fn committed(&self) -> &tokio::sync::Notify {
+        &self.committed
     }
 
     /// The store, counted and bounded: for this crate's rules only.
@@ -238,9 +246,10 @@ impl Service {
         Ok(self.store.changes(query).await?)
     }
 
-    /// Forgets everything cached: after a write through this node.
+    /// Forgets everything cached and signals [`Self::committed`]: after a write through this node.
     pub fn invalidate(&self) {
         self.caches.clear();
+        self.committed.notify_one();
     }
 
     /// Applies a seed (one transaction; refused whole) and forgets what was cached.
@@ -248,6 +257,58 @@ impl Service {
         let result = crate::seed::apply_text_at(self.store(), file, text, self.now()).await;
         self.invalidate();
         result
+    }
+
+    /// Every callback registration with where its delivery stands.
+    pub async fn callbacks(&self) -> Result<Vec<crate::callback::CallbackState>, Error> {
+        Ok(self.store.callbacks().await?)
+    }
+
+    /// Creates or replaces an app's callback registration, once its URL has answered
+    /// `check_url` (the caller's part: it needs HTTP). A new registration receives the entries
+    /// logged from now on.
+    pub async fn register_callback(&self, callback: crate::callback::Callback) -> Result<(), Error> {
+        crate::callback::check(&callback)
+            .map_err(|e| Error::CallbackRefused(crate::callback::CallbackRefusal::Invalid(e)))?;
+        if self.store.app(&callback.app_key).await?.is_none() {
+            return Err(Error::AppNotFound);
+        }
+        let write = crate::change::Write {
+            directory: crate::model::Directory {
+                callbacks: vec![callback],
+                ..Default::default()
+            },
+            at: self.now(),
+            ..Default::default()
+        };
+        self.store.apply(&write).await?;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Removes an app's registration; `false` when it had none.
+    pub async fn remove_callback(&self, app: &AppKey) -> Result<bool, Error> {
+        Ok(self.store.remove_callback(app).await?)
+    }
+
+    /// See [`crate::CallbackStore::lease_callback`].
+    pub async fn lease_callback(
+        &self,
+        app: &AppKey,
+        node: &str,
+        until: Millis,
+    ) -> Result<Option<crate::callback::CallbackState>, Error> {
+        Ok(self.store.lease_callback(app, node, self.now(), until).await?)
+    }
+
+    /// See [`crate::CallbackStore::record_attempt`].
+    pub async fn record_attempt(&self, attempt: &crate::callback::Attempt, retry_at: Millis) -> Result<bool, Error> {
+        Ok(self.store.record_attempt(attempt, retry_at).await?)
+    }
+
+    /// See [`crate::CallbackStore::attempts`].
+    pub async fn attempts(&self, after: i64, upto: i64) -> Result<Vec<crate::callback::Attempt>, Error> {
+        Ok(self.store.attempts(after, upto).await?)
     }
 
     /// Empties the store (`dev` reset) and forgets what was cached.

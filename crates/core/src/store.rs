@@ -1,9 +1,11 @@
 //! The storage port, split by aggregate so that a decorator or a test double implements only
 //! what it needs: [`DirectoryStore`] (corps, apps, people, memberships), [`TokenStore`] (tokens,
-//! codes, refresh tokens), [`SignInStore`] (consent tickets), and [`Store`], their sum with the
+//! codes, refresh tokens), [`SignInStore`] (consent tickets), [`LimitStore`] (rate limits),
+//! [`CallbackStore`] (callback delivery), and [`Store`], their sum with the
 //! store's life cycle. Implementations live in `dingdir-store`; SQL stays there.
 
 use crate::StoreError;
+use crate::callback::{Attempt, CallbackState};
 use crate::change::{Change, ChangeQuery, Write};
 use crate::clock::Millis;
 use crate::ident::IdSecret;
@@ -192,9 +194,41 @@ pub trait LimitStore: Send + Sync + 'static {
     async fn hit_window(&self, key: &str, expires_at: Millis) -> Result<u64, StoreError>;
 }
 
+/// Where each app's callback delivery stands, shared by every node so that one node at a time
+/// delivers an app's events, in log order, and another takes over when it stops. Registrations
+/// themselves are written with [`DirectoryStore::apply`] (a [`crate::model::Directory`]'s
+/// `callbacks`).
+#[async_trait::async_trait]
+pub trait CallbackStore: Send + Sync + 'static {
+    /// Every registration with its delivery state, by app key.
+    async fn callbacks(&self) -> Result<Vec<CallbackState>, StoreError>;
+
+    /// Removes an app's registration and its attempts; `false` if it had none.
+    async fn remove_callback(&self, app: &AppKey) -> Result<bool, StoreError>;
+
+    /// Takes or renews, for `node`, the lease on delivering `app`'s events until `until`, unless
+    /// another node holds one unexpired at `now`. The state as leased, or `None`. Atomic across
+    /// nodes: of two takers, one wins.
+    async fn lease_callback(
+        &self,
+        app: &AppKey,
+        node: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Option<CallbackState>, StoreError>;
+
+    /// Records an attempt if its node still holds the lease: a success moves the app past
+    /// `attempt.seq`; a failure counts and holds the next attempt until `retry_at`. `false` (and
+    /// nothing recorded) when the lease has passed to another node.
+    async fn record_attempt(&self, attempt: &Attempt, retry_at: Millis) -> Result<bool, StoreError>;
+
+    /// The attempts at entries in (`after`, `upto`], by entry, app and time.
+    async fn attempts(&self, after: i64, upto: i64) -> Result<Vec<Attempt>, StoreError>;
+}
+
 /// A whole store: every aggregate, plus what belongs to the store itself.
 #[async_trait::async_trait]
-pub trait Store: DirectoryStore + TokenStore + SignInStore + LimitStore {
+pub trait Store: DirectoryStore + TokenStore + SignInStore + LimitStore + CallbackStore {
     /// Answers when the store can serve reads (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 

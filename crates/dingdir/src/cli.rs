@@ -347,6 +347,22 @@ pub(crate) struct ServeArgs {
     /// Log filter, e.g. `info` or `dingdir_server=debug` (env: DINGDIR_LOG; default info).
     #[arg(long, value_name = "FILTER")]
     pub(crate) log: Option<String>,
+    /// This node's name in callback delivery leases, unique per running node
+    /// (env: DINGDIR_NODE_ID; default: random).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) node_id: Option<String>,
+    /// Milliseconds a node's lease on an app's callback delivery holds: how soon another node
+    /// takes over from a stopped one (env: DINGDIR_CALLBACK_LEASE_MS; default 10000).
+    #[arg(long, value_name = "MS")]
+    pub(crate) callback_lease_ms: Option<u64>,
+    /// Milliseconds between reads of the change log for other nodes' writes and due retries
+    /// (env: DINGDIR_CALLBACK_POLL_MS; default 250).
+    #[arg(long, value_name = "MS")]
+    pub(crate) callback_poll_ms: Option<u64>,
+    /// Waits after the 1st, 2nd, ... failed callback push in a row, in milliseconds, the last
+    /// one repeated (env: DINGDIR_CALLBACK_BACKOFF_MS; default 10000,30000,60000,300000,600000).
+    #[arg(long, value_name = "MS,MS,...")]
+    pub(crate) callback_backoff_ms: Option<String>,
 }
 
 /// Options of `call`: where DingTalk is, and the call.

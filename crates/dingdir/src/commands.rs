@@ -166,6 +166,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
             .journal
             .unwrap_or(mode == Mode::Dev)
             .then_some(config.journal_limits),
+        callbacks: config.callbacks.clone(),
         ..Settings::default()
     };
     let clock = Arc::new(MovableClock::new());
@@ -223,6 +224,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
         .context("reading the rate limits")?;
     let limits_every = std::time::Duration::from_millis(config.cache_ttl_ms.clamp(100, 1000));
     let refreshing = tokio::spawn(dingdir_server::refresh_rate_limits(state.clone(), limits_every));
+    let delivering = tokio::spawn(dingdir_server::deliver_callbacks(state.clone()));
     let (status_tx, status_rx) = tokio::sync::oneshot::channel();
     let until = async move {
         match child {
@@ -242,6 +244,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
     dingdir_server::serve(listener, dingdir_server::app(state), config.connections, until).await;
     purging.abort();
     refreshing.abort();
+    delivering.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(match (exec, status_rx.await.ok().flatten()) {

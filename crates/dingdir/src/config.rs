@@ -66,6 +66,10 @@ struct FileConfig {
     journal: Option<bool>,
     journal_entries: Option<usize>,
     journal_bytes: Option<usize>,
+    node_id: Option<String>,
+    callback_lease_ms: Option<u64>,
+    callback_poll_ms: Option<u64>,
+    callback_backoff_ms: Option<String>,
 }
 
 /// The resolved configuration.
@@ -95,6 +99,8 @@ pub(crate) struct Config {
     pub(crate) journal: Option<bool>,
     /// The journal's bounds.
     pub(crate) journal_limits: dingdir_server::JournalLimits,
+    /// How this node delivers HTTP event callbacks.
+    pub(crate) callbacks: dingdir_server::CallbackSettings,
     /// Warnings to log once logging is up.
     pub(crate) warnings: Vec<String>,
 }
@@ -121,6 +127,7 @@ impl std::fmt::Debug for Config {
             .field("hash_concurrency", &self.hash_concurrency)
             .field("journal", &self.journal)
             .field("journal_limits", &self.journal_limits)
+            .field("callbacks", &self.callbacks)
             .finish()
     }
 }
@@ -343,7 +350,48 @@ pub(crate) fn resolve(
     if hash_concurrency == 0 {
         bail!("hash_concurrency must be at least 1");
     }
+    let callback_defaults = dingdir_server::CallbackSettings::default();
+    let node = layers
+        .string(s.node_id.as_ref(), "NODE_ID", f.node_id.as_ref())
+        .unwrap_or(callback_defaults.node.clone());
+    if node.is_empty() || node.len() > 64 {
+        bail!("node_id must be 1 to 64 characters");
+    }
+    let backoff = match layers.string(
+        s.callback_backoff_ms.as_ref(),
+        "CALLBACK_BACKOFF_MS",
+        f.callback_backoff_ms.as_ref(),
+    ) {
+        None => callback_defaults.backoff.clone(),
+        Some(list) => {
+            let steps: Result<Vec<i64>, _> = list.split(',').map(|v| v.trim().parse::<i64>()).collect();
+            match steps {
+                Ok(steps) if !steps.is_empty() && steps.iter().all(|&ms| ms >= 1) => steps,
+                _ => bail!("callback_backoff_ms {list:?}: expected milliseconds separated by commas, each at least 1"),
+            }
+        }
+    };
+    let callbacks = dingdir_server::CallbackSettings {
+        node,
+        lease: millis(
+            layers.number(s.callback_lease_ms, "CALLBACK_LEASE_MS", f.callback_lease_ms)?,
+            callback_defaults.lease,
+        ),
+        poll: millis(
+            layers.number(s.callback_poll_ms, "CALLBACK_POLL_MS", f.callback_poll_ms)?,
+            callback_defaults.poll,
+        ),
+        backoff,
+        ..callback_defaults
+    };
+    if callbacks.lease < Duration::from_secs(2) {
+        bail!("callback_lease_ms must be at least 2000: longer than one push may take (1500 ms)");
+    }
+    if callbacks.poll.is_zero() {
+        bail!("callback_poll_ms must be at least 1");
+    }
     Ok(Config {
+        callbacks,
         connections,
         hash_concurrency,
         journal,

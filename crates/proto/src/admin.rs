@@ -41,6 +41,12 @@ pub mod path {
     pub const RATE_LIMITS: &str = "/_dingdir/rate-limits";
     /// Every admin path starts with this.
     pub const PREFIX: &str = "/_dingdir/";
+    /// Callback registrations with their delivery state.
+    pub const CALLBACKS: &str = "/_dingdir/callbacks";
+    /// One app's callback registration.
+    pub const CALLBACK: &str = "/_dingdir/callbacks/{appKey}";
+    /// The change log, with each entry's delivery to each subscribed app.
+    pub const EVENTS: &str = "/_dingdir/events";
 }
 
 /// Answer of the health endpoints.
@@ -413,4 +419,112 @@ impl RateWindow {
 pub struct RateLimits {
     /// Every limit; a call must be within all that match it.
     pub limits: Vec<RateLimit>,
+}
+
+/// `PUT /_dingdir/callbacks/{appKey}`: register or replace an app's HTTP event callback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackRegistration {
+    /// The receiver's absolute `http` or `https` URL.
+    pub url: String,
+    /// The signing token.
+    pub token: String,
+    /// The 43-character `EncodingAESKey`.
+    pub aes_key: String,
+    /// Event types (`call_back_tag`s); empty or absent means every contact event.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// `app_key` (default) or `corp_id`: the key that closes each plaintext.
+    #[serde(default)]
+    pub receive_id: Option<String>,
+    /// Whether to send `check_url` first and refuse the registration on a wrong answer, as
+    /// DingTalk does (default `true`).
+    #[serde(default = "yes")]
+    pub check_url: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One registration as `GET /_dingdir/callbacks` lists it (without its token and key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackInfo {
+    /// The subscribing app.
+    pub app_key: String,
+    /// Where events go.
+    pub url: String,
+    /// The event types subscribed to; empty means every contact event.
+    pub events: Vec<String>,
+    /// `app_key` or `corp_id`.
+    pub receive_id: String,
+    /// The change log's last entry when the app registered.
+    pub registered_seq: i64,
+    /// The last entry delivered (acknowledged or not wanted).
+    pub delivered_seq: i64,
+    /// Failed attempts at the next entry in a row.
+    pub failures: u32,
+    /// When the next attempt is due (ms since the epoch), after a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<i64>,
+    /// Why the last attempt failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The node holding the delivery lease.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    /// Until when (ms since the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+}
+
+/// `GET /_dingdir/callbacks`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackList {
+    /// By app key.
+    pub callbacks: Vec<CallbackInfo>,
+}
+
+/// One subscribed app's view of one change-log entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryInfo {
+    /// The app.
+    pub app_key: String,
+    /// `delivered`, `pending` (not yet tried) or `retrying` (tried and failed; tried again at
+    /// `next_attempt_at`).
+    pub state: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When a `retrying` entry is tried next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<i64>,
+}
+
+/// One change-log entry as `GET /_dingdir/events` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventInfo {
+    /// Its position: 1, 2, 3, … with no gaps.
+    pub seq: i64,
+    /// When it was committed (ms since the epoch).
+    pub at: i64,
+    /// The corp.
+    pub corp_id: String,
+    /// DingTalk's event type (`user_add_org`, ...).
+    pub event_type: String,
+    /// The userid, or the department id in decimal.
+    pub subject: String,
+    /// Each app it is for, by app key.
+    pub deliveries: Vec<DeliveryInfo>,
+}
+
+/// `GET /_dingdir/events?corp_id=&type=&after=&limit=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventList {
+    /// By position.
+    pub events: Vec<EventInfo>,
+    /// The `after` of the next page, when there may be more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<i64>,
 }

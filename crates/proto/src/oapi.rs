@@ -58,6 +58,14 @@ pub mod path {
     pub const USER_GET_USER_INFO: &str = "/user/getuserinfo";
     /// The app's contact range. docs/wire/directory-read.md §1.4.
     pub const AUTH_SCOPES: &str = "/auth/scopes";
+    /// Registers the corp's callback. docs/wire/writes-and-callbacks.md §2.7.
+    pub const REGISTER_CALL_BACK: &str = "/call_back/register_call_back";
+    /// Replaces the corp's callback.
+    pub const UPDATE_CALL_BACK: &str = "/call_back/update_call_back";
+    /// The corp's callback.
+    pub const GET_CALL_BACK: &str = "/call_back/get_call_back";
+    /// Removes the corp's callback.
+    pub const DELETE_CALL_BACK: &str = "/call_back/delete_call_back";
 }
 
 /// The two answer envelopes of the legacy gateway. WIRE.md §0, §B1–B2, §C4.
@@ -167,6 +175,16 @@ pub mod errcode {
     pub const DEPT_CYCLE: i64 = 60010;
     /// A sibling already has the name (`父部门下该部门名称已存在`).
     pub const DEPT_NAME_TAKEN: i64 = 60021;
+    /// The app already has a callback (`回调地址已经存在`). docs/wire/writes-and-callbacks.md §2.6.
+    pub const CALLBACK_EXISTS: i64 = 71006;
+    /// The app has no callback (`回调地址已不存在`).
+    pub const CALLBACK_MISSING: i64 = 71007;
+    /// The callback URL's answer was not the text `success` (`返回文本非success`).
+    pub const CALLBACK_NOT_SUCCESS: i64 = 71009;
+    /// A callback field is wrong (bad JSON fields).
+    pub const CALLBACK_BAD_FIELD: i64 = 71010;
+    /// The callback URL could not be reached (`url地址访问异常`).
+    pub const CALLBACK_UNREACHABLE: i64 = 71012;
     /// Invalid parameter. Seed 003.
     pub const INVALID_PARAMETER: i64 = 400002;
     /// No such department (`部门不存在`, the real text). docs/wire/directory-read.md §1.6.
@@ -973,4 +991,38 @@ pub struct DeptWriteRequest {
 pub struct DeptCreateResult {
     /// The new department's id.
     pub dept_id: i64,
+}
+
+/// `POST /call_back/register_call_back` and `update_call_back`. docs/wire/writes-and-callbacks.md §2.7.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallBackRequest {
+    /// The event types to receive.
+    #[serde(default)]
+    pub call_back_tag: Vec<String>,
+    /// The signing token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The 43-character `EncodingAESKey`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aes_key: Option<String>,
+    /// The receiver's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// `GET /call_back/get_call_back`'s answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetCallBackResponse {
+    /// `0`.
+    pub errcode: i64,
+    /// `ok`.
+    pub errmsg: String,
+    /// The event types registered.
+    pub call_back_tag: Vec<String>,
+    /// The signing token.
+    pub token: String,
+    /// The `EncodingAESKey`.
+    pub aes_key: String,
+    /// The receiver's URL.
+    pub url: String,
 }

@@ -9,7 +9,9 @@
 //! Handlers are thin: they call `dingdir-core` and shape the answer. This crate never names sqlx.
 
 mod body;
+mod callbacks;
 mod context;
+mod delivery;
 mod faults;
 mod gateway;
 mod in_flight;
@@ -20,7 +22,9 @@ mod request;
 mod state;
 mod tap;
 
+pub use callbacks::deliver_callbacks;
 pub use context::{Root, RootFuture};
+pub use delivery::CallbackSettings;
 pub use journal::JournalLimits;
 pub use listen::{ConnectionLimits, default_max_connections, serve};
 pub use request::Gateway;

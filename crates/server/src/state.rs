@@ -35,6 +35,8 @@ pub struct Settings {
     pub test_clock: bool,
     /// The request journal's bounds, or `None` for no journal.
     pub journal: Option<crate::journal::JournalLimits>,
+    /// How this node delivers HTTP event callbacks.
+    pub callbacks: crate::delivery::CallbackSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -48,6 +50,7 @@ impl std::fmt::Debug for Settings {
             .field("store_timeout", &self.store_timeout)
             .field("test_clock", &self.test_clock)
             .field("journal", &self.journal)
+            .field("callbacks", &self.callbacks)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +67,7 @@ impl Default for Settings {
             reset_seed: None,
             test_clock: false,
             journal: None,
+            callbacks: crate::delivery::CallbackSettings::default(),
         }
     }
 }
@@ -84,6 +88,7 @@ pub struct Shared {
     pub(crate) requests: std::sync::atomic::AtomicU64,
     pub(crate) faults: crate::faults::Faults,
     pub(crate) journal: Option<crate::journal::Journal>,
+    pub(crate) delivery: crate::delivery::Delivery,
 }
 
 impl std::ops::Deref for AppState {
@@ -105,6 +110,7 @@ impl AppState {
             settings,
             requests: std::sync::atomic::AtomicU64::new(0),
             faults: crate::faults::Faults::default(),
+            delivery: crate::delivery::Delivery::new(),
         }))
     }
 }

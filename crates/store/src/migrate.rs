@@ -73,6 +73,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0012_change_log",
         sql: include_str!("../migrations/sqlite/0012_change_log.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_callbacks",
+        sql: include_str!("../migrations/sqlite/0013_callbacks.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -136,6 +141,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 12,
         name: "0012_change_log",
         sql: include_str!("../migrations/postgres/0012_change_log.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "0013_callbacks",
+        sql: include_str!("../migrations/postgres/0013_callbacks.sql"),
     },
 ];
 

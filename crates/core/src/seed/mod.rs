@@ -164,6 +164,40 @@ pub struct AppSeed {
     /// readable whole, the default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contact_range: Vec<ContactRangeSeed>,
+    /// The app's HTTP event callback, as if registered already: applying the seed sends no
+    /// `check_url` (the receiver need not be up yet). Left out, any registration made through
+    /// the APIs stays as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<CallbackSeed>,
+}
+
+/// An app's callback registration (事件订阅, HTTP push): where DingTalk POSTs its events and the
+/// keys it encrypts and signs them with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackSeed {
+    /// The receiver's absolute `http` or `https` URL.
+    #[schemars(length(min = 8))]
+    pub url: String,
+    /// The signing token, 1 to 64 characters.
+    #[schemars(length(min = 1, max = 64))]
+    pub token: String,
+    /// The `EncodingAESKey`: exactly 43 letters or digits.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9]{43}$"))]
+    pub aes_key: String,
+    /// Event types (`user_add_org`, `org_dept_create`, ...); empty or left out means every
+    /// contact event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// The key that closes each plaintext and the receiver checks: `app_key` (the default, as
+    /// for events subscribed in DingTalk's developer console; a third-party app's suite key) or
+    /// `corp_id` (as for `register_call_back`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub receive_id: crate::callback::ReceiveId,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// What an app may read of one corp: these departments (each with everything below it) and
@@ -617,6 +651,17 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                         users: r.users.iter().map(|u| u.0.clone()).collect(),
                     })
                     .collect(),
+                callback: directory
+                    .callbacks
+                    .iter()
+                    .find(|c| c.app_key == a.key)
+                    .map(|c| CallbackSeed {
+                        url: c.url.clone(),
+                        token: c.token.clone(),
+                        aes_key: c.aes_key.clone(),
+                        events: c.events.clone(),
+                        receive_id: c.receive_id,
+                    }),
             })
             .collect(),
         people: directory

@@ -35,6 +35,7 @@ enum SecretInput {
 struct PlannedApp {
     app: App,
     secret: SecretInput,
+    callback: Option<crate::callback::Callback>,
 }
 
 #[derive(Debug)]
@@ -418,7 +419,23 @@ impl Plan {
                 contact_ranges.push(range);
             }
             contact_ranges.sort_by(|x, y| x.corp_id.cmp(&y.corp_id));
+            let callback = match &a.callback {
+                Some(c) => {
+                    let callback = crate::callback::Callback {
+                        app_key: key.clone(),
+                        url: c.url.clone(),
+                        token: c.token.clone(),
+                        aes_key: c.aes_key.clone(),
+                        events: c.events.clone(),
+                        receive_id: c.receive_id,
+                    };
+                    crate::callback::check(&callback).map_err(|e| cx.err(at.key("callback"), e))?;
+                    Some(callback)
+                }
+                None => None,
+            };
             apps.push(PlannedApp {
+                callback,
                 app: App {
                     key,
                     name: a.name.clone(),
@@ -820,6 +837,7 @@ impl Plan {
             roles: self.roles.clone(),
             apps,
             people,
+            callbacks: self.apps.iter().filter_map(|a| a.callback.clone()).collect(),
         })
     }
 

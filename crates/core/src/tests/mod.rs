@@ -116,6 +116,7 @@ impl DirectoryStore for MemoryDirectory {
             roles: self.roles.lock().unwrap().values().cloned().collect(),
             apps: self.apps.lock().unwrap().values().cloned().collect(),
             people: self.members(),
+            callbacks: Vec::new(),
         })
     }
     async fn reset(&self) -> Result<(), StoreError> {
@@ -337,6 +338,32 @@ impl crate::LimitStore for MemoryDirectory {
     }
     async fn hit_window(&self, _: &str, _: Millis) -> Result<u64, StoreError> {
         not_here()
+    }
+}
+
+/// The callback tests run against the SQL store; this double has no registrations.
+#[async_trait::async_trait]
+impl crate::CallbackStore for MemoryDirectory {
+    async fn callbacks(&self) -> Result<Vec<crate::callback::CallbackState>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn remove_callback(&self, _: &AppKey) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    async fn lease_callback(
+        &self,
+        _: &AppKey,
+        _: &str,
+        _: Millis,
+        _: Millis,
+    ) -> Result<Option<crate::callback::CallbackState>, StoreError> {
+        Ok(None)
+    }
+    async fn record_attempt(&self, _: &crate::callback::Attempt, _: Millis) -> Result<bool, StoreError> {
+        not_here()
+    }
+    async fn attempts(&self, _: i64, _: i64) -> Result<Vec<crate::callback::Attempt>, StoreError> {
+        Ok(Vec::new())
     }
 }
 

@@ -827,13 +827,7 @@ const RANGE_APP: &str = "apps:
 
 #[tokio::test]
 async fn a_contact_range_limits_member_and_department_reads_but_not_ids_counts_or_paths() {
-    let store = seeded_store().await;
-    seed::apply_text(store.as_ref(), "range.yaml", RANGE_APP).await.unwrap();
-    let fx = fixture_with(Setup {
-        store: Some(store),
-        ..Setup::default()
-    })
-    .await;
+    let fx = fixture_seeded_with("range.yaml", RANGE_APP).await;
     let token = fx.app_token("dingrangeapp", "range-secret").await;
     let user_out = error(50002, "请求的员工userid不在授权范围内");
     let dept_out = error(50004, "请求的部门id不在授权范围内");

@@ -8,6 +8,7 @@
 //! One file per area: `skeleton` (fallbacks, methods, body limits, panics), `routing` (every
 //! endpoint is routed), `tokens`, `get_user`, `get_by_mobile`, `shedding`.
 
+mod callbacks;
 mod directory;
 mod faults;
 mod get_by_mobile;
@@ -138,6 +139,19 @@ pub(super) async fn seeded_store() -> Arc<dyn Store> {
         }
     }
     store
+}
+
+/// The demo directory plus one more seed file, with test settings.
+pub(super) async fn fixture_seeded_with(file: &str, text: &str) -> Fixture {
+    let store = seeded_store().await;
+    if let Err(e) = seed::apply_text(store.as_ref(), file, text).await {
+        panic!("applying {file}: {e}");
+    }
+    fixture_with(Setup {
+        store: Some(store),
+        ..Setup::default()
+    })
+    .await
 }
 
 pub(super) async fn fixture_with(setup: Setup) -> Fixture {

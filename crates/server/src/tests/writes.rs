@@ -19,15 +19,7 @@ fn done() -> Value {
 }
 
 async fn writer() -> (Fixture, String) {
-    let store = seeded_store().await;
-    seed::apply_text(store.as_ref(), "writer.yaml", WRITER_APP)
-        .await
-        .unwrap();
-    let fx = fixture_with(Setup {
-        store: Some(store),
-        ..Setup::default()
-    })
-    .await;
+    let fx = fixture_seeded_with("writer.yaml", WRITER_APP).await;
     let token = fx.app_token("dingwriterapp", "writer-secret").await;
     (fx, token)
 }
@@ -35,7 +27,7 @@ async fn writer() -> (Fixture, String) {
 /// The change log after `after`, as (kind, subject).
 async fn log_after(fx: &Fixture, after: i64) -> Vec<(ChangeKind, String)> {
     let query = ChangeQuery {
-        corp_id: Some(dingdir_proto::ids::CorpId(DEMO_CORP.to_owned())),
+        corps: vec![dingdir_proto::ids::CorpId(DEMO_CORP.to_owned())],
         after,
         limit: 100,
         ..ChangeQuery::default()

@@ -744,23 +744,28 @@ where
             Self::remove_department(&mut tx, corp, *id).await?;
         }
         Self::append_changes(&mut tx, &write.log, write.at).await?;
+        Self::write_callbacks(&mut tx, &dir.callbacks).await?;
         tx.commit().await.map_err(map)
     }
 
     async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, StoreError> {
         let kinds: Vec<&str> = query.kinds.iter().map(|k| k.event_type()).collect();
+        let list = |first: usize, n: usize| {
+            (first..first + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut sql = "SELECT seq, at, corp_id, kind, subject FROM change_log WHERE seq > $1".to_owned();
-        if query.corp_id.is_some() {
-            sql.push_str(" AND corp_id = $2");
+        if !query.corps.is_empty() {
+            sql.push_str(&format!(" AND corp_id IN ({})", list(2, query.corps.len())));
         }
         if !kinds.is_empty() {
-            let first = if query.corp_id.is_some() { 3 } else { 2 };
-            let list = (0..kinds.len()).map(|i| format!("${}", first + i)).collect::<Vec<_>>();
-            sql.push_str(&format!(" AND kind IN ({})", list.join(", ")));
+            sql.push_str(&format!(" AND kind IN ({})", list(2 + query.corps.len(), kinds.len())));
         }
         sql.push_str(&format!(" ORDER BY seq LIMIT {}", query.limit.min(i64::MAX as u64)));
         let mut q = sqlx::query(&sql).bind(query.after);
-        if let Some(corp) = &query.corp_id {
+        for corp in &query.corps {
             q = q.bind(corp.0.as_str());
         }
         for k in kinds {
@@ -847,6 +852,7 @@ where
             self.app_children(&mut app).await?;
             apps.push(app);
         }
+        let callbacks = self.all_callbacks().await?.into_iter().map(|s| s.callback).collect();
         let people_rows = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people p ORDER BY p.person_id"))
             .fetch_all(&self.pool)
             .await
@@ -915,6 +921,7 @@ where
             roles,
             apps,
             people,
+            callbacks,
         })
     }
 
@@ -934,6 +941,8 @@ where
             "corps",
             "rate_windows",
             "change_log",
+            "callback_attempts",
+            "callbacks",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)

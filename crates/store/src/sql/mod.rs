@@ -7,6 +7,7 @@
 //! executor, argument binding, and the column types `TEXT` and `BIGINT`). Rust does not carry
 //! such bounds from a trait's definition to its users, so they are spelled at each impl.
 
+mod callbacks;
 pub(crate) mod directory;
 mod tokens;
 

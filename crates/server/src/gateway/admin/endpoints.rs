@@ -1,6 +1,6 @@
 //! Every admin operation, one row each.
 
-use super::{faults, health, journal, limits, seed, tokens};
+use super::{callbacks, faults, health, journal, limits, seed, tokens};
 use dingdir_proto::admin::path;
 
 /// Who may call an admin endpoint.
@@ -59,4 +59,12 @@ super::super::table::endpoint_table! {
     SetRateLimits = PUT path::RATE_LIMITS => limits::put, Access::AdminToken;
     /// `DELETE /_dingdir/rate-limits`: lift every rate limit.
     ClearRateLimits = DELETE path::RATE_LIMITS => limits::clear, Access::AdminToken;
+    /// `GET /_dingdir/callbacks`: callback registrations and their delivery state.
+    ListCallbacks = GET path::CALLBACKS => callbacks::list, Access::AdminToken;
+    /// `PUT /_dingdir/callbacks/{appKey}`: register an app's callback (after `check_url`).
+    PutCallback = PUT path::CALLBACK => callbacks::put, Access::AdminToken;
+    /// `DELETE /_dingdir/callbacks/{appKey}`: remove an app's callback.
+    RemoveCallback = DELETE path::CALLBACK => callbacks::remove, Access::AdminToken;
+    /// `GET /_dingdir/events`: the change log, with each entry's deliveries.
+    ListEvents = GET path::EVENTS => callbacks::events, Access::AdminToken;
 }

@@ -82,6 +82,8 @@ fn domain_parts(e: &Domain) -> (StatusCode, &'static str) {
     match e {
         Domain::UserNotFound | Domain::DepartmentNotFound => (StatusCode::NOT_FOUND, "NotFound"),
         Domain::WriteRefused(_) => (StatusCode::CONFLICT, "WriteRefused"),
+        Domain::CallbackRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "CallbackRefused"),
+        Domain::AppNotFound => (StatusCode::NOT_FOUND, "NotFound"),
         Domain::MobileMissing
         | Domain::MobileMalformed
         | Domain::InvalidParameter { .. }

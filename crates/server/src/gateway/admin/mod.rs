@@ -5,6 +5,7 @@
 //! - Errors use the new gateway's shape `{"code","message","requestid"}` with real statuses.
 //! - Seeds go in and out as YAML (`application/yaml`); everything else is JSON.
 
+mod callbacks;
 mod endpoints;
 mod error;
 mod extract;

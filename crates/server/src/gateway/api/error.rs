@@ -91,6 +91,11 @@ impl Error {
             ),
             // No new-gateway endpoint writes the directory yet; the code is our choice.
             Self::Domain(Domain::WriteRefused(why)) => plain(S::CONFLICT, code::INVALID_PARAMETER, &why.to_string()),
+            // No new-gateway endpoint registers callbacks; the code is our choice.
+            Self::Domain(Domain::CallbackRefused(why)) => {
+                plain(S::BAD_REQUEST, code::INVALID_PARAMETER, &why.to_string())
+            }
+            Self::Domain(Domain::AppNotFound) => plain(S::NOT_FOUND, code::INVALID_PARAMETER, "应用不存在"),
             Self::Domain(Domain::CursorInvalid) => {
                 plain(S::BAD_REQUEST, code::INVALID_PARAMETER, "参数错误：nextToken")
             }

@@ -70,6 +70,8 @@ fn domain_page(e: &Domain) -> (StatusCode, Text) {
         }
         Domain::InvalidParameter { .. }
         | Domain::WriteRefused(_)
+        | Domain::CallbackRefused(_)
+        | Domain::AppNotFound
         | Domain::IllegalParameter { .. }
         | Domain::CursorInvalid
         | Domain::PageSizeInvalid

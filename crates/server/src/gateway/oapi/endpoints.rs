@@ -1,6 +1,6 @@
 //! Every legacy-gateway operation, one row each.
 
-use super::{contact, department, legacy, token, user, write};
+use super::{call_back, contact, department, legacy, token, user, write};
 use dingdir_proto::oapi::Envelope;
 use dingdir_proto::oapi::path;
 
@@ -53,6 +53,14 @@ super::super::table::endpoint_table! {
     V2DepartmentDelete = POST path::V2_DEPARTMENT_DELETE => write::department_delete, Envelope::Top;
     /// `GET /user/get`: the old flat member record.
     UserGet = GET path::USER_GET => legacy::user_get, Envelope::Plain;
+    /// `POST /call_back/register_call_back`: register the corp's callback (after `check_url`).
+    RegisterCallBack = POST path::REGISTER_CALL_BACK => call_back::register, Envelope::Plain;
+    /// `POST /call_back/update_call_back`: replace it (after `check_url`).
+    UpdateCallBack = POST path::UPDATE_CALL_BACK => call_back::update, Envelope::Plain;
+    /// `GET /call_back/get_call_back`: the registered callback.
+    GetCallBack = GET path::GET_CALL_BACK => call_back::get, Envelope::Plain;
+    /// `GET /call_back/delete_call_back`: remove it.
+    DeleteCallBack = GET path::DELETE_CALL_BACK => call_back::delete, Envelope::Plain;
     /// `GET /department/list`: the old department list.
     DepartmentList = GET path::DEPARTMENT_LIST => legacy::department_list, Envelope::Plain;
     /// `GET /user/getuserinfo`: the old in-app sign-in code exchange.

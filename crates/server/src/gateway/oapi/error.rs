@@ -127,6 +127,9 @@ impl Error {
             }
             // docs/wire/writes-and-callbacks.md §1: the error table's codes and texts.
             Self::Domain(Domain::WriteRefused(why)) => refused(*why),
+            // docs/wire/writes-and-callbacks.md §2.6: the error table's callback codes.
+            Self::Domain(Domain::CallbackRefused(why)) => callback_refused(why),
+            Self::Domain(Domain::AppNotFound) => direct(errcode::BAD_APP_CREDENTIALS, "不合法的appKey或appSecret"),
             Self::Domain(Domain::MobileMissing) => direct(errcode::INVALID_PARAMETER, "无效的参数：mobile"),
             Self::Domain(Domain::InvalidParameter { name }) => {
                 direct(errcode::INVALID_PARAMETER, format!("无效的参数：{name}"))
@@ -178,6 +181,17 @@ impl Error {
 }
 
 /// A refused directory write's errcode and text. docs/wire/writes-and-callbacks.md §1.
+fn callback_refused(why: &dingdir_core::callback::CallbackRefusal) -> Parts {
+    use dingdir_core::callback::CallbackRefusal as R;
+    match why {
+        R::Exists => direct(errcode::CALLBACK_EXISTS, "回调地址已经存在"),
+        R::Missing => direct(errcode::CALLBACK_MISSING, "回调地址已不存在"),
+        R::Invalid(why) => direct(errcode::CALLBACK_BAD_FIELD, format!("回调参数错误：{why}")),
+        R::Unreachable(why) => direct(errcode::CALLBACK_UNREACHABLE, format!("url地址访问异常：{why}")),
+        R::NotSuccess(why) => direct(errcode::CALLBACK_NOT_SUCCESS, format!("返回文本非success：{why}")),
+    }
+}
+
 fn refused(why: dingdir_core::Refusal) -> Parts {
     use dingdir_core::Refusal as R;
     let (code, text) = match why {

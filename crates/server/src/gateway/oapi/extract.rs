@@ -224,6 +224,17 @@ impl FromParams for GetByUnionIdRequest {
     }
 }
 
+impl FromParams for dingdir_proto::oapi::CallBackRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            call_back_tag: r.json_list("call_back_tag")?.unwrap_or_default(),
+            token: r.string("token"),
+            aes_key: r.string("aes_key"),
+            url: r.string("url"),
+        })
+    }
+}
+
 impl FromParams for DeptRequest {
     fn from_params(r: &TopRequest) -> Result<Self, Error> {
         Ok(Self {

@@ -6,6 +6,7 @@
 //!   `request_id` and wrap token and permission failures as `errcode 88` + string `sub_code`.
 //! - Other legacy paths (`/gettoken`) answer codes directly and carry no `request_id`.
 
+mod call_back;
 mod contact;
 mod department;
 mod endpoints;

@@ -1,0 +1,341 @@
+//! HTTP event callbacks on the wire: `check_url` when an app registers, and the delivery of
+//! each change-log entry to every app that subscribed to it, encrypted and signed as DingTalk
+//! does (docs/wire/writes-and-callbacks.md §2–4).
+//!
+//! Delivery is at least once and in log order per app. Where each app stands is in the store
+//! ([`dingdir_core::CallbackStore`]); a node delivers an app's events only while it holds that
+//! app's lease, so with several nodes one delivers and another takes over when it stops. An
+//! entry is acknowledged only by the receiver's encrypted `success`; until then it is retried
+//! with backoff and the entries after it wait. A node killed between the receiver's answer and
+//! the store's record makes the next holder send that entry again.
+
+use crate::delivery::Busy;
+use crate::state::AppState;
+use dingdir_core::Service;
+use dingdir_core::callback::{self, Attempt, Callback, CallbackRefusal, CallbackState, Crypto};
+use dingdir_core::change::{Change, ChangeQuery};
+use dingdir_core::clock::Millis;
+use dingdir_proto::ids::CorpId;
+
+/// Why one push was not acknowledged.
+#[derive(Debug)]
+enum PushError {
+    /// No answer, an HTTP failure, or too slow.
+    Unreachable(String),
+    /// An answer, but not an encrypted `success`.
+    NotSuccess(String),
+}
+
+impl PushError {
+    fn text(&self) -> &str {
+        match self {
+            Self::Unreachable(s) | Self::NotSuccess(s) => s,
+        }
+    }
+}
+
+/// What a receiver must answer: its own signature over an encrypted `success`.
+#[derive(serde::Deserialize)]
+struct Reply {
+    msg_signature: String,
+    #[serde(rename = "timeStamp")]
+    time_stamp: serde_json::Value,
+    nonce: String,
+    encrypt: String,
+}
+
+/// POSTs one encrypted message as DingTalk does and checks the answer.
+async fn push(
+    state: &AppState,
+    cb: &Callback,
+    crypto: &Crypto,
+    receive_id: &str,
+    message: &str,
+) -> Result<(), PushError> {
+    let timestamp = state.service.now().to_string();
+    let sealed = crypto.seal(message, receive_id, &timestamp);
+    let query = [
+        ("signature", sealed.signature.as_str()),
+        ("msg_signature", sealed.signature.as_str()),
+        ("timestamp", sealed.timestamp.as_str()),
+        ("timeStamp", sealed.timestamp.as_str()),
+        ("nonce", sealed.nonce.as_str()),
+    ];
+    let timeout = state.settings.callbacks.timeout;
+    let sent = state
+        .delivery
+        .client
+        .post(&cb.url)
+        .query(&query)
+        .json(&serde_json::json!({ "encrypt": sealed.encrypt }))
+        .timeout(timeout)
+        .send();
+    let answer = async {
+        let response = sent.await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        Ok::<_, reqwest::Error>((status, body))
+    };
+    let (status, body) = match tokio::time::timeout(timeout, answer).await {
+        Err(_) => {
+            return Err(PushError::Unreachable(format!(
+                "timed out after {} ms",
+                timeout.as_millis()
+            )));
+        }
+        Ok(Err(e)) if e.is_timeout() => {
+            return Err(PushError::Unreachable(format!(
+                "timed out after {} ms",
+                timeout.as_millis()
+            )));
+        }
+        Ok(Err(e)) => return Err(PushError::Unreachable(format!("request failed: {}", error_chain(&e)))),
+        Ok(Ok(answer)) => answer,
+    };
+    if !status.is_success() {
+        return Err(PushError::Unreachable(format!("answered HTTP {}", status.as_u16())));
+    }
+    let reply: Reply = serde_json::from_slice(&body).map_err(|_| {
+        PushError::NotSuccess("the answer is not JSON with msg_signature, timeStamp, nonce and encrypt".to_owned())
+    })?;
+    let time_stamp = match &reply.time_stamp {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let sealed = callback::Sealed {
+        signature: reply.msg_signature,
+        timestamp: time_stamp,
+        nonce: reply.nonce,
+        encrypt: reply.encrypt,
+    };
+    match crypto.open(&sealed) {
+        Ok((text, _)) if text == "success" => Ok(()),
+        Ok((text, _)) => Err(PushError::NotSuccess(format!(
+            "the answer decrypts to {:?}, not \"success\" (71009 返回文本非success)",
+            truncate(&text)
+        ))),
+        Err(e) => Err(PushError::NotSuccess(format!("the answer does not verify: {e}"))),
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Sends `{"EventType":"check_url"}` closed by `receive_id`, as DingTalk does when a callback is
+/// saved, and refuses the registration unless the answer is an encrypted `success` in time.
+pub(crate) async fn check_url(state: &AppState, cb: &Callback, receive_id: &str) -> Result<(), CallbackRefusal> {
+    callback::check(cb).map_err(CallbackRefusal::Invalid)?;
+    let crypto = Crypto::new(&cb.token, &cb.aes_key).map_err(|e| CallbackRefusal::Invalid(e.to_string()))?;
+    push(state, cb, &crypto, receive_id, r#"{"EventType":"check_url"}"#)
+        .await
+        .map_err(|e| match e {
+            PushError::Unreachable(s) => CallbackRefusal::Unreachable(s),
+            PushError::NotSuccess(s) => CallbackRefusal::NotSuccess(s),
+        })
+}
+
+/// The corp a `check_url` names for an app whose receiveid is its corp: an internal app's own,
+/// a third-party app's first authorising corp.
+pub(crate) fn check_corp(app: &dingdir_core::model::App) -> Option<CorpId> {
+    app.installed_in().into_iter().next()
+}
+
+/// Delivers until stopped: a round after each write through this node, and at least every
+/// `poll` for writes through others and for retries coming due.
+pub async fn deliver_callbacks(state: AppState) {
+    loop {
+        let round = state.clone();
+        // Each app's delivery runs on its own; an app still busy from an earlier round is
+        // skipped, so a slow receiver holds up only its own events.
+        tokio::spawn(async move {
+            if let Err(e) = deliver_round(&round).await {
+                tracing::warn!(error = %e, "callback delivery round failed; trying again");
+            }
+        });
+        let poll = state.settings.callbacks.poll;
+        tokio::select! {
+            () = state.service.committed().notified() => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
+}
+
+/// One round: every app not already being delivered, each as far as it can go now. Answers how
+/// many entries were acknowledged.
+pub(crate) async fn deliver_round(state: &AppState) -> Result<usize, dingdir_core::Error> {
+    let states = state.service.callbacks().await?;
+    let runs = states.into_iter().map(|s| async move {
+        let Some(_busy) = Busy::take(&state.delivery, &s.callback.app_key) else {
+            return 0;
+        };
+        match deliver_app(state, s).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "callback delivery failed; trying again");
+                0
+            }
+        }
+    });
+    Ok(futures_util::future::join_all(runs).await.into_iter().sum())
+}
+
+/// How many entries one app's turn may deliver before the next round, so that renewing the
+/// lease and noticing a new registration stay timely.
+const TURN: usize = 200;
+
+async fn deliver_app(state: &AppState, seen: CallbackState) -> Result<usize, dingdir_core::Error> {
+    let service: &Service = &state.service;
+    let settings = &state.settings.callbacks;
+    let node = settings.node.as_str();
+    let now = service.now();
+    if seen
+        .lease
+        .as_ref()
+        .is_some_and(|(owner, until)| owner != node && *until > now)
+        || seen.next_attempt_at > now
+    {
+        return Ok(0);
+    }
+    let lease = Millis::try_from(settings.lease.as_millis()).unwrap_or(Millis::MAX);
+    let Some(mut current) = service
+        .lease_callback(&seen.callback.app_key, node, now.saturating_add(lease))
+        .await?
+    else {
+        return Ok(0);
+    };
+    let Some(app) = service.app(&current.callback.app_key).await? else {
+        return Ok(0);
+    };
+    let corps: Vec<CorpId> = app
+        .installed_in()
+        .into_iter()
+        .filter(|c| callback::permitted(&app, c))
+        .collect();
+    if corps.is_empty() {
+        return Ok(0);
+    }
+    let cb = current.callback.clone();
+    let crypto = Crypto::new(&cb.token, &cb.aes_key)
+        .map_err(|e| dingdir_core::Error::CallbackRefused(CallbackRefusal::Invalid(e.to_string())))?;
+    let mut delivered = 0;
+    while delivered < TURN {
+        let query = ChangeQuery {
+            corps: corps.clone(),
+            kinds: callback::kinds(&cb),
+            after: current.delivered_seq,
+            limit: 1,
+        };
+        let Some(entry) = service.changes(&query).await?.into_iter().next() else {
+            break;
+        };
+        if !callback::wants(&cb, entry.change.kind) {
+            break;
+        }
+        let result = push(
+            state,
+            &cb,
+            &crypto,
+            cb.receive_id_for(&entry.change.corp_id),
+            &callback::event_body(&entry),
+        )
+        .await;
+        if !record(state, &mut current, &entry, result.as_ref().err().map(PushError::text)).await? {
+            break;
+        }
+        if result.is_err() {
+            break;
+        }
+        delivered += 1;
+        if delivered % 20 == 0 {
+            let until = service.now().saturating_add(lease);
+            match service.lease_callback(&cb.app_key, node, until).await? {
+                Some(renewed) => current = renewed,
+                None => break,
+            }
+        }
+    }
+    Ok(delivered)
+}
+
+/// Records one attempt; `false` when the lease has passed to another node.
+async fn record(
+    state: &AppState,
+    current: &mut CallbackState,
+    entry: &Change,
+    error: Option<&str>,
+) -> Result<bool, dingdir_core::Error> {
+    let service = &state.service;
+    let at = service.now();
+    let attempt = Attempt {
+        app_key: current.callback.app_key.clone(),
+        seq: entry.seq,
+        at,
+        node: state.settings.callbacks.node.clone(),
+        error: error.map(str::to_owned),
+    };
+    let retry_at = match error {
+        None => 0,
+        Some(why) => {
+            let wait = callback::backoff(&state.settings.callbacks.backoff, current.failures.saturating_add(1));
+            tracing::warn!(app = %current.callback.app_key.0, seq = entry.seq, error = why, wait_ms = wait, "callback not acknowledged; will retry");
+            at.saturating_add(wait)
+        }
+    };
+    if !service.record_attempt(&attempt, retry_at).await? {
+        return Ok(false);
+    }
+    match error {
+        None => {
+            current.delivered_seq = entry.seq;
+            current.failures = 0;
+        }
+        Some(_) => current.failures = current.failures.saturating_add(1),
+    }
+    Ok(true)
+}
+
+/// A registration shared by the admin API and `register_call_back`: checks the URL (unless told
+/// not to) and stores it.
+pub(crate) async fn register(state: &AppState, cb: Callback, check: bool) -> Result<(), dingdir_core::Error> {
+    callback::check(&cb).map_err(|e| dingdir_core::Error::CallbackRefused(CallbackRefusal::Invalid(e)))?;
+    let app = state
+        .service
+        .app(&cb.app_key)
+        .await?
+        .ok_or(dingdir_core::Error::AppNotFound)?;
+    if check {
+        let receive_id = match cb.receive_id {
+            callback::ReceiveId::AppKey => cb.app_key.0.clone(),
+            callback::ReceiveId::CorpId => check_corp(&app).map(|c| c.0).unwrap_or_default(),
+        };
+        check_url(state, &cb, &receive_id)
+            .await
+            .map_err(dingdir_core::Error::CallbackRefused)?;
+    }
+    state.service.register_callback(cb).await
+}
+
+/// For the tests: runs rounds until one acknowledges nothing.
+#[cfg(test)]
+pub(crate) async fn deliver_until_idle(state: &AppState) -> usize {
+    let mut total = 0;
+    for _ in 0..100 {
+        match deliver_round(state).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
+    total
+}
