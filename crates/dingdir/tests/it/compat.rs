@@ -194,6 +194,16 @@ fn community_python_sdk_fetches_caches_and_uses_app_tokens() {
     drive(&server, &python, "py_community.py", &[], &[]);
 }
 
+#[test]
+fn community_python_sdk_receives_every_event_and_performs_every_write() {
+    let Some(python) = python(&["dingtalk"]) else {
+        return;
+    };
+    // Short retries, so the wrong receiver sees several within the driver's bounds.
+    let server = Server::dev(&["--callback-backoff-ms", "300", "--callback-poll-ms", "50"]);
+    drive(&server, &python, "py_callbacks.py", &[], &[]);
+}
+
 /// The venv's python for `dingtalk-oapi-zhcn`. Every release of it declares `Requires-Python
 /// >=3.13` and the project's Python is 3.11, so `scripts/test` installs it past that check
 /// (`tests/compat/requirements-zhcn.txt`); its code runs on 3.11 unchanged.
