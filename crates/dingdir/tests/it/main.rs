@@ -10,6 +10,7 @@
 
 mod cache;
 mod call;
+mod callbacks;
 mod client;
 mod client_manager;
 mod compat;
