@@ -296,9 +296,9 @@ impl<H: Hook> CallbackStore for Intercepted<H> {
         let run = self.inner.lease_callback(app, node, now, until);
         self.hook.around(Call::write("lease_callback"), run).await
     }
-    async fn record_attempt(&self, attempt: &Attempt, retry_at: Millis) -> Result<bool, StoreError> {
-        let run = self.inner.record_attempt(attempt, retry_at);
-        self.hook.around(Call::write("record_attempt"), run).await
+    async fn record_attempts(&self, attempts: &[Attempt], retry_at: Millis) -> Result<bool, StoreError> {
+        let run = self.inner.record_attempts(attempts, retry_at);
+        self.hook.around(Call::write("record_attempts"), run).await
     }
     async fn attempts(&self, after: i64, upto: i64) -> Result<Vec<Attempt>, StoreError> {
         let run = self.inner.attempts(after, upto);

@@ -175,6 +175,7 @@ pub struct Service {
     pub(crate) verifier: crate::verify::Verifier,
     pub(crate) limits: crate::rate::Limits,
     committed: tokio::sync::Notify,
+    background: Arc<dyn Store>,
 }
 
 impl Service {
@@ -183,6 +184,7 @@ impl Service {
     /// holds the store.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: IdSecret, policy: Policy) -> Self {
         Self {
+            background: Arc::clone(&store),
             store: Arc::new(Intercepted::new(store, Meter::new(policy.store_timeout))),
             verifier: crate::verify::Verifier::new(policy.hash_concurrency),
             caches: Caches::new(policy.cache_ttl_ms),
@@ -193,6 +195,12 @@ impl Service {
             limits: crate::rate::Limits::default(),
             committed: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The store for work outside requests (callback delivery): its reads are not counted in
+    /// [`Self::store_reads`], which measures what requests cost.
+    pub fn background(&self) -> &dyn Store {
+        self.background.as_ref()
     }
 
     /// Signalled after each write through this node: what the callback deliverer waits on
@@ -289,21 +297,6 @@ impl Service {
     /// Removes an app's registration; `false` when it had none.
     pub async fn remove_callback(&self, app: &AppKey) -> Result<bool, Error> {
         Ok(self.store.remove_callback(app).await?)
-    }
-
-    /// See [`crate::CallbackStore::lease_callback`].
-    pub async fn lease_callback(
-        &self,
-        app: &AppKey,
-        node: &str,
-        until: Millis,
-    ) -> Result<Option<crate::callback::CallbackState>, Error> {
-        Ok(self.store.lease_callback(app, node, self.now(), until).await?)
-    }
-
-    /// See [`crate::CallbackStore::record_attempt`].
-    pub async fn record_attempt(&self, attempt: &crate::callback::Attempt, retry_at: Millis) -> Result<bool, Error> {
-        Ok(self.store.record_attempt(attempt, retry_at).await?)
     }
 
     /// See [`crate::CallbackStore::attempts`].

@@ -217,10 +217,11 @@ pub trait CallbackStore: Send + Sync + 'static {
         until: Millis,
     ) -> Result<Option<CallbackState>, StoreError>;
 
-    /// Records an attempt if its node still holds the lease: a success moves the app past
-    /// `attempt.seq`; a failure counts and holds the next attempt until `retry_at`. `false` (and
-    /// nothing recorded) when the lease has passed to another node.
-    async fn record_attempt(&self, attempt: &Attempt, retry_at: Millis) -> Result<bool, StoreError>;
+    /// Records consecutive attempts by one node for one app, in one transaction, if that node
+    /// still holds the lease: the successes move the app past the last of them; a failure (only
+    /// the last attempt may be one) counts and holds the next attempt until `retry_at`. `false`
+    /// (and nothing recorded) when the lease has passed to another node.
+    async fn record_attempts(&self, attempts: &[Attempt], retry_at: Millis) -> Result<bool, StoreError>;
 
     /// The attempts at entries in (`after`, `upto`], by entry, app and time.
     async fn attempts(&self, after: i64, upto: i64) -> Result<Vec<Attempt>, StoreError>;

@@ -11,10 +11,10 @@
 
 use crate::delivery::Busy;
 use crate::state::AppState;
-use dingdir_core::Service;
 use dingdir_core::callback::{self, Attempt, Callback, CallbackRefusal, CallbackState, Crypto};
 use dingdir_core::change::{Change, ChangeQuery};
 use dingdir_core::clock::Millis;
+use dingdir_core::Service;
 use dingdir_proto::ids::CorpId;
 
 /// Why one push was not acknowledged.
@@ -175,7 +175,7 @@ pub async fn deliver_callbacks(state: AppState) {
 /// One round: every app not already being delivered, each as far as it can go now. Answers how
 /// many entries were acknowledged.
 pub(crate) async fn deliver_round(state: &AppState) -> Result<usize, dingdir_core::Error> {
-    let states = state.service.callbacks().await?;
+    let states = state.service.background().callbacks().await?;
     let runs = states.into_iter().map(|s| async move {
         let Some(_busy) = Busy::take(&state.delivery, &s.callback.app_key) else {
             return 0;
@@ -191,9 +191,13 @@ pub(crate) async fn deliver_round(state: &AppState) -> Result<usize, dingdir_cor
     Ok(futures_util::future::join_all(runs).await.into_iter().sum())
 }
 
-/// How many entries one app's turn may deliver before the next round, so that renewing the
-/// lease and noticing a new registration stay timely.
-const TURN: usize = 200;
+/// How many entries one app's turn may deliver before the next round, so that noticing a new
+/// registration stays timely.
+const TURN: usize = 500;
+
+/// Entries read per query, and acknowledgements recorded per transaction (and so the most a
+/// node that dies resends).
+const BATCH: usize = 32;
 
 async fn deliver_app(state: &AppState, seen: CallbackState) -> Result<usize, dingdir_core::Error> {
     let service: &Service = &state.service;
@@ -210,12 +214,13 @@ async fn deliver_app(state: &AppState, seen: CallbackState) -> Result<usize, din
     }
     let lease = Millis::try_from(settings.lease.as_millis()).unwrap_or(Millis::MAX);
     let Some(mut current) = service
-        .lease_callback(&seen.callback.app_key, node, now.saturating_add(lease))
+        .background()
+        .lease_callback(&seen.callback.app_key, node, now, now.saturating_add(lease))
         .await?
     else {
         return Ok(0);
     };
-    let Some(app) = service.app(&current.callback.app_key).await? else {
+    let Some(app) = service.background().app(&current.callback.app_key).await? else {
         return Ok(0);
     };
     let corps: Vec<CorpId> = app
@@ -230,78 +235,104 @@ async fn deliver_app(state: &AppState, seen: CallbackState) -> Result<usize, din
     let crypto = Crypto::new(&cb.token, &cb.aes_key)
         .map_err(|e| dingdir_core::Error::CallbackRefused(CallbackRefusal::Invalid(e.to_string())))?;
     let mut delivered = 0;
-    while delivered < TURN {
+    let mut acked: Vec<Attempt> = Vec::new();
+    let mut cursor = current.delivered_seq;
+    let mut leased_at = now;
+    'turn: while delivered < TURN {
         let query = ChangeQuery {
             corps: corps.clone(),
             kinds: callback::kinds(&cb),
-            after: current.delivered_seq,
-            limit: 1,
+            after: cursor,
+            limit: BATCH as u64,
         };
-        let Some(entry) = service.changes(&query).await?.into_iter().next() else {
-            break;
-        };
-        if !callback::wants(&cb, entry.change.kind) {
+        let entries = service.background().changes(&query).await?;
+        if entries.is_empty() {
             break;
         }
-        let result = push(
-            state,
-            &cb,
-            &crypto,
-            cb.receive_id_for(&entry.change.corp_id),
-            &callback::event_body(&entry),
-        )
-        .await;
-        if !record(state, &mut current, &entry, result.as_ref().err().map(PushError::text)).await? {
-            break;
-        }
-        if result.is_err() {
-            break;
-        }
-        delivered += 1;
-        if delivered % 20 == 0 {
-            let until = service.now().saturating_add(lease);
-            match service.lease_callback(&cb.app_key, node, until).await? {
-                Some(renewed) => current = renewed,
-                None => break,
+        for entry in entries.iter().filter(|e| callback::wants(&cb, e.change.kind)) {
+            // The lease must outlast every push made under it: renew it well before it runs out,
+            // after recording what is acknowledged so far.
+            if service.now() >= leased_at.saturating_add(lease / 3) {
+                if !record(state, &mut current, std::mem::take(&mut acked)).await? {
+                    return Ok(delivered);
+                }
+                leased_at = service.now();
+                let until = leased_at.saturating_add(lease);
+                match service
+                    .background()
+                    .lease_callback(&cb.app_key, node, leased_at, until)
+                    .await?
+                {
+                    Some(renewed) => current = renewed,
+                    None => return Ok(delivered),
+                }
+            }
+            let result = push(
+                state,
+                &cb,
+                &crypto,
+                cb.receive_id_for(&entry.change.corp_id),
+                &callback::event_body(entry),
+            )
+            .await;
+            cursor = entry.seq;
+            let attempt = attempt(state, &cb, entry, result.as_ref().err().map(PushError::text));
+            acked.push(attempt);
+            if result.is_err() {
+                record(state, &mut current, std::mem::take(&mut acked)).await?;
+                break 'turn;
+            }
+            delivered += 1;
+            if acked.len() >= BATCH && !record(state, &mut current, std::mem::take(&mut acked)).await? {
+                return Ok(delivered);
+            }
+            if delivered >= TURN {
+                break 'turn;
             }
         }
     }
+    record(state, &mut current, acked).await?;
     Ok(delivered)
 }
 
-/// Records one attempt; `false` when the lease has passed to another node.
+/// One attempt at `entry`, made now by this node.
+fn attempt(state: &AppState, cb: &Callback, entry: &Change, error: Option<&str>) -> Attempt {
+    Attempt {
+        app_key: cb.app_key.clone(),
+        seq: entry.seq,
+        at: state.service.now(),
+        node: state.settings.callbacks.node.clone(),
+        error: error.map(str::to_owned),
+    }
+}
+
+/// Records consecutive attempts in one transaction (every one a success but perhaps the last);
+/// `false` when the lease has passed to another node.
 async fn record(
     state: &AppState,
     current: &mut CallbackState,
-    entry: &Change,
-    error: Option<&str>,
+    attempts: Vec<Attempt>,
 ) -> Result<bool, dingdir_core::Error> {
-    let service = &state.service;
-    let at = service.now();
-    let attempt = Attempt {
-        app_key: current.callback.app_key.clone(),
-        seq: entry.seq,
-        at,
-        node: state.settings.callbacks.node.clone(),
-        error: error.map(str::to_owned),
+    let Some(last) = attempts.last() else {
+        return Ok(true);
     };
-    let retry_at = match error {
+    let retry_at = match &last.error {
         None => 0,
         Some(why) => {
             let wait = callback::backoff(&state.settings.callbacks.backoff, current.failures.saturating_add(1));
-            tracing::warn!(app = %current.callback.app_key.0, seq = entry.seq, error = why, wait_ms = wait, "callback not acknowledged; will retry");
-            at.saturating_add(wait)
+            tracing::warn!(app = %last.app_key.0, seq = last.seq, error = %why, wait_ms = wait, "callback not acknowledged; will retry");
+            last.at.saturating_add(wait)
         }
     };
-    if !service.record_attempt(&attempt, retry_at).await? {
+    if !state.service.background().record_attempts(&attempts, retry_at).await? {
         return Ok(false);
     }
-    match error {
-        None => {
-            current.delivered_seq = entry.seq;
-            current.failures = 0;
-        }
-        Some(_) => current.failures = current.failures.saturating_add(1),
+    if let Some(seq) = attempts.iter().filter(|a| a.error.is_none()).map(|a| a.seq).max() {
+        current.delivered_seq = seq;
+        current.failures = 0;
+    }
+    if last.error.is_some() {
+        current.failures = current.failures.saturating_add(1);
     }
     Ok(true)
 }

@@ -359,7 +359,7 @@ impl crate::CallbackStore for MemoryDirectory {
     ) -> Result<Option<crate::callback::CallbackState>, StoreError> {
         Ok(None)
     }
-    async fn record_attempt(&self, _: &crate::callback::Attempt, _: Millis) -> Result<bool, StoreError> {
+    async fn record_attempts(&self, _: &[crate::callback::Attempt], _: Millis) -> Result<bool, StoreError> {
         not_here()
     }
     async fn attempts(&self, _: i64, _: i64) -> Result<Vec<crate::callback::Attempt>, StoreError> {

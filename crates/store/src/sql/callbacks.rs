@@ -165,43 +165,55 @@ where
         Ok(state)
     }
 
-    async fn record_attempt(&self, attempt: &Attempt, retry_at: Millis) -> Result<bool, StoreError> {
+    async fn record_attempts(&self, attempts: &[Attempt], retry_at: Millis) -> Result<bool, StoreError> {
+        let Some(last) = attempts.last() else {
+            return Ok(true);
+        };
+        let (app, node) = (last.app_key.0.as_str(), last.node.as_str());
         let mut tx = self.write().await?;
-        let done = match &attempt.error {
-            None => sqlx::query(
+        if let Some(seq) = attempts.iter().filter(|a| a.error.is_none()).map(|a| a.seq).max() {
+            let done = sqlx::query(
                 "UPDATE callbacks SET delivered_seq = $1, failures = 0, next_attempt_at = 0, last_error = NULL \
                  WHERE app_key = $2 AND lease_owner = $3 AND delivered_seq < $1",
             )
-            .bind(attempt.seq),
-            Some(error) => sqlx::query(
-                "UPDATE callbacks SET failures = failures + 1, next_attempt_at = $1, last_error = $4 \
-                 WHERE app_key = $2 AND lease_owner = $3 AND delivered_seq < $5",
-            )
-            .bind(retry_at)
-            .bind(attempt.app_key.0.as_str())
-            .bind(attempt.node.as_str())
-            .bind(error.as_str())
-            .bind(attempt.seq),
-        };
-        let done = match &attempt.error {
-            None => done.bind(attempt.app_key.0.as_str()).bind(attempt.node.as_str()),
-            Some(_) => done,
-        }
-        .execute(&mut *tx)
-        .await
-        .map_err(map)?;
-        if DB::rows_affected(&done) != 1 {
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO callback_attempts (app_key, seq, at, node, error) VALUES ($1, $2, $3, $4, $5)")
-            .bind(attempt.app_key.0.as_str())
-            .bind(attempt.seq)
-            .bind(attempt.at)
-            .bind(attempt.node.as_str())
-            .bind(attempt.error.as_deref())
+            .bind(seq)
+            .bind(app)
+            .bind(node)
             .execute(&mut *tx)
             .await
             .map_err(map)?;
+            if DB::rows_affected(&done) != 1 {
+                return Ok(false);
+            }
+        }
+        if let Some(error) = &last.error {
+            let done = sqlx::query(
+                "UPDATE callbacks SET failures = failures + 1, next_attempt_at = $1, last_error = $2 \
+                 WHERE app_key = $3 AND lease_owner = $4 AND delivered_seq < $5",
+            )
+            .bind(retry_at)
+            .bind(error.as_str())
+            .bind(app)
+            .bind(node)
+            .bind(last.seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+            if DB::rows_affected(&done) != 1 {
+                return Ok(false);
+            }
+        }
+        for a in attempts {
+            sqlx::query("INSERT INTO callback_attempts (app_key, seq, at, node, error) VALUES ($1, $2, $3, $4, $5)")
+                .bind(a.app_key.0.as_str())
+                .bind(a.seq)
+                .bind(a.at)
+                .bind(a.node.as_str())
+                .bind(a.error.as_deref())
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+        }
         tx.commit().await.map_err(map)?;
         Ok(true)
     }
