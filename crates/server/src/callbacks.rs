@@ -11,10 +11,10 @@
 
 use crate::delivery::Busy;
 use crate::state::AppState;
+use dingdir_core::Service;
 use dingdir_core::callback::{self, Attempt, Callback, CallbackRefusal, CallbackState, Crypto};
 use dingdir_core::change::{Change, ChangeQuery};
 use dingdir_core::clock::Millis;
-use dingdir_core::Service;
 use dingdir_proto::ids::CorpId;
 
 /// Why one push was not acknowledged.
