@@ -151,14 +151,7 @@ async fn two_nodes_deliver_each_write_once_in_order_and_survive_a_kill_mid_push(
     let b = node(&db, "node-b", false);
     let receiver = Receiver::default();
     let url = receiver.start().await;
-    let seeded = http()
-        .post(a.url("/_dingdir/seed"))
-        .bearer_auth(&a.admin_token)
-        .body(WRITER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(seeded.status(), 200);
+    a.apply_seed(WRITER).await;
     let registration = json!({"url": url, "token": TOKEN, "aes_key": AES_KEY, "events": ["user_add_org"]});
     admin(
         &a,

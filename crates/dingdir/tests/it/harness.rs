@@ -191,6 +191,19 @@ impl Server {
         }
     }
 
+    /// Applies a YAML seed through the admin API; any answer but 200 fails the test.
+    pub(crate) async fn apply_seed(&self, yaml: &str) {
+        let r = http()
+            .post(self.url("/_dingdir/seed"))
+            .bearer_auth(&self.admin_token)
+            .body(yaml.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        assert_eq!(status, 200, "{}", r.text().await.unwrap_or_default());
+    }
+
     /// A URL on this server.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

@@ -56,14 +56,7 @@ async fn a_seed_applied_through_one_node_is_served_by_the_other() {
     let Some((a, b)) = two_nodes().await else { return };
     let seed = "apps:\n  - key: dingmultinode\n    name: Multi Node\n    type: internal\n    secret: multi-secret\n    \
                 corp: ding0b7e4d2a6c8f1e3b5d7a9c2e4f6b8d01\n    scopes: [qyapi_get_member_by_mobile]\n";
-    let r = http()
-        .post(a.url("/_dingdir/seed"))
-        .bearer_auth(&a.admin_token)
-        .body(seed)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    a.apply_seed(seed).await;
     let token = b.app_token("dingmultinode", "multi-secret").await;
     assert_eq!(b.by_mobile(&token, "13700000008").await["result"]["userid"], "zhouba");
 }
