@@ -174,9 +174,14 @@ pub struct Service {
     pub(crate) throttle: crate::throttle::Throttle,
     pub(crate) verifier: crate::verify::Verifier,
     pub(crate) limits: crate::rate::Limits,
-    committed: tokio::sync::Notify,
+    commits: tokio::sync::watch::Sender<u64>,
     background: Arc<dyn Store>,
 }
+
+/// How long [`Service::keep_numbered`] lets a burst of writes gather before it renumbers what
+/// they marked: long enough that a stream of writes pays for one renumbering per interval, short
+/// enough that member pages are back on their seek path before a test reads them.
+pub const NUMBERING_DELAY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Service {
     /// Builds the facade. Every store call goes through one decorator that counts reads
@@ -193,7 +198,7 @@ impl Service {
             policy,
             throttle: crate::throttle::Throttle::default(),
             limits: crate::rate::Limits::default(),
-            committed: tokio::sync::Notify::new(),
+            commits: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -203,10 +208,27 @@ impl Service {
         self.background.as_ref()
     }
 
-    /// Signalled after each write through this node: what the callback deliverer waits on
-    /// (with a poll beside it for writes made by other nodes).
-    pub fn committed(&self) -> &tokio::sync::Notify {
-        &self.committed
+    /// A receiver that sees a change after each write through this node: what the callback
+    /// deliverer and [`Self::keep_numbered`] wait on.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    /// Renumbers the departments that writes through this node marked, [`NUMBERING_DELAY`]
+    /// after the first write of each burst, until dropped: writes stay O(1) in department size
+    /// and member pages seek again once the writes pause. Numbers what is marked at once on start.
+    pub async fn keep_numbered(&self) {
+        let mut commits = self.commits();
+        loop {
+            if let Err(e) = self.background.number_members().await {
+                tracing::warn!(error = %e, "numbering department members failed; trying after the next write");
+            }
+            if commits.changed().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(NUMBERING_DELAY).await;
+            commits.borrow_and_update();
+        }
     }
 
     /// The store, counted and bounded: for this crate's rules only.
@@ -254,10 +276,10 @@ impl Service {
         Ok(self.store.changes(query).await?)
     }
 
-    /// Forgets everything cached and signals [`Self::committed`]: after a write through this node.
+    /// Forgets everything cached and signals [`Self::commits`]: after a write through this node.
     pub fn invalidate(&self) {
         self.caches.clear();
-        self.committed.notify_one();
+        self.commits.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Applies a seed (one transaction; refused whole) and forgets what was cached.

@@ -89,7 +89,8 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn department_leaders(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError>;
 
     /// Up to `limit` of a department's direct active members from position `offset` of its custom
-    /// order, with their full records and people: one index seek whatever the offset.
+    /// order, with their full records and people: one index seek whatever the offset once the
+    /// department is numbered ([`Self::number_members`]), a walk along its order index before.
     async fn department_page(
         &self,
         corp: &CorpId,
@@ -115,9 +116,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// The active administrators of `corp`, by userid, each with whether they are the main one.
     async fn admins(&self, corp: &CorpId) -> Result<Vec<(UserId, bool)>, StoreError>;
 
-    /// Numbers the members of every department that [`Self::insert_directory`] left unnumbered,
-    /// so that [`Self::department_page`] sees them: call once after the last bulk insert.
-    /// [`Self::apply`] numbers what it touches itself.
+    /// Numbers the members of every department that [`Self::insert_directory`] or
+    /// [`Self::apply`] marked as changed, so that [`Self::department_page`] seeks again: after a
+    /// bulk insert, and after writes ([`crate::Service::keep_numbered`] does it for a server).
     async fn number_members(&self) -> Result<(), StoreError>;
 
     /// Every member of `corp` whose person has this mobile (normal and exclusive accounts, any

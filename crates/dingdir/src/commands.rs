@@ -225,6 +225,10 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
     let limits_every = std::time::Duration::from_millis(config.cache_ttl_ms.clamp(100, 1000));
     let refreshing = tokio::spawn(dingdir_server::refresh_rate_limits(state.clone(), limits_every));
     let delivering = tokio::spawn(dingdir_server::deliver_callbacks(state.clone()));
+    let numbering = {
+        let state = state.clone();
+        tokio::spawn(async move { state.service.keep_numbered().await })
+    };
     let (status_tx, status_rx) = tokio::sync::oneshot::channel();
     let until = async move {
         match child {
@@ -245,6 +249,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
     purging.abort();
     refreshing.abort();
     delivering.abort();
+    numbering.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(match (exec, status_rx.await.ok().flatten()) {

@@ -155,6 +155,7 @@ pub(crate) fn check_corp(app: &dingdir_core::model::App) -> Option<CorpId> {
 /// Delivers until stopped: a round after each write through this node, and at least every
 /// `poll` for writes through others and for retries coming due.
 pub async fn deliver_callbacks(state: AppState) {
+    let mut commits = state.service.commits();
     loop {
         let round = state.clone();
         // Each app's delivery runs on its own; an app still busy from an earlier round is
@@ -166,7 +167,7 @@ pub async fn deliver_callbacks(state: AppState) {
         });
         let poll = state.settings.callbacks.poll;
         tokio::select! {
-            () = state.service.committed().notified() => {}
+            _ = commits.changed() => {}
             () = tokio::time::sleep(poll) => {}
         }
     }

@@ -78,6 +78,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0013_callbacks",
         sql: include_str!("../migrations/sqlite/0013_callbacks.sql"),
     },
+    Migration {
+        version: 14,
+        name: "0014_unnumbered_departments",
+        sql: include_str!("../migrations/sqlite/0014_unnumbered_departments.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -146,6 +151,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 13,
         name: "0013_callbacks",
         sql: include_str!("../migrations/postgres/0013_callbacks.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "0014_unnumbered_departments",
+        sql: include_str!("../migrations/postgres/0014_unnumbered_departments.sql"),
     },
 ];
 

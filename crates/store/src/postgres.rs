@@ -38,6 +38,12 @@ impl Dialect for Postgres {
         pool.begin().await.map_err(map)
     }
 
+    async fn begin_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+        pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(map)
+    }
+
     /// Row locks and unique indexes keep single statements safe; a seed apply or a migration
     /// spans many, so two nodes doing one at once take turns on an advisory lock.
     async fn serialize_writers(tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {

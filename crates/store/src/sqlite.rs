@@ -113,6 +113,11 @@ impl Dialect for Sqlite {
         pool.begin_with("BEGIN IMMEDIATE").await.map_err(map)
     }
 
+    /// A deferred transaction: in WAL mode its first read fixes the snapshot the rest see.
+    async fn begin_snapshot(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        pool.begin().await.map_err(map)
+    }
+
     async fn serialize_writers(_: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
         Ok(())
     }

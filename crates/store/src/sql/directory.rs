@@ -13,6 +13,8 @@ use dingdir_core::model::{
 use dingdir_core::store::DirectoryStore;
 use dingdir_core::{Refusal, StoreError};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
+use std::collections::HashMap;
+
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Transaction, Type};
 
 /// The person columns every person read selects (`p` is `people`).
@@ -43,7 +45,10 @@ const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place,
      m.extension, m.roles";
 
 /// A member's departments, in the member's own order.
-const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
+const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader, seq) ";
+
+/// A member's row in one department: (corp, userid, department).
+type MemberDeptKey = (String, String, i64);
 
 /// The department columns every department read selects.
 const DEPT_COLUMNS: &str = "corp_id, dept_id, name, parent_id, ord, hide_dept, dept_permits, user_permits";
@@ -292,8 +297,13 @@ where
         Ok(())
     }
 
-    /// Writes members (their rows, then their departments) with multi-row statements.
-    async fn write_members(tx: &mut Transaction<'static, DB>, members: &[&Member]) -> Result<(), StoreError> {
+    /// Writes members (their rows, then their departments) with multi-row statements. A
+    /// department row found in `kept` keeps that position; the rest start unnumbered.
+    async fn write_members(
+        tx: &mut Transaction<'static, DB>,
+        members: &[&Member],
+        kept: &HashMap<MemberDeptKey, i64>,
+    ) -> Result<(), StoreError> {
         for part in members.chunks(rows(MEMBER_WIDTH)) {
             let sql = format!("{MEMBER_INSERT} {}", values(MEMBER_WIDTH, part.len()));
             let json: Vec<JsonColumns> = part
@@ -312,17 +322,20 @@ where
                 .iter()
                 .flat_map(|m| m.details.departments.iter().enumerate().map(move |(i, d)| (*m, i, d)))
                 .collect();
-            for rows in depts.chunks(rows(6)) {
-                let sql = format!("{MEMBER_DEPT_INSERT} {}", values(6, rows.len()));
+            for rows in depts.chunks(rows(7)) {
+                let sql = format!("{MEMBER_DEPT_INSERT} {}", values(7, rows.len()));
                 let mut q = sqlx::query(&sql);
                 for (m, pos, d) in rows {
+                    let (corp, userid) = (&m.membership.corp_id.0, &m.membership.userid.0);
+                    let seq = kept.get(&(corp.clone(), userid.clone(), d.dept_id)).copied();
                     q = q
-                        .bind(m.membership.corp_id.0.as_str())
-                        .bind(m.membership.userid.0.as_str())
+                        .bind(corp.as_str())
+                        .bind(userid.as_str())
                         .bind(d.dept_id)
                         .bind(i64::try_from(*pos).unwrap_or(i64::MAX))
                         .bind(d.order)
-                        .bind(i64::from(d.leader));
+                        .bind(i64::from(d.leader))
+                        .bind(seq);
                 }
                 q.execute(&mut **tx).await.map_err(map)?;
             }
@@ -330,10 +343,37 @@ where
         Ok(())
     }
 
-    /// Numbers the active members of each (corp, department) 0, 1, 2, … in custom order and
-    /// clears the numbers of the rest: what [`DirectoryStore::department_page`] seeks on.
+    /// Marks departments whose members' numbers a write may have made stale: until
+    /// [`Self::renumber`] runs, [`DirectoryStore::department_page`] counts their offsets instead.
+    async fn mark_unnumbered(
+        tx: &mut Transaction<'static, DB>,
+        departments: &[(String, i64)],
+    ) -> Result<(), StoreError> {
+        for part in departments.chunks(rows(2)) {
+            let sql = format!(
+                "INSERT INTO unnumbered_departments (corp_id, dept_id) {} ON CONFLICT DO NOTHING",
+                values(2, part.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for (corp, dept) in part {
+                q = q.bind(corp.as_str()).bind(*dept);
+            }
+            q.execute(&mut **tx).await.map_err(map)?;
+        }
+        Ok(())
+    }
+
+    /// Numbers the active members of each (corp, department) 0, 1, 2, … in custom order, clears
+    /// the numbers of the rest and unmarks the department: what
+    /// [`DirectoryStore::department_page`] seeks on.
     async fn renumber(tx: &mut Transaction<'static, DB>, departments: &[(String, i64)]) -> Result<(), StoreError> {
         for (corp, dept) in departments {
+            sqlx::query("DELETE FROM unnumbered_departments WHERE corp_id = $1 AND dept_id = $2")
+                .bind(corp.as_str())
+                .bind(*dept)
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
             sqlx::query("UPDATE member_departments SET seq = NULL WHERE corp_id = $1 AND dept_id = $2")
                 .bind(corp.as_str())
                 .bind(*dept)
@@ -559,7 +599,7 @@ where
             return Err(StoreError::Refused(Refusal::DepartmentHasMembers));
         }
         // Departed members keep their record; the department leaves their list.
-        for table in ["member_departments", "departments"] {
+        for table in ["member_departments", "unnumbered_departments", "departments"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE corp_id = $1 AND dept_id = $2"))
                 .bind(corp.0.as_str())
                 .bind(id)
@@ -691,26 +731,44 @@ where
         Self::write_departments(&mut tx, &dir.departments).await?;
         Self::write_roles(&mut tx, &dir.roles).await?;
         // Memberships go first so that userids, mobiles and login names can move between people in one apply.
+        // A department row whose member stays active at the same order keeps its number; a
+        // department where someone arrives, leaves or moves is marked for renumbering.
+        let mut kept: HashMap<MemberDeptKey, i64> = HashMap::new();
         let mut touched: Vec<(String, i64)> = Vec::new();
         for (p, ms) in &dir.people {
+            let mut before: HashMap<MemberDeptKey, (i64, Option<i64>)> = HashMap::new();
             for row in sqlx::query(
-                "SELECT d.corp_id, d.dept_id FROM member_departments d JOIN memberships m \
-                 ON m.corp_id = d.corp_id AND m.userid = d.userid WHERE m.person_id = $1",
+                "SELECT d.corp_id, d.userid, d.dept_id, d.ord, d.seq FROM member_departments d JOIN memberships m \
+                 ON m.corp_id = d.corp_id AND m.userid = d.userid WHERE m.person_id = $1 AND m.status = 'active'",
             )
             .bind(&p.id.0)
             .fetch_all(&mut *tx)
             .await
             .map_err(map)?
             {
-                touched.push((
+                let key = (
                     row.try_get("corp_id").map_err(map)?,
+                    row.try_get("userid").map_err(map)?,
                     row.try_get("dept_id").map_err(map)?,
-                ));
+                );
+                before.insert(
+                    key,
+                    (row.try_get("ord").map_err(map)?, row.try_get("seq").map_err(map)?),
+                );
             }
-            for m in ms {
-                let corp = &m.membership.corp_id.0;
-                touched.extend(m.details.departments.iter().map(|d| (corp.clone(), d.dept_id)));
+            for m in ms.iter().filter(|m| m.membership.status == MemberStatus::Active) {
+                let (corp, userid) = (&m.membership.corp_id.0, &m.membership.userid.0);
+                for d in &m.details.departments {
+                    let key = (corp.clone(), userid.clone(), d.dept_id);
+                    match before.remove(&key) {
+                        Some((ord, Some(seq))) if ord == d.order => {
+                            kept.insert(key, seq);
+                        }
+                        _ => touched.push((corp.clone(), d.dept_id)),
+                    }
+                }
             }
+            touched.extend(before.into_keys().map(|(corp, _, dept)| (corp, dept)));
             sqlx::query("DELETE FROM memberships WHERE person_id = $1")
                 .bind(&p.id.0)
                 .execute(&mut *tx)
@@ -736,10 +794,10 @@ where
                 .map_err(map)?;
         }
         let members: Vec<&Member> = dir.people.iter().flat_map(|(_, ms)| ms).collect();
-        Self::write_members(&mut tx, &members).await?;
+        Self::write_members(&mut tx, &members, &kept).await?;
         touched.sort();
         touched.dedup();
-        Self::renumber(&mut tx, &touched).await?;
+        Self::mark_unnumbered(&mut tx, &touched).await?;
         for (corp, id) in &write.removed_departments {
             Self::remove_department(&mut tx, corp, *id).await?;
         }
@@ -829,7 +887,20 @@ where
             }
             q.execute(&mut *tx).await.map_err(map)?;
             let members: Vec<&Member> = chunk.iter().flat_map(|(_, ms)| ms).collect();
-            Self::write_members(&mut tx, &members).await?;
+            Self::write_members(&mut tx, &members, &HashMap::new()).await?;
+            let mut touched: Vec<(String, i64)> = members
+                .iter()
+                .filter(|m| m.membership.status == MemberStatus::Active)
+                .flat_map(|m| {
+                    m.details
+                        .departments
+                        .iter()
+                        .map(|d| (m.membership.corp_id.0.clone(), d.dept_id))
+                })
+                .collect();
+            touched.sort();
+            touched.dedup();
+            Self::mark_unnumbered(&mut tx, &touched).await?;
         }
         tx.commit().await.map_err(map)
     }
@@ -1178,7 +1249,9 @@ where
 
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT userid FROM member_departments WHERE corp_id = $1 AND dept_id = $2 AND seq IS NOT NULL ORDER BY seq",
+            "SELECT d.userid FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id \
+             AND m.userid = d.userid WHERE d.corp_id = $1 AND d.dept_id = $2 AND m.status = 'active' \
+             ORDER BY d.ord, d.userid",
         )
         .bind(corp.0.as_str())
         .bind(dept)
@@ -1190,8 +1263,9 @@ where
 
     async fn department_leaders(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT userid FROM member_departments \
-             WHERE corp_id = $1 AND dept_id = $2 AND leader = 1 AND seq IS NOT NULL ORDER BY userid",
+            "SELECT d.userid FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id \
+             AND m.userid = d.userid WHERE d.corp_id = $1 AND d.dept_id = $2 AND d.leader = 1 \
+             AND m.status = 'active' ORDER BY d.userid",
         )
         .bind(corp.0.as_str())
         .bind(dept)
@@ -1209,21 +1283,45 @@ where
         limit: u64,
     ) -> Result<Vec<(Member, Person)>, StoreError> {
         let from = i64::try_from(offset).unwrap_or(i64::MAX);
-        let to = from.saturating_add(i64::try_from(limit).unwrap_or(i64::MAX));
-        // A range of numbers, not OFFSET: the seek costs the same on the last page as the first.
-        let rows = sqlx::query(&format!(
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let select = format!(
             "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS}, {PERSON_COLUMNS} FROM member_departments d \
              JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
-             JOIN people p ON p.person_id = m.person_id \
-             WHERE d.corp_id = $1 AND d.dept_id = $2 AND d.seq >= $3 AND d.seq < $4 ORDER BY d.seq"
-        ))
-        .bind(corp.0.as_str())
-        .bind(dept)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map)?;
+             JOIN people p ON p.person_id = m.person_id WHERE d.corp_id = $1 AND d.dept_id = $2"
+        );
+        // One transaction, so that the mark and the numbers it vouches for are read together.
+        let mut tx = DB::begin_snapshot(&self.pool).await?;
+        let unnumbered: Option<i64> =
+            sqlx::query_scalar("SELECT dept_id FROM unnumbered_departments WHERE corp_id = $1 AND dept_id = $2")
+                .bind(corp.0.as_str())
+                .bind(dept)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map)?;
+        let rows = if unnumbered.is_some() {
+            // Written since it was last numbered: count the offset along the order index.
+            sqlx::query(&format!(
+                "{select} AND m.status = 'active' ORDER BY d.ord, d.userid LIMIT $3 OFFSET $4"
+            ))
+            .bind(corp.0.as_str())
+            .bind(dept)
+            .bind(limit)
+            .bind(from)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map)?
+        } else {
+            // A range of numbers, not OFFSET: the seek costs the same on the last page as the first.
+            sqlx::query(&format!("{select} AND d.seq >= $3 AND d.seq < $4 ORDER BY d.seq"))
+                .bind(corp.0.as_str())
+                .bind(dept)
+                .bind(from)
+                .bind(from.saturating_add(limit))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map)?
+        };
+        tx.commit().await.map_err(map)?;
         let mut page = Vec::with_capacity(rows.len());
         for row in &rows {
             let membership = Self::membership_from(row)?;
@@ -1287,21 +1385,18 @@ where
     async fn number_members(&self) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
-        let stale = sqlx::query(
-            "SELECT DISTINCT d.corp_id, d.dept_id FROM member_departments d JOIN memberships m \
-             ON m.corp_id = d.corp_id AND m.userid = d.userid WHERE d.seq IS NULL AND m.status = 'active'",
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map)?
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get::<String, _>("corp_id").map_err(map)?,
-                row.try_get("dept_id").map_err(map)?,
-            ))
-        })
-        .collect::<Result<Vec<(String, i64)>, StoreError>>()?;
+        let stale = sqlx::query("SELECT corp_id, dept_id FROM unnumbered_departments ORDER BY corp_id, dept_id")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<String, _>("corp_id").map_err(map)?,
+                    row.try_get("dept_id").map_err(map)?,
+                ))
+            })
+            .collect::<Result<Vec<(String, i64)>, StoreError>>()?;
         Self::renumber(&mut tx, &stale).await?;
         tx.commit().await.map_err(map)
     }

@@ -27,6 +27,10 @@ pub trait Dialect: Database + sealed::Sealed {
     /// Begins a write transaction.
     fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, StoreError>> + Send;
 
+    /// Begins a read-only transaction whose statements all see one snapshot of the database.
+    fn begin_snapshot(pool: &Pool<Self>)
+    -> impl Future<Output = Result<Transaction<'static, Self>, StoreError>> + Send;
+
     /// Makes writers that span many statements (a seed apply, a migration) take turns, across
     /// every node sharing the database.
     fn serialize_writers(tx: &mut Transaction<'static, Self>) -> impl Future<Output = Result<(), StoreError>> + Send;
