@@ -374,25 +374,51 @@ where
                 .execute(&mut **tx)
                 .await
                 .map_err(map)?;
-            sqlx::query("UPDATE member_departments SET seq = NULL WHERE corp_id = $1 AND dept_id = $2")
-                .bind(corp.as_str())
-                .bind(*dept)
-                .execute(&mut **tx)
-                .await
-                .map_err(map)?;
-            sqlx::query(
-                "UPDATE member_departments SET seq = r.rn FROM (\
-                 SELECT d.userid, ROW_NUMBER() OVER (ORDER BY d.ord, d.userid) - 1 AS rn \
-                 FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
-                 WHERE d.corp_id = $1 AND d.dept_id = $2 AND m.status = 'active') r \
-                 WHERE member_departments.corp_id = $1 AND member_departments.dept_id = $2 \
-                 AND member_departments.userid = r.userid",
+            // The order is read along the order index and compared here, and only rows whose
+            // number changes are written: an arrival at the end rewrites one row, not the
+            // department. (A single UPDATE joined to a ROW_NUMBER() subquery was planned as a
+            // nested loop over the subquery on PostgreSQL while the table's statistics were
+            // young: seconds for 300 rows.)
+            let rows_now = sqlx::query(
+                "SELECT d.userid, d.seq, m.status FROM member_departments d JOIN memberships m \
+                 ON m.corp_id = d.corp_id AND m.userid = d.userid \
+                 WHERE d.corp_id = $1 AND d.dept_id = $2 ORDER BY d.ord, d.userid",
             )
             .bind(corp.as_str())
             .bind(*dept)
-            .execute(&mut **tx)
+            .fetch_all(&mut **tx)
             .await
             .map_err(map)?;
+            let mut next = 0_i64;
+            let mut changed: Vec<(String, Option<i64>)> = Vec::new();
+            for row in &rows_now {
+                let userid: String = row.try_get("userid").map_err(map)?;
+                let seq: Option<i64> = row.try_get("seq").map_err(map)?;
+                let status: String = row.try_get("status").map_err(map)?;
+                let want = (status == MemberStatus::Active.as_str()).then(|| {
+                    next += 1;
+                    next - 1
+                });
+                if seq != want {
+                    changed.push((userid, want));
+                }
+            }
+            for part in changed.chunks(rows(2).saturating_sub(1).max(1)) {
+                let list: Vec<String> = (0..part.len())
+                    .map(|i| format!("(${}, ${})", 2 * i + 3, 2 * i + 4))
+                    .collect();
+                let sql = format!(
+                    "UPDATE member_departments SET seq = v.column2 FROM (VALUES {}) AS v \
+                     WHERE member_departments.corp_id = $1 AND member_departments.dept_id = $2 \
+                     AND member_departments.userid = v.column1",
+                    list.join(", ")
+                );
+                let mut q = sqlx::query(&sql).bind(corp.as_str()).bind(*dept);
+                for (userid, seq) in part {
+                    q = q.bind(userid.as_str()).bind(*seq);
+                }
+                q.execute(&mut **tx).await.map_err(map)?;
+            }
         }
         Ok(())
     }
