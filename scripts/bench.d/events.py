@@ -39,7 +39,10 @@ WRITER = f"""apps:
 
 class Process:
     def __init__(self, argv, pattern, env=None):
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        # BENCH_SERVER_LOG=FILE keeps the servers' logs (appended) for a run that went wrong.
+        log = os.environ.get("BENCH_SERVER_LOG")
+        stderr = open(log, "a") if log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr,
                                      stdin=subprocess.DEVNULL, text=True, env=env)
         deadline = time.time() + 60
         self.base = None
@@ -82,6 +85,10 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The handler writes the headers and the body in two sends; with Nagle on, the body
+            # waits for the client's delayed ACK (about 40 ms a push), which measured the
+            # receiver, not dingdir.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
