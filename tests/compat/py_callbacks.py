@@ -9,8 +9,10 @@ The receivers are small HTTP servers on 127.0.0.1 whose every byte of crypto is 
 `dingtalk.crypto.DingTalkCrypto` (decrypt_message, encrypt_message), built as the SDK's
 `AppKeyClient` builds it: with the corpId as the receiveid, which is what a callback registered
 through `register_call_back` closes its messages with. The app registers with the SDK's
-`client.callback.register_call_back`, and writes with the SDK's generic `client.post`, which
-goes through its token injection and error handling. Every wait is bounded.
+`client.callback.register_call_back`. It writes twice over: the v2 paths with the SDK's generic
+`client.post` (its token injection and error handling), and the old 1.0 paths with the SDK's own
+`client.user.*` and `client.department.*` methods, each read back through the SDK. Every wait is
+bounded.
 """
 
 import sys
@@ -188,6 +190,55 @@ def check_every_write_arrives_as_its_event(hostport, dingdir, good):
     eq(good.take(), [], "nothing is sent twice once acknowledged")
 
 
+def check_the_sdks_own_write_methods(hostport, good):
+    """client.user.* and client.department.*: the old 1.0 paths, each read back through the SDK."""
+    c = client(hostport)
+    dept = c.department.create({"name": "SDK Dept", "parentid": "1", "order": "3"})
+    if not isinstance(dept, int):
+        raise AssertionError(f"department.create returned {dept!r}, not the new id")
+    eq(c.department.update({"id": dept, "name": "SDK Dept 2"}), dept, "department.update returns the id")
+    listed = {d["id"]: d for d in c.department.list(1, fetch_child=True)}
+    eq(listed.get(dept, {}).get("name"), "SDK Dept 2", "department.list after the update")
+    userid = c.user.create({"userid": "sdkuser", "name": "SDK User", "mobile": "13600000052",
+                            "department": [dept], "position": "Tester"})
+    eq(userid, "sdkuser", "user.create returns the userid")
+    got = c.user.get("sdkuser")
+    eq((got["name"], got["position"], got["department"]), ("SDK User", "Tester", [dept]), "user.get after create")
+    c.user.update({"userid": "sdkuser", "name": "SDK Renamed"})
+    eq(c.user.get("sdkuser")["name"], "SDK Renamed", "user.get after update")
+    second = c.user.create({"name": "SDK Second", "mobile": "13600000053", "department": [dept]})
+    third = c.user.create({"name": "SDK Third", "mobile": "13600000054", "department": [dept]})
+    for made in (second, third):
+        if not isinstance(made, str) or not made:
+            raise AssertionError(f"user.create without a userid returned {made!r}")
+    e = raises(lambda: c.user.create({"userid": "sdkuser", "name": "Again", "mobile": "13600000055",
+                                      "department": [dept]}), DingTalkClientException)
+    eq(e.errcode, 60102, "user.create with a taken userid")
+    eq(c.user.delete("sdkuser")["errcode"], 0, "user.delete")
+    e = raises(lambda: c.user.get("sdkuser"), DingTalkClientException)
+    eq(e.errcode, 60121, "user.get right after the delete")
+    eq(c.user.batchdelete([second, third])["errcode"], 0, "user.batchdelete")
+    for gone in (second, third):
+        e = raises(lambda: c.user.get(gone), DingTalkClientException)
+        eq(e.errcode, 60121, f"user.get of {gone} after the batch delete")
+    e = raises(lambda: c.user.batchdelete([]), DingTalkClientException)
+    eq(e.errcode, 40032, "user.batchdelete of nobody")
+    eq(c.department.delete(dept)["errcode"], 0, "department.delete")
+    eq(dept in {d["id"] for d in c.department.list(1, fetch_child=True)}, False, "department.list after the delete")
+    eq(summary(good.wait(10)), [
+        ("org_dept_create", [dept]),
+        ("org_dept_modify", [dept]),
+        ("user_add_org", ["sdkuser"]),
+        ("user_modify_org", ["sdkuser"]),
+        ("user_add_org", [second]),
+        ("user_add_org", [third]),
+        ("user_leave_org", ["sdkuser"]),
+        ("user_leave_org", [second]),
+        ("user_leave_org", [third]),
+        ("org_dept_remove", [dept]),
+    ], "the old paths' events, in the order of the writes")
+
+
 def check_a_wrong_answer_is_refused_and_retried(hostport, dingdir, good):
     wrong = Receiver(answer="fail")
     c = client(hostport)
@@ -231,6 +282,7 @@ def main():
     checks.run("check_register_call_back", check_register_call_back, hostport, good)
     checks.run("check_every_write_arrives_as_its_event", check_every_write_arrives_as_its_event, hostport,
                dingdir, good)
+    checks.run("check_the_sdks_own_write_methods", check_the_sdks_own_write_methods, hostport, good)
     checks.run("check_a_wrong_answer_is_refused_and_retried", check_a_wrong_answer_is_refused_and_retried,
                hostport, dingdir, good)
     checks.finish()

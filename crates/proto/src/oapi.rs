@@ -66,6 +66,21 @@ pub mod path {
     pub const GET_CALL_BACK: &str = "/call_back/get_call_back";
     /// Removes the corp's callback.
     pub const DELETE_CALL_BACK: &str = "/call_back/delete_call_back";
+    /// The old member create, camelCase fields. docs/wire/old-writes.md §1.
+    pub const USER_CREATE: &str = "/user/create";
+    /// The old member update. docs/wire/old-writes.md §2.
+    pub const USER_UPDATE: &str = "/user/update";
+    /// The old member delete: GET with `userid`, or the community SDK's POST with `useridlist`.
+    /// docs/wire/old-writes.md §3.
+    pub const USER_DELETE: &str = "/user/delete";
+    /// The old batch delete, 1 to 20 userids. docs/wire/old-writes.md §3.
+    pub const USER_BATCH_DELETE: &str = "/user/batchdelete";
+    /// The old department create. docs/wire/old-writes.md §4.
+    pub const DEPARTMENT_CREATE: &str = "/department/create";
+    /// The old department update. docs/wire/old-writes.md §5.
+    pub const DEPARTMENT_UPDATE: &str = "/department/update";
+    /// The old department delete, GET with `id`. docs/wire/old-writes.md §6.
+    pub const DEPARTMENT_DELETE: &str = "/department/delete";
 }
 
 /// The two answer envelopes of the legacy gateway. WIRE.md §0, §B1–B2, §C4.
@@ -177,6 +192,10 @@ pub mod errcode {
     pub const DEPT_NAME_TAKEN: i64 = 60021;
     /// The app already has a callback (`回调地址已经存在`). docs/wire/writes-and-callbacks.md §2.6.
     pub const CALLBACK_EXISTS: i64 = 71006;
+    /// The old batch delete's `useridlist` is not a list of userids. docs/wire/old-writes.md §3.
+    pub const BAD_USERID_LIST: i64 = 40031;
+    /// The old batch delete's `useridlist` holds none or more than 20. docs/wire/old-writes.md §3.
+    pub const BAD_USERID_LIST_LENGTH: i64 = 40032;
     /// The app has no callback (`回调地址已不存在`).
     pub const CALLBACK_MISSING: i64 = 71007;
     /// The callback URL's answer was not the text `success` (`返回文本非success`).

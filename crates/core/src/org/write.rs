@@ -385,6 +385,13 @@ impl Service {
         self.replace_member(&before, person, members, after, false).await
     }
 
+    /// Whether [`Self::user_delete`] would take `userid` now: its checks, with nothing written.
+    /// The old batch delete checks its whole list first.
+    pub async fn check_user_delete(&self, caller: &Caller, userid: &str) -> Result<(), Error> {
+        let corp = Self::may_write_directory(caller)?.clone();
+        self.writable_member(caller, &corp, Some(userid)).await.map(|_| ())
+    }
+
     /// The hidden flag and permits a department write asks for, over `before`'s.
     fn visibility(req: &DeptWriteRequest, before: Option<&DeptVisibility>) -> Result<Option<DeptVisibility>, Error> {
         let hidden = req.hide_dept.unwrap_or(before.is_some());

@@ -286,3 +286,176 @@ async fn re_applying_a_seed_logs_nothing_and_a_seed_change_logs_its_events() {
         vec![(ChangeKind::DeptModify, "101".to_owned())]
     );
 }
+
+/// The old 1.0 write paths the community SDK calls (docs/wire/old-writes.md): camelCase fields
+/// and JSON-typed lists in, flat answers out (no `request_id`), the same rules, codes and events
+/// as the v2 writes.
+#[tokio::test]
+async fn the_old_user_and_department_paths_write_like_v2_and_answer_flat() {
+    let (fx, token) = writer().await;
+    let start = last_seq(&fx).await;
+    let ok = |extra: Value| {
+        let mut body = json!({"errcode": 0, "errmsg": "ok"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let get = |path: String| {
+        let fx = &fx;
+        async move { fx.send(community_get(&path)).await }
+    };
+
+    let a = call(
+        &fx,
+        "/department/create",
+        &token,
+        &json!({"name": "旧部门", "parentid": "1", "order": "7"}),
+    )
+    .await;
+    let id = a.json["id"].as_i64().unwrap_or_else(|| panic!("{}", a.text()));
+    assert_legacy(&a, ok(json!({"id": id})));
+    let a = call(
+        &fx,
+        "/department/update",
+        &token,
+        &json!({"id": id, "name": "旧部门二"}),
+    )
+    .await;
+    assert_legacy(&a, ok(json!({"id": id})));
+    let a = call(&fx, "/topapi/v2/department/get", &token, &json!({"dept_id": id})).await;
+    assert_eq!(a.json["result"]["name"], "旧部门二", "{}", a.text());
+    assert_eq!(a.json["result"]["order"], 7);
+    let a = call(&fx, "/department/update", &token, &json!({"name": "无名"})).await;
+    assert_legacy(&a, json!({"errcode": 400002, "errmsg": "无效的参数：id"}));
+
+    let a = call(
+        &fx,
+        "/user/create",
+        &token,
+        &json!({"userid": "olduser", "name": "老用户", "mobile": "13800003333", "department": [1, id],
+                "position": "老师", "orderInDepts": format!("{{\"{id}\": 5}}"), "jobnumber": "J9",
+                "workPlace": "杭州", "isSenior": "true", "extattr": {"爱好": "读书"}}),
+    )
+    .await;
+    let union = a.json["unionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", a.text()))
+        .to_owned();
+    assert_legacy(&a, ok(json!({"userid": "olduser", "unionId": union})));
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "olduser"})).await;
+    let r = &a.json["result"];
+    assert_eq!(r["title"], "老师", "{}", a.text());
+    assert_eq!(r["dept_id_list"], json!([1, id]));
+    assert_eq!(
+        r["dept_order_list"],
+        json!([{"dept_id": 1, "order": 0}, {"dept_id": id, "order": 5}])
+    );
+    assert_eq!(
+        (r["job_number"].clone(), r["work_place"].clone()),
+        (json!("J9"), json!("杭州"))
+    );
+    assert_eq!(r["senior"], true);
+    assert_eq!(r["extension"], json!({"爱好": "读书"}).to_string());
+    // Taken, refused in the flat form and with the old field's name.
+    let a = call(
+        &fx,
+        "/user/create",
+        &token,
+        &json!({"userid": "olduser", "name": "重", "mobile": "13800004444", "department": [1]}),
+    )
+    .await;
+    assert_legacy(&a, json!({"errcode": 60102, "errmsg": "UserID在公司中已存在"}));
+    let a = call(
+        &fx,
+        "/user/create",
+        &token,
+        &json!({"name": "坏", "mobile": "13800004444", "department": "[1,"}),
+    )
+    .await;
+    assert_legacy(&a, json!({"errcode": 400002, "errmsg": "无效的参数：department"}));
+
+    let a = call(
+        &fx,
+        "/user/update",
+        &token,
+        &json!({"userid": "olduser", "position": "校长", "department": [id]}),
+    )
+    .await;
+    assert_legacy(&a, ok(json!({})));
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "olduser"})).await;
+    assert_eq!(
+        (
+            a.json["result"]["title"].clone(),
+            a.json["result"]["dept_id_list"].clone()
+        ),
+        (json!("校长"), json!([id]))
+    );
+
+    for (userid, mobile) in [("second", "13800005555"), ("third", "13800006666")] {
+        let a = call(
+            &fx,
+            "/user/create",
+            &token,
+            &json!({"userid": userid, "name": userid, "mobile": mobile, "department": [id]}),
+        )
+        .await;
+        assert_eq!(a.json["errcode"], 0, "{}", a.text());
+    }
+    // The batch: its length and shape are checked, and a stranger in it removes nobody.
+    let a = call(&fx, "/user/batchdelete", &token, &json!({"useridlist": []})).await;
+    assert_legacy(
+        &a,
+        json!({"errcode": 40032, "errmsg": "useridlist must hold 1 to 20 userids"}),
+    );
+    let a = call(&fx, "/user/batchdelete", &token, &json!({"useridlist": "olduser"})).await;
+    assert_legacy(
+        &a,
+        json!({"errcode": 40031, "errmsg": "useridlist must be a JSON array of userids"}),
+    );
+    let a = call(
+        &fx,
+        "/user/delete",
+        &token,
+        &json!({"useridlist": ["olduser", "nobody"]}),
+    )
+    .await;
+    assert_legacy(&a, json!({"errcode": 60121, "errmsg": "找不到该用户"}));
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "olduser"})).await;
+    assert_eq!(a.json["errcode"], 0, "nobody left: {}", a.text());
+    // The community SDK's batchdelete: a POST to /user/delete with `useridlist`.
+    let a = call(
+        &fx,
+        "/user/delete",
+        &token,
+        &json!({"useridlist": ["olduser", "second", "olduser"]}),
+    )
+    .await;
+    assert_legacy(&a, ok(json!({})));
+    let a = get(format!("/user/delete?access_token={token}&userid=third")).await;
+    assert_legacy(&a, ok(json!({})));
+    for userid in ["olduser", "second", "third"] {
+        let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": userid})).await;
+        assert_topapi(&a, error(60121, "找不到该用户"));
+    }
+    let a = get(format!("/department/delete?access_token={token}&id=1")).await;
+    assert_legacy(&a, json!({"errcode": 60007, "errmsg": "不允许删除根部门"}));
+    let a = get(format!("/department/delete?access_token={token}&id={id}")).await;
+    assert_legacy(&a, ok(json!({})));
+
+    let s = id.to_string();
+    let user = |kind, u: &str| (kind, u.to_owned());
+    assert_eq!(
+        log_after(&fx, start).await,
+        vec![
+            (ChangeKind::DeptCreate, s.clone()),
+            (ChangeKind::DeptModify, s.clone()),
+            user(ChangeKind::UserAdd, "olduser"),
+            user(ChangeKind::UserModify, "olduser"),
+            user(ChangeKind::UserAdd, "second"),
+            user(ChangeKind::UserAdd, "third"),
+            user(ChangeKind::UserLeave, "olduser"),
+            user(ChangeKind::UserLeave, "second"),
+            user(ChangeKind::UserLeave, "third"),
+            (ChangeKind::DeptRemove, s),
+        ]
+    );
+}

@@ -51,6 +51,22 @@ super::super::table::endpoint_table! {
     V2DepartmentUpdate = POST path::V2_DEPARTMENT_UPDATE => write::department_update, Envelope::Top;
     /// `POST /topapi/v2/department/delete`: an empty department is removed.
     V2DepartmentDelete = POST path::V2_DEPARTMENT_DELETE => write::department_delete, Envelope::Top;
+    /// `POST /user/create`: the old member create.
+    UserCreate = POST path::USER_CREATE => write::old_user_create, Envelope::Plain;
+    /// `POST /user/update`: the old member update.
+    UserUpdate = POST path::USER_UPDATE => write::old_user_update, Envelope::Plain;
+    /// `GET /user/delete`: the old member delete.
+    UserDelete = GET path::USER_DELETE => write::old_user_delete, Envelope::Plain;
+    /// `POST /user/delete`: the same by POST, or the community SDK's batch delete.
+    UserDeletePost = POST path::USER_DELETE => write::old_user_delete, Envelope::Plain;
+    /// `POST /user/batchdelete`: the old batch delete.
+    UserBatchDelete = POST path::USER_BATCH_DELETE => write::old_user_batch_delete, Envelope::Plain;
+    /// `POST /department/create`: the old department create.
+    DepartmentCreate = POST path::DEPARTMENT_CREATE => write::old_department_create, Envelope::Plain;
+    /// `POST /department/update`: the old department update.
+    DepartmentUpdate = POST path::DEPARTMENT_UPDATE => write::old_department_update, Envelope::Plain;
+    /// `GET /department/delete`: the old department delete.
+    DepartmentDelete = GET path::DEPARTMENT_DELETE => write::old_department_delete, Envelope::Plain;
     /// `GET /user/get`: the old flat member record.
     UserGet = GET path::USER_GET => legacy::user_get, Envelope::Plain;
     /// `POST /call_back/register_call_back`: register the corp's callback (after `check_url`).

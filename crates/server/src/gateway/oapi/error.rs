@@ -56,6 +56,15 @@ pub(crate) enum Error {
         /// The errmsg.
         errmsg: String,
     },
+    /// An input only one path's wire form has, refused with that path's own code (the old
+    /// batch delete's `useridlist`).
+    #[error("refused: {errmsg}")]
+    Refused {
+        /// The errcode.
+        errcode: i64,
+        /// The errmsg.
+        errmsg: &'static str,
+    },
 }
 
 /// An errcode, its message, and whether `/topapi/*` wraps it as `88` + `sub_code`.
@@ -176,6 +185,7 @@ impl Error {
             } => rate_limited(*per, *limit, *window, path, topapi),
             // As the rule gives it: a rule that wants the 88 wrapper gives errcode 88.
             Self::Injected { errcode, errmsg } => direct(*errcode, errmsg.clone()),
+            Self::Refused { errcode, errmsg } => direct(*errcode, (*errmsg).to_owned()),
         }
     }
 }

@@ -359,3 +359,111 @@ impl FromParams for dingdir_proto::oapi::DeptWriteRequest {
         })
     }
 }
+
+/// The old `/user/create` and `/user/update` fields, camelCase and typed as DingTalk's 1.0
+/// pages and the community SDK send them, read as the v2 write's. docs/wire/old-writes.md §1–2.
+/// `positionInDepts` and `lang` are accepted and not kept: dingdir records one title per member.
+pub(crate) struct OldUserWrite(pub(crate) dingdir_proto::oapi::UserWriteRequest);
+
+impl FromParams for OldUserWrite {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        let department = r
+            .json_list::<i64>("department")?
+            .map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        Ok(Self(dingdir_proto::oapi::UserWriteRequest {
+            userid: r.string("userid"),
+            name: r.string("name"),
+            mobile: r.string("mobile"),
+            dept_id_list: department,
+            dept_order_list: r.dept_orders("orderInDepts")?,
+            title: r.string("position"),
+            job_number: r.string("jobnumber"),
+            hired_date: r.int("hiredDate")?,
+            work_place: r.string("workPlace"),
+            telephone: r.string("tel"),
+            email: r.string("email"),
+            org_email: r.string("orgEmail"),
+            remark: r.string("remark"),
+            manager_userid: r.string("managerUserid"),
+            senior_mode: r.loose_flag("isSenior")?,
+            hide_mobile: r.loose_flag("isHide")?,
+            extension: r.string("extattr"),
+        }))
+    }
+}
+
+/// The old `/department/create` and `/department/update` fields as the v2 write's. The 1.0
+/// pages join `deptPermits` and `userPermits` with `|` and still show the misspelled
+/// `deptPerimits`/`userPerimits`; both spellings are read. docs/wire/old-writes.md §4–5.
+pub(crate) struct OldDeptWrite(pub(crate) dingdir_proto::oapi::DeptWriteRequest);
+
+impl FromParams for OldDeptWrite {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        let permits = |name: &str, old: &str| r.string(name).or_else(|| r.string(old)).map(|s| s.replace('|', ","));
+        Ok(Self(dingdir_proto::oapi::DeptWriteRequest {
+            dept_id: r.int("id")?,
+            name: r.string("name"),
+            parent_id: r.int("parentid")?,
+            order: r.int("order")?,
+            hide_dept: r.loose_flag("deptHiding")?,
+            dept_permits: permits("deptPermits", "deptPerimits"),
+            user_permits: permits("userPermits", "userPerimits"),
+        }))
+    }
+}
+
+/// Who the old `/user/delete` and `/user/batchdelete` remove: one `userid`, or a
+/// `useridlist` (the community SDK's batch delete POSTs it to `/user/delete`).
+/// docs/wire/old-writes.md §3.
+pub(crate) enum OldUserDelete {
+    /// `userid`, in the query or the body.
+    One(String),
+    /// `useridlist`, as given; its length is checked by the handler.
+    Many(Vec<String>),
+}
+
+impl FromParams for OldUserDelete {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        if r.params.contains_key("useridlist") {
+            let list = r
+                .json_list::<String>("useridlist")
+                .map_err(|_| Error::Refused {
+                    errcode: dingdir_proto::oapi::errcode::BAD_USERID_LIST,
+                    errmsg: "useridlist must be a JSON array of userids",
+                })?
+                .unwrap_or_default();
+            return Ok(Self::Many(list));
+        }
+        Ok(Self::One(r.string("userid").unwrap_or_default()))
+    }
+}
+
+impl TopRequest {
+    /// The old `orderInDepts`: a JSON object of department id to order, or a string holding one.
+    fn dept_orders(&self, name: &'static str) -> Result<Option<Vec<dingdir_proto::oapi::DeptOrder>>, Error> {
+        let bad = || Error::from(Domain::InvalidParameter { name });
+        let value = match self.params.get(name) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(s)) if s.is_empty() => return Ok(None),
+            Some(Value::String(s)) => serde_json::from_str(s).map_err(|_| bad())?,
+            Some(v) => v.clone(),
+        };
+        let Value::Object(map) = value else {
+            return Err(bad());
+        };
+        map.iter()
+            .map(|(dept, order)| {
+                let order = match order {
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                Ok(dingdir_proto::oapi::DeptOrder {
+                    dept_id: dept.trim().parse().map_err(|_| bad())?,
+                    order: order.ok_or_else(bad)?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()
+            .map(Some)
+    }
+}
