@@ -164,6 +164,10 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.departments(corp);
         self.hook.around(Call::read("departments"), run).await
     }
+    async fn last_department_id(&self, corp: &CorpId) -> Result<Option<i64>, StoreError> {
+        let run = self.inner.last_department_id(corp);
+        self.hook.around(Call::read("last_department_id"), run).await
+    }
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
         let run = self.inner.department_members(corp, dept);
         self.hook.around(Call::read("department_members"), run).await

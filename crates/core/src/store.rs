@@ -82,6 +82,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// Every department of `corp`, by order then id: one read for a walk of the whole tree.
     async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError>;
 
+    /// The highest department id `corp` holds, if any: where a new department's id follows.
+    async fn last_department_id(&self, corp: &CorpId) -> Result<Option<i64>, StoreError>;
+
     /// A department's direct active members in its custom order: member order, then userid.
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError>;
 

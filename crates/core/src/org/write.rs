@@ -442,15 +442,7 @@ impl Service {
         }
         let hidden = Self::visibility(req, None)?;
         for _ in 0..CREATE_ATTEMPTS {
-            let next = self
-                .store
-                .departments(&corp)
-                .await?
-                .iter()
-                .map(|d| d.id)
-                .max()
-                .unwrap_or(ROOT_DEPT)
-                + 1;
+            let next = self.store.last_department_id(&corp).await?.unwrap_or(ROOT_DEPT) + 1;
             let department = Department {
                 corp_id: corp.clone(),
                 id: next,

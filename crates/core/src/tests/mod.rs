@@ -204,6 +204,13 @@ impl DirectoryStore for MemoryDirectory {
     ) -> Result<Vec<(Member, Person)>, StoreError> {
         unimplemented!("the core tests read no departures")
     }
+    async fn last_department_id(&self, corp: &CorpId) -> Result<Option<i64>, StoreError> {
+        Ok((self.departments.lock().unwrap().values())
+            .filter(|d| &d.corp_id == corp)
+            .map(|d| d.id)
+            .max())
+    }
+
     async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {
         let mut found: Vec<Department> = (self.departments.lock().unwrap().values())
             .filter(|d| &d.corp_id == corp)

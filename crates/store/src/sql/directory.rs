@@ -1260,6 +1260,15 @@ where
             .collect()
     }
 
+    async fn last_department_id(&self, corp: &CorpId) -> Result<Option<i64>, StoreError> {
+        // The primary key (corp_id, dept_id) answers MAX with one seek.
+        sqlx::query_scalar("SELECT MAX(dept_id) FROM departments WHERE corp_id = $1")
+            .bind(corp.0.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map)
+    }
+
     async fn departments(&self, corp: &CorpId) -> Result<Vec<Department>, StoreError> {
         sqlx::query(&format!(
             "SELECT {DEPT_COLUMNS} FROM departments WHERE corp_id = $1 ORDER BY ord, dept_id"
