@@ -29,6 +29,8 @@ struct MemoryDirectory {
     roles: Mutex<BTreeMap<(String, i64), Role>>,
     apps: Mutex<BTreeMap<String, App>>,
     people: Mutex<BTreeMap<String, (Person, Vec<Member>)>>,
+    /// How many times `number_members` ran.
+    numbered: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryDirectory {
@@ -262,6 +264,7 @@ impl DirectoryStore for MemoryDirectory {
         Ok(found)
     }
     async fn number_members(&self) -> Result<(), StoreError> {
+        self.numbered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -390,17 +393,61 @@ impl Store for MemoryDirectory {
 
 /// The demo directory behind a service with `policy`.
 pub(crate) async fn demo(policy: Policy) -> Service {
+    demo_with_store(policy).await.0
+}
+
+/// [`demo`], with the store behind it.
+async fn demo_with_store(policy: Policy) -> (Service, Arc<MemoryDirectory>) {
     let store = Arc::new(MemoryDirectory::default());
     let demo = include_str!("../../../../examples/demo.yaml");
     crate::seed::apply_text(store.as_ref(), "demo.yaml", demo)
         .await
         .unwrap();
-    Service::new(
-        store,
+    let service = Service::new(
+        store.clone(),
         Arc::new(MovableClock::new()),
         IdSecret::from_passphrase("core tests"),
         policy,
-    )
+    );
+    (service, store)
+}
+
+/// `keep_numbered` numbers once when it starts, once per burst of writes, and not while nothing
+/// is written. Bounded waits on the real clock.
+#[tokio::test]
+async fn keep_numbered_numbers_on_start_and_once_per_burst_of_writes() {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::{Duration, Instant};
+    let (service, store) = demo_with_store(Policy::default()).await;
+    let service = Arc::new(service);
+    let numbering = tokio::spawn({
+        let service = service.clone();
+        async move { service.keep_numbered().await }
+    });
+    let reaches = |n: usize| {
+        let store = store.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while store.numbered.load(SeqCst) < n && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            store.numbered.load(SeqCst)
+        }
+    };
+    assert_eq!(reaches(1).await, 1, "numbered on start");
+    for _ in 0..3 {
+        service.invalidate();
+    }
+    assert_eq!(reaches(2).await, 2, "numbered after the burst");
+    tokio::time::sleep(crate::service::NUMBERING_DELAY * 3).await;
+    assert_eq!(
+        store.numbered.load(SeqCst),
+        2,
+        "one numbering for three writes, none without writes"
+    );
+    service.invalidate();
+    assert_eq!(reaches(3).await, 3, "numbered after the next write");
+    numbering.abort();
 }
 
 /// A caller holding a token of `kind` for `app`, acting for `person` (user tokens) in `corp`.
