@@ -5,8 +5,8 @@
 //! event (`user_add_org`, ...), with its one subject. docs/wire/writes-and-callbacks.md.
 
 use crate::clock::Millis;
-use crate::model::{Department, Directory, Member, MemberStatus, Person};
-use dingdir_proto::ids::CorpId;
+use crate::model::{Department, Directory, Member, MemberStatus, Person, PersonId};
+use dingdir_proto::ids::{CorpId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -124,10 +124,35 @@ pub struct Write {
     pub new_departments: Vec<Department>,
     /// Departments to delete, by corp and id.
     pub removed_departments: Vec<(CorpId, i64)>,
+    /// People the write replaces, each with the memberships it read them with: the store
+    /// refuses the write as [`StoreError::Stale`](crate::StoreError::Stale) when a person's
+    /// memberships (corp, userid, status) differ at commit, so that two writes racing on one
+    /// person cannot drop each other's memberships. A person read as new has none.
+    pub people_as_read: Vec<(PersonId, Vec<MembershipKey>)>,
     /// The entries appended to the change log, in this order, stamped `at`.
     pub log: Vec<NewChange>,
     /// When the write happens.
     pub at: Millis,
+}
+
+/// A membership as a write read it: enough to tell whether another writer added, removed or
+/// ended one since.
+pub type MembershipKey = (CorpId, UserId, MemberStatus);
+
+/// The [`MembershipKey`]s of `members`, sorted: what [`Write::people_as_read`] holds.
+pub fn membership_keys(members: &[Member]) -> Vec<MembershipKey> {
+    let mut keys: Vec<MembershipKey> = members
+        .iter()
+        .map(|m| {
+            (
+                m.membership.corp_id.clone(),
+                m.membership.userid.clone(),
+                m.membership.status,
+            )
+        })
+        .collect();
+    keys.sort_by(|a, b| (&a.0.0, &a.1.0, a.2.as_str()).cmp(&(&b.0.0, &b.1.0, b.2.as_str())));
+    keys
 }
 
 fn user(corp: &CorpId, kind: ChangeKind, userid: &str) -> NewChange {

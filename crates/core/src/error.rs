@@ -112,6 +112,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken (for example by a concurrent writer).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// What a write was computed from changed before it committed (another writer got there
+    /// first): read again and recompute.
+    #[error("stale: {0}")]
+    Stale(String),
     /// A write the store's current state does not allow (a department that still has children
     /// or members).
     #[error("refused: {0}")]

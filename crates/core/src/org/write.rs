@@ -194,6 +194,17 @@ impl Service {
     /// the mobile joins as it is (one DingTalk account in several corps); otherwise the account
     /// is created.
     pub async fn user_create(&self, caller: &Caller, req: &UserWriteRequest) -> Result<UserCreateResult, Error> {
+        for _ in 0..CREATE_ATTEMPTS {
+            match self.user_create_once(caller, req).await {
+                Err(Error::Store(StoreError::Stale(_))) => continue,
+                other => return other,
+            }
+        }
+        Err(Error::Overloaded)
+    }
+
+    /// One try of the write above; [`StoreError::Stale`] when another write changed the person first.
+    async fn user_create_once(&self, caller: &Caller, req: &UserWriteRequest) -> Result<UserCreateResult, Error> {
         let corp = Self::may_write_directory(caller)?.clone();
         let name = required_name(req.name.as_deref(), MAX_NAME)?;
         let mobile_text = req.mobile.as_deref().map(str::trim).unwrap_or_default();
@@ -262,13 +273,21 @@ impl Service {
             details,
         };
         let log = change::member_changes(None, Some(&member), false);
+        let as_read = change::membership_keys(&members);
         members.push(member);
         let union_id = self.ids().union_id(&caller.app.developer(), person.number).0;
-        self.commit_person(person, members, log).await.map_err(|e| match e {
-            // A concurrent create took the userid or the mobile between the checks and the write.
-            Error::Store(StoreError::Conflict(_)) => Error::WriteRefused(Refusal::UserIdTaken),
-            other => other,
-        })?;
+        self.commit_person(person, as_read, members, log)
+            .await
+            .map_err(|e| match e {
+                // A concurrent create took the userid or the mobile between the checks and the write.
+                // The store's conflict names what collided: the mobile's unique index is
+                // `people_normal_mobile` (PostgreSQL names it, SQLite names `people.mobile`).
+                Error::Store(StoreError::Conflict(what)) if what.contains("mobile") => {
+                    Error::WriteRefused(Refusal::MobileTaken)
+                }
+                Error::Store(StoreError::Conflict(_)) => Error::WriteRefused(Refusal::UserIdTaken),
+                other => other,
+            })?;
         Ok(UserCreateResult {
             userid: userid.0,
             union_id,
@@ -313,17 +332,26 @@ impl Service {
         person_changed: bool,
     ) -> Result<(), Error> {
         let log = change::member_changes(Some(before), Some(&after), person_changed);
+        let as_read = change::membership_keys(&members);
         for m in &mut members {
             if m.membership.corp_id == after.membership.corp_id && m.membership.userid == after.membership.userid {
                 *m = after.clone();
             }
         }
-        self.commit_person(person, members, log).await
+        self.commit_person(person, as_read, members, log).await
     }
 
-    /// Writes a person with every membership they hold, and the entries the write logs.
-    async fn commit_person(&self, person: Person, members: Vec<Member>, log: Vec<NewChange>) -> Result<(), Error> {
+    /// Writes a person with every membership they hold, and the entries the write logs, if the
+    /// person still has the memberships `as_read` when the write commits.
+    async fn commit_person(
+        &self,
+        person: Person,
+        as_read: Vec<change::MembershipKey>,
+        members: Vec<Member>,
+        log: Vec<NewChange>,
+    ) -> Result<(), Error> {
         self.commit(Write {
+            people_as_read: vec![(person.id.clone(), as_read)],
             directory: Directory {
                 people: vec![(person, members)],
                 ..Directory::default()
@@ -338,6 +366,17 @@ impl Service {
     /// `POST /topapi/v2/user/update`: changes an active member's record; what the request leaves
     /// out is kept. The mobile is not changed here, as on DingTalk.
     pub async fn user_update(&self, caller: &Caller, req: &UserWriteRequest) -> Result<(), Error> {
+        for _ in 0..CREATE_ATTEMPTS {
+            match self.user_update_once(caller, req).await {
+                Err(Error::Store(StoreError::Stale(_))) => continue,
+                other => return other,
+            }
+        }
+        Err(Error::Overloaded)
+    }
+
+    /// One try of the write above; [`StoreError::Stale`] when another write changed the person first.
+    async fn user_update_once(&self, caller: &Caller, req: &UserWriteRequest) -> Result<(), Error> {
         let corp = Self::may_write_directory(caller)?.clone();
         let (before, mut person, members) = self.writable_member(caller, &corp, req.userid.as_deref()).await?;
         let mut after = before.clone();
@@ -374,6 +413,17 @@ impl Service {
 
     /// `POST /topapi/v2/user/delete`: an active member departs now, deleted through the API.
     pub async fn user_delete(&self, caller: &Caller, userid: &str) -> Result<(), Error> {
+        for _ in 0..CREATE_ATTEMPTS {
+            match self.user_delete_once(caller, userid).await {
+                Err(Error::Store(StoreError::Stale(_))) => continue,
+                other => return other,
+            }
+        }
+        Err(Error::Overloaded)
+    }
+
+    /// One try of the write above; [`StoreError::Stale`] when another write changed the person first.
+    async fn user_delete_once(&self, caller: &Caller, userid: &str) -> Result<(), Error> {
         let corp = Self::may_write_directory(caller)?.clone();
         let (before, person, members) = self.writable_member(caller, &corp, Some(userid)).await?;
         let mut after = before.clone();

@@ -459,3 +459,35 @@ async fn the_old_user_and_department_paths_write_like_v2_and_answer_flat() {
         ]
     );
 }
+
+/// Creates racing for one mobile or one userid: exactly one wins, and each loser hears what it
+/// lost to (`60104` for the mobile, `60102` for the userid), whether its check or its commit
+/// found the winner.
+#[tokio::test]
+async fn racing_creates_get_one_winner_and_the_code_of_what_collided() {
+    let (fx, token) = writer().await;
+    let create = |body: Value| {
+        let (fx, token) = (&fx, &token);
+        async move { call(fx, "/topapi/v2/user/create", token, &body).await }
+    };
+    let same_mobile = (0..8).map(|i| {
+        create(json!({"userid": format!("racer{i}"), "name": "赛", "mobile": "13800007777", "dept_id_list": "1"}))
+    });
+    let codes: Vec<i64> = futures_util::future::join_all(same_mobile)
+        .await
+        .iter()
+        .map(|a| a.json["errcode"].as_i64().unwrap_or(-999))
+        .collect();
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == 0 || *c == 60104), "{codes:?}");
+    let same_userid = (0..8).map(|i| {
+        create(json!({"userid": "onlyone", "name": "赛", "mobile": format!("1380000780{i}"), "dept_id_list": "1"}))
+    });
+    let codes: Vec<i64> = futures_util::future::join_all(same_userid)
+        .await
+        .iter()
+        .map(|a| a.json["errcode"].as_i64().unwrap_or(-999))
+        .collect();
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == 0 || *c == 60102), "{codes:?}");
+}

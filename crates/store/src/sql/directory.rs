@@ -3,7 +3,7 @@
 
 use super::{Dialect, SqlStore, corrupt};
 use crate::error::map;
-use dingdir_core::change::{Change, ChangeKind, ChangeQuery, NewChange, Write};
+use dingdir_core::change::{Change, ChangeKind, ChangeQuery, MembershipKey, NewChange, Write};
 use dingdir_core::clock::Millis;
 use dingdir_core::mobile::Mobile;
 use dingdir_core::model::{
@@ -728,6 +728,30 @@ where
         let dir = &write.directory;
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
+        // Writers take turns from here, so what is read now is what the write replaces.
+        for (person, as_read) in &write.people_as_read {
+            let mut now: Vec<MembershipKey> = Vec::new();
+            for row in sqlx::query("SELECT corp_id, userid, status FROM memberships WHERE person_id = $1")
+                .bind(&person.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map)?
+            {
+                let status: String = row.try_get("status").map_err(map)?;
+                now.push((
+                    CorpId(row.try_get("corp_id").map_err(map)?),
+                    UserId(row.try_get("userid").map_err(map)?),
+                    MemberStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                ));
+            }
+            now.sort_by(|a, b| (&a.0.0, &a.1.0, a.2.as_str()).cmp(&(&b.0.0, &b.1.0, b.2.as_str())));
+            if &now != as_read {
+                return Err(StoreError::Stale(format!(
+                    "person {} changed its memberships since the write read them",
+                    person.0
+                )));
+            }
+        }
         for c in &dir.corps {
             sqlx::query(
                 "INSERT INTO corps (corp_id, name) VALUES ($1, $2) ON CONFLICT (corp_id) DO UPDATE SET name = excluded.name",

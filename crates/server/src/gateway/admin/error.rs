@@ -64,7 +64,7 @@ pub(crate) enum Error {
 
 fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
     match e {
-        StoreError::Conflict(_) | StoreError::Refused(_) => (StatusCode::CONFLICT, "Conflict"),
+        StoreError::Conflict(_) | StoreError::Refused(_) | StoreError::Stale(_) => (StatusCode::CONFLICT, "Conflict"),
         StoreError::Unavailable(_) | StoreError::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "StoreUnavailable"),
         StoreError::Corrupt(_) | StoreError::Other(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal"),
     }

@@ -135,7 +135,10 @@ impl Error {
                 plain(S::BAD_REQUEST, code::INVALID_REFRESH_TOKEN, "无效的refreshToken")
             }
             // WIRE.md §A2: system.busy.
-            Self::Domain(Domain::Overloaded | Domain::Store(StoreError::Unavailable(_) | StoreError::TimedOut))
+            Self::Domain(
+                Domain::Overloaded
+                | Domain::Store(StoreError::Unavailable(_) | StoreError::TimedOut | StoreError::Stale(_)),
+            )
             | Self::Busy => plain(S::SERVICE_UNAVAILABLE, code::SYSTEM_BUSY, "系统繁忙"),
             // WIRE.md §A2, probe P4.
             Self::Domain(Domain::Store(
