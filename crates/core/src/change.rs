@@ -141,16 +141,22 @@ pub type MembershipKey = (CorpId, UserId, MemberStatus);
 
 /// The [`MembershipKey`]s of `members`, sorted: what [`Write::people_as_read`] holds.
 pub fn membership_keys(members: &[Member]) -> Vec<MembershipKey> {
-    let mut keys: Vec<MembershipKey> = members
-        .iter()
-        .map(|m| {
-            (
-                m.membership.corp_id.clone(),
-                m.membership.userid.clone(),
-                m.membership.status,
-            )
-        })
-        .collect();
+    sorted_keys(
+        members
+            .iter()
+            .map(|m| {
+                (
+                    m.membership.corp_id.clone(),
+                    m.membership.userid.clone(),
+                    m.membership.status,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// `keys` in the order [`Write::people_as_read`] compares them in.
+pub fn sorted_keys(mut keys: Vec<MembershipKey>) -> Vec<MembershipKey> {
     keys.sort_by(|a, b| (&a.0.0, &a.1.0, a.2.as_str()).cmp(&(&b.0.0, &b.1.0, b.2.as_str())));
     keys
 }

@@ -744,8 +744,7 @@ where
                     MemberStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
                 ));
             }
-            now.sort_by(|a, b| (&a.0.0, &a.1.0, a.2.as_str()).cmp(&(&b.0.0, &b.1.0, b.2.as_str())));
-            if &now != as_read {
+            if &dingdir_core::change::sorted_keys(now) != as_read {
                 return Err(StoreError::Stale(format!(
                     "person {} changed its memberships since the write read them",
                     person.0
