@@ -740,3 +740,63 @@ async fn rate_windows_count_concurrent_hits_exactly_and_limits_round_trip() {
         assert!(store.rate_limits().await.unwrap().is_empty(), "{backend:?}");
     }
 }
+
+/// A write carries the memberships it read its person with; the store applies it only while the
+/// person still has exactly those, and refuses it as stale (changing nothing) otherwise.
+#[tokio::test]
+async fn a_write_read_from_stale_memberships_is_refused_and_changes_nothing() {
+    use dingdir_core::StoreError;
+    use dingdir_core::change::{Write, membership_keys};
+    use dingdir_core::mobile::Mobile;
+    for backend in backends() {
+        let store = seeded(backend).await;
+        let person = store
+            .person_by_mobile(&Mobile::parse("15000009144").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut members = Vec::new();
+        for m in store.memberships_of(&person.id).await.unwrap() {
+            members.push(store.member(&m.corp_id, &m.userid).await.unwrap().unwrap());
+        }
+        assert!(!members.is_empty(), "{backend:?}");
+        let renamed = |name: &str| {
+            let mut ms = members.clone();
+            ms[0].membership.name = Some(name.to_owned());
+            ms
+        };
+        let first = (
+            members[0].membership.corp_id.clone(),
+            members[0].membership.userid.clone(),
+        );
+        let name_of = |store: Arc<dyn Store>| {
+            let first = first.clone();
+            async move { store.member(&first.0, &first.1).await.unwrap().unwrap().membership.name }
+        };
+        // Read as a new person (no memberships), as a create racing another create would.
+        let stale = Write {
+            directory: dingdir_core::model::Directory {
+                people: vec![(person.clone(), renamed("stale"))],
+                ..Default::default()
+            },
+            people_as_read: vec![(person.id.clone(), Vec::new())],
+            ..Write::default()
+        };
+        assert!(
+            matches!(store.apply(&stale).await, Err(StoreError::Stale(_))),
+            "{backend:?}"
+        );
+        assert_ne!(name_of(store.clone()).await.as_deref(), Some("stale"), "{backend:?}");
+        let fresh = Write {
+            directory: dingdir_core::model::Directory {
+                people: vec![(person.clone(), renamed("fresh"))],
+                ..Default::default()
+            },
+            people_as_read: vec![(person.id.clone(), membership_keys(&members))],
+            ..Write::default()
+        };
+        store.apply(&fresh).await.unwrap();
+        assert_eq!(name_of(store.clone()).await.as_deref(), Some("fresh"), "{backend:?}");
+        store.close().await;
+    }
+}
