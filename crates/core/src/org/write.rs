@@ -319,6 +319,15 @@ impl Service {
             .await?
             .ok_or(Error::UserNotFound)?;
         let (person, members) = self.person_with_members(person).await?;
+        // The member as the person's own read has it, so that what the write replaces and the
+        // memberships it is checked against come from one read: a delete committed between the
+        // two reads makes this a 60121, never an update that brings the member back.
+        let member = members
+            .iter()
+            .find(|m| m.membership.corp_id == *corp && m.membership.userid == member.membership.userid)
+            .filter(|m| m.membership.status == MemberStatus::Active)
+            .cloned()
+            .ok_or(Error::UserNotFound)?;
         Ok((member, person, members))
     }
 

@@ -389,6 +389,30 @@ async fn the_old_user_and_department_paths_write_like_v2_and_answer_flat() {
         ),
         (json!("校长"), json!([id]))
     );
+    // The bare-key form of the 1.0 pages and of /user/get's own answer.
+    let a = call(
+        &fx,
+        "/user/update",
+        &token,
+        &json!({"userid": "olduser", "orderInDepts": format!("{{{id}:9}}")}),
+    )
+    .await;
+    assert_legacy(&a, ok(json!({})));
+    let a = call(&fx, "/topapi/v2/user/get", &token, &json!({"userid": "olduser"})).await;
+    assert_eq!(
+        a.json["result"]["dept_order_list"],
+        json!([{"dept_id": id, "order": 9}]),
+        "{}",
+        a.text()
+    );
+    let a = call(
+        &fx,
+        "/user/update",
+        &token,
+        &json!({"userid": "olduser", "orderInDepts": "{1:}"}),
+    )
+    .await;
+    assert_legacy(&a, json!({"errcode": 400002, "errmsg": "无效的参数：orderInDepts"}));
 
     for (userid, mobile) in [("second", "13800005555"), ("third", "13800006666")] {
         let a = call(
@@ -402,6 +426,17 @@ async fn the_old_user_and_department_paths_write_like_v2_and_answer_flat() {
     }
     // The batch: its length and shape are checked, and a stranger in it removes nobody.
     let a = call(&fx, "/user/batchdelete", &token, &json!({"useridlist": []})).await;
+    assert_legacy(
+        &a,
+        json!({"errcode": 40032, "errmsg": "useridlist must hold 1 to 20 userids"}),
+    );
+    let a = call(
+        &fx,
+        "/user/batchdelete",
+        &token,
+        &json!({"useridlist": vec!["olduser"; 21]}),
+    )
+    .await;
     assert_legacy(
         &a,
         json!({"errcode": 40032, "errmsg": "useridlist must hold 1 to 20 userids"}),
@@ -449,6 +484,7 @@ async fn the_old_user_and_department_paths_write_like_v2_and_answer_flat() {
             (ChangeKind::DeptCreate, s.clone()),
             (ChangeKind::DeptModify, s.clone()),
             user(ChangeKind::UserAdd, "olduser"),
+            user(ChangeKind::UserModify, "olduser"),
             user(ChangeKind::UserModify, "olduser"),
             user(ChangeKind::UserAdd, "second"),
             user(ChangeKind::UserAdd, "third"),

@@ -1049,6 +1049,7 @@ where
         let mut tx = self.write().await?;
         for table in [
             "member_departments",
+            "unnumbered_departments",
             "memberships",
             "app_scopes",
             "app_redirect_uris",

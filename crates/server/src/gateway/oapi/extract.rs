@@ -439,13 +439,18 @@ impl FromParams for OldUserDelete {
 }
 
 impl TopRequest {
-    /// The old `orderInDepts`: a JSON object of department id to order, or a string holding one.
+    /// The old `orderInDepts`: a JSON object of department id to order, or a string holding
+    /// one, or the bare-key form DingTalk's 1.0 pages show and `/user/get` answers (`{1:10,2:20}`),
+    /// so a record read there can be sent back.
     fn dept_orders(&self, name: &'static str) -> Result<Option<Vec<dingdir_proto::oapi::DeptOrder>>, Error> {
         let bad = || Error::from(Domain::InvalidParameter { name });
         let value = match self.params.get(name) {
             None | Some(Value::Null) => return Ok(None),
-            Some(Value::String(s)) if s.is_empty() => return Ok(None),
-            Some(Value::String(s)) => serde_json::from_str(s).map_err(|_| bad())?,
+            Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+            Some(Value::String(s)) => match serde_json::from_str(s) {
+                Ok(v) => v,
+                Err(_) => bare_object(s).ok_or_else(bad)?,
+            },
             Some(v) => v.clone(),
         };
         let Value::Object(map) = value else {
@@ -466,4 +471,20 @@ impl TopRequest {
             .collect::<Result<Vec<_>, Error>>()
             .map(Some)
     }
+}
+
+/// `{1:10, 2:"20"}`, keys without quotes, as a JSON object; `None` when it is not that form.
+fn bare_object(text: &str) -> Option<Value> {
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
+    let mut map = Map::new();
+    for pair in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(':')?;
+        let key = key.trim().trim_matches('"');
+        let value = value.trim().trim_matches('"');
+        if key.is_empty() || value.is_empty() {
+            return None;
+        }
+        map.insert(key.to_owned(), Value::String(value.to_owned()));
+    }
+    Some(Value::Object(map))
 }

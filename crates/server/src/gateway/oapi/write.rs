@@ -142,14 +142,14 @@ pub(super) async fn old_user_batch_delete(
 /// The batch: 1 to 20 userids, each checked before any leaves, so a batch naming a stranger
 /// changes nothing; then each leaves in list order (a repeated userid once), one event each.
 async fn delete_many(state: &AppState, caller: &Caller, list: &[String]) -> Result<(), Error> {
-    let mut seen = std::collections::HashSet::new();
-    let list: Vec<&String> = list.iter().filter(|u| seen.insert(u.as_str())).collect();
     if list.is_empty() || list.len() > 20 {
         return Err(Error::Refused {
             errcode: errcode::BAD_USERID_LIST_LENGTH,
             errmsg: "useridlist must hold 1 to 20 userids",
         });
     }
+    let mut seen = std::collections::HashSet::new();
+    let list: Vec<&String> = list.iter().filter(|u| seen.insert(u.as_str())).collect();
     for userid in &list {
         state.service.check_user_delete(caller, userid).await?;
     }
