@@ -183,6 +183,10 @@ pub struct Service {
 /// enough that member pages are back on their seek path before a test reads them.
 pub const NUMBERING_DELAY: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// How often [`Service::keep_numbered`] also looks for marks without a write through this node
+/// (one indexed read when there are none).
+pub const NUMBERING_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Service {
     /// Builds the facade. Every store call goes through one decorator that counts reads
     /// ([`Service::store_reads`]) and bounds the call by `policy.store_timeout`; nothing else
@@ -214,20 +218,27 @@ impl Service {
         self.commits.subscribe()
     }
 
-    /// Renumbers the departments that writes through this node marked, [`NUMBERING_DELAY`]
-    /// after the first write of each burst, until dropped: writes stay O(1) in department size
-    /// and member pages seek again once the writes pause. Numbers what is marked at once on start.
+    /// Renumbers the departments that writes marked, until dropped: [`NUMBERING_DELAY`] after
+    /// the first write through this node of each burst, and every [`NUMBERING_POLL`] for what
+    /// other nodes or processes marked or an earlier pass failed on. Writes stay O(1) in
+    /// department size and member pages seek again once the writes pause. Numbers what is marked
+    /// at once on start.
     pub async fn keep_numbered(&self) {
         let mut commits = self.commits();
         loop {
             if let Err(e) = self.background.number_members().await {
-                tracing::warn!(error = %e, "numbering department members failed; trying after the next write");
+                tracing::warn!(error = %e, "numbering department members failed; trying again");
             }
-            if commits.changed().await.is_err() {
-                return;
+            tokio::select! {
+                changed = commits.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(NUMBERING_DELAY).await;
+                    commits.borrow_and_update();
+                }
+                () = tokio::time::sleep(NUMBERING_POLL) => {}
             }
-            tokio::time::sleep(NUMBERING_DELAY).await;
-            commits.borrow_and_update();
         }
     }
 

@@ -412,8 +412,8 @@ async fn demo_with_store(policy: Policy) -> (Service, Arc<MemoryDirectory>) {
     (service, store)
 }
 
-/// `keep_numbered` numbers once when it starts, once per burst of writes, and not while nothing
-/// is written. Bounded waits on the real clock.
+/// `keep_numbered` numbers once when it starts, once per burst of writes, not again within the
+/// poll interval while nothing is written, and on the poll. Bounded waits on the real clock.
 #[tokio::test]
 async fn keep_numbered_numbers_on_start_and_once_per_burst_of_writes() {
     use std::sync::atomic::Ordering::SeqCst;
@@ -447,6 +447,11 @@ async fn keep_numbered_numbers_on_start_and_once_per_burst_of_writes() {
     );
     service.invalidate();
     assert_eq!(reaches(3).await, 3, "numbered after the next write");
+    let deadline = std::time::Instant::now() + crate::service::NUMBERING_POLL * 2;
+    while store.numbered.load(SeqCst) < 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.numbered.load(SeqCst), 4, "numbered on the poll, with no write");
     numbering.abort();
 }
 
