@@ -1,20 +1,12 @@
 //! The hot paths read the store at most once per request once the token is warm (none at all
 //! while the answer is cached), shown with the server's own counter (`GET /_dingdir/metrics`).
 
-use crate::harness::{Server, http};
-use serde_json::Value;
+use crate::harness::Server;
 
 async fn store_reads(server: &Server) -> u64 {
-    let m: Value = http()
-        .get(server.url("/_dingdir/metrics"))
-        .bearer_auth(&server.admin_token)
-        .send()
-        .await
+    server.admin_get("/_dingdir/metrics").await["store_reads"]
+        .as_u64()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    m["store_reads"].as_u64().unwrap()
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! which sends that entry again (at least once) and then the rest. Skipped without
 //! `DINGDIR_TEST_POSTGRES_URL` (a failure in CI).
 
-use crate::harness::{Server, http};
+use crate::harness::Server;
 use axum::body::Bytes;
 use axum::extract::RawQuery;
 use dingdir_core::callback::{Crypto, Sealed};
@@ -109,31 +109,9 @@ fn node(db: &str, name: &str, seed: bool) -> Server {
     Server::serve_url(db, &args)
 }
 
-async fn admin(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let mut req = http()
-        .request(method, server.url(path))
-        .bearer_auth(&server.admin_token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
-
 async fn create_user(server: &Server, token: &str, userid: &str, mobile: &str) {
     let body = json!({"userid": userid, "name": userid, "mobile": mobile, "dept_id_list": "1"});
-    let r: Value = http()
-        .post(server.url(&format!("/topapi/v2/user/create?access_token={token}")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = server.legacy_post("/topapi/v2/user/create", token, &body).await;
     assert_eq!(r["errcode"], 0, "{r}");
 }
 
@@ -153,11 +131,10 @@ async fn two_nodes_deliver_each_write_once_in_order_and_survive_a_kill_mid_push(
     let url = receiver.start().await;
     a.apply_seed(WRITER).await;
     let registration = json!({"url": url, "token": TOKEN, "aes_key": AES_KEY, "events": ["user_add_org"]});
-    admin(
-        &a,
+    a.admin(
         reqwest::Method::PUT,
         "/_dingdir/callbacks/dingnodewriter",
-        Some(registration),
+        Some(&registration),
     )
     .await;
     let (ta, tb) = (
@@ -173,7 +150,7 @@ async fn two_nodes_deliver_each_write_once_in_order_and_survive_a_kill_mid_push(
     assert_eq!(receiver.wait_for(10).await, users(0..10), "each write once, in order");
 
     // The node holding the lease is killed while its push of node10 hangs; the other takes over.
-    let owner = admin(&a, reqwest::Method::GET, "/_dingdir/callbacks", None).await["callbacks"][0]["lease_owner"]
+    let owner = a.admin_get("/_dingdir/callbacks").await["callbacks"][0]["lease_owner"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -198,20 +175,16 @@ async fn two_nodes_deliver_each_write_once_in_order_and_survive_a_kill_mid_push(
         expected,
         "node10 again (it was never acknowledged), then the rest once each, in order"
     );
-    let state = &admin(&survivor, reqwest::Method::GET, "/_dingdir/callbacks", None).await["callbacks"][0];
+    let state = &survivor.admin_get("/_dingdir/callbacks").await["callbacks"][0];
     assert_eq!(
         state["lease_owner"],
         if owner == "node-a" { "node-b" } else { "node-a" }
     );
     assert_eq!(state["failures"], 0);
     let after = state["registered_seq"].as_i64().unwrap();
-    let listed = admin(
-        &survivor,
-        reqwest::Method::GET,
-        &format!("/_dingdir/events?after={after}&type=user_add_org"),
-        None,
-    )
-    .await;
+    let listed = survivor
+        .admin_get(&format!("/_dingdir/events?after={after}&type=user_add_org"))
+        .await;
     let states: Vec<&str> = listed["events"]
         .as_array()
         .unwrap()

@@ -16,15 +16,7 @@ fn admin_cli(subcommand: &str, server: &Server, args: &[&str]) -> (bool, Value, 
 }
 
 async fn app_token(server: &Server) -> String {
-    let body: Value = http()
-        .get(server.url("/gettoken?appkey=dingdemointernal&appsecret=demo-internal-secret"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().expect("a token").to_owned()
+    server.app_token("dingdemointernal", "demo-internal-secret").await
 }
 
 fn by_mobile(server: &Server, token: &str) -> reqwest::RequestBuilder {

@@ -227,15 +227,49 @@ impl Server {
     /// `x-acs-dingtalk-access-token`.
     /// `POST /topapi/v2/user/getbymobile` with an app token: the answer as JSON.
     pub(crate) async fn by_mobile(&self, token: &str, mobile: &str) -> serde_json::Value {
+        self.legacy_post(
+            "/topapi/v2/user/getbymobile",
+            token,
+            &serde_json::json!({ "mobile": mobile }),
+        )
+        .await
+    }
+
+    /// A legacy-gateway POST with `?access_token=` and a JSON body: the answer as JSON.
+    pub(crate) async fn legacy_post(&self, path: &str, token: &str, body: &serde_json::Value) -> serde_json::Value {
         http()
-            .post(self.url(&format!("/topapi/v2/user/getbymobile?access_token={token}")))
-            .json(&serde_json::json!({ "mobile": mobile }))
+            .post(self.url(&format!("{path}?access_token={token}")))
+            .json(body)
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    /// An admin GET with the admin token: the answer as JSON; any status but success fails the test.
+    pub(crate) async fn admin_get(&self, path: &str) -> serde_json::Value {
+        self.admin(reqwest::Method::GET, path, None).await
+    }
+
+    /// An admin call with the admin token and an optional JSON body: the answer as JSON; any
+    /// status but success fails the test.
+    pub(crate) async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut req = http().request(method, self.url(path)).bearer_auth(&self.admin_token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
     }
 
     pub(crate) async fn get_me(&self, token: &str) -> reqwest::Response {

@@ -502,28 +502,54 @@ async fn the_old_user_and_department_paths_write_like_v2_and_answer_flat() {
 #[tokio::test]
 async fn racing_creates_get_one_winner_and_the_code_of_what_collided() {
     let (fx, token) = writer().await;
-    let create = |body: Value| {
+    let start = last_seq(&fx).await;
+    // Eight creates at once; the index of the one that answered 0, after checking every loser's code.
+    let race = |bodies: Vec<Value>, loser: i64| {
         let (fx, token) = (&fx, &token);
-        async move { call(fx, "/topapi/v2/user/create", token, &body).await }
+        async move {
+            let answers =
+                futures_util::future::join_all(bodies.iter().map(|b| call(fx, "/topapi/v2/user/create", token, b)))
+                    .await;
+            let codes: Vec<i64> = answers
+                .iter()
+                .map(|a| a.json["errcode"].as_i64().unwrap_or(-999))
+                .collect();
+            assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+            assert!(codes.iter().all(|c| *c == 0 || *c == loser), "{codes:?}");
+            codes.iter().position(|c| *c == 0).unwrap()
+        }
     };
-    let same_mobile = (0..8).map(|i| {
-        create(json!({"userid": format!("racer{i}"), "name": "赛", "mobile": "13800007777", "dept_id_list": "1"}))
-    });
-    let codes: Vec<i64> = futures_util::future::join_all(same_mobile)
-        .await
-        .iter()
-        .map(|a| a.json["errcode"].as_i64().unwrap_or(-999))
-        .collect();
-    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
-    assert!(codes.iter().all(|c| *c == 0 || *c == 60104), "{codes:?}");
-    let same_userid = (0..8).map(|i| {
-        create(json!({"userid": "onlyone", "name": "赛", "mobile": format!("1380000780{i}"), "dept_id_list": "1"}))
-    });
-    let codes: Vec<i64> = futures_util::future::join_all(same_userid)
-        .await
-        .iter()
-        .map(|a| a.json["errcode"].as_i64().unwrap_or(-999))
-        .collect();
-    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
-    assert!(codes.iter().all(|c| *c == 0 || *c == 60102), "{codes:?}");
+    let winner = race(
+        (0..8)
+            .map(|i| json!({"userid": format!("racer{i}"), "name": "赛", "mobile": "13800007777", "dept_id_list": "1"}))
+            .collect(),
+        60104,
+    )
+    .await;
+    // The winner's membership is the one that persisted.
+    let a = call(
+        &fx,
+        "/topapi/v2/user/getbymobile",
+        &token,
+        &json!({"mobile": "13800007777"}),
+    )
+    .await;
+    assert_eq!(a.json["result"]["userid"], format!("racer{winner}"), "{}", a.text());
+    race(
+        (0..8)
+            .map(
+                |i| json!({"userid": "onlyone", "name": "赛", "mobile": format!("1380000780{i}"), "dept_id_list": "1"}),
+            )
+            .collect(),
+        60102,
+    )
+    .await;
+    assert_eq!(
+        log_after(&fx, start).await,
+        vec![
+            (ChangeKind::UserAdd, format!("racer{winner}")),
+            (ChangeKind::UserAdd, "onlyone".to_owned()),
+        ],
+        "one event per winner, none for the losers"
+    );
 }
