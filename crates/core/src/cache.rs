@@ -13,14 +13,20 @@ use std::sync::RwLock;
 /// A map whose entries expire.
 #[derive(Debug)]
 pub(crate) struct Cached<K, V> {
+    name: &'static str,
+    hits: crate::stats::Striped,
+    misses: crate::stats::Striped,
     ttl_ms: Millis,
     capacity: usize,
     map: RwLock<HashMap<K, (V, Millis)>>,
 }
 
 impl<K: Eq + Hash, V: Clone> Cached<K, V> {
-    pub(crate) fn new(ttl_ms: Millis, capacity: usize) -> Self {
+    pub(crate) fn new(name: &'static str, ttl_ms: Millis, capacity: usize) -> Self {
         Self {
+            name,
+            hits: crate::stats::Striped::default(),
+            misses: crate::stats::Striped::default(),
             ttl_ms,
             capacity,
             map: RwLock::new(HashMap::new()),
@@ -36,10 +42,26 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
         if self.ttl_ms <= 0 {
             return None;
         }
-        let map = self.map.read().ok()?;
-        map.get(key)
-            .filter(|(_, at)| now >= *at && now.saturating_sub(*at) < self.ttl_ms)
-            .map(|(v, _)| v.clone())
+        let found = self.map.read().ok().and_then(|map| {
+            map.get(key)
+                .filter(|(_, at)| now >= *at && now.saturating_sub(*at) < self.ttl_ms)
+                .map(|(v, _)| v.clone())
+        });
+        match found {
+            Some(_) => self.hits.add(1),
+            None => self.misses.add(1),
+        }
+        found
+    }
+
+    /// Hits, misses and entries since start (a cache turned off counts nothing).
+    pub(crate) fn stats(&self) -> crate::stats::CacheStats {
+        crate::stats::CacheStats {
+            name: self.name,
+            hits: self.hits.get(),
+            misses: self.misses.get(),
+            entries: self.map.read().map_or(0, |m| m.len() as u64),
+        }
     }
 
     pub(crate) fn put(&self, key: K, value: V, now: Millis) {
@@ -67,7 +89,7 @@ mod tests {
 
     #[test]
     fn entries_expire_and_capacity_empties() {
-        let c = Cached::new(1000, 2);
+        let c = Cached::new("test", 1000, 2);
         c.put("a", 1, 10);
         assert_eq!(c.get(&"a", 1009), Some(1));
         assert_eq!(c.get(&"a", 1010), None, "expired after ttl");
@@ -75,11 +97,13 @@ mod tests {
         c.put("c", 3, 10);
         assert_eq!(c.get(&"a", 20), None, "emptied at capacity");
         assert_eq!(c.get(&"c", 20), Some(3));
+        let stats = c.stats();
+        assert_eq!((stats.hits, stats.misses, stats.entries), (2, 2, 1), "{stats:?}");
         c.put("d", 4, i64::MIN + 1);
         assert_eq!(c.get(&"d", i64::MAX), None, "time far apart saturates, never wraps");
         c.put("e", 5, i64::MAX);
         assert_eq!(c.get(&"e", i64::MAX), Some(5));
-        let off = Cached::new(0, 2);
+        let off = Cached::new("off", 0, 2);
         off.put("a", 1, 10);
         assert_eq!(off.get(&"a", 10), None, "ttl 0 disables the cache");
     }

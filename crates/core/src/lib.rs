@@ -25,6 +25,7 @@ pub mod secret;
 pub mod seed;
 pub mod service;
 pub mod signin;
+pub mod stats;
 pub mod store;
 mod throttle;
 pub mod token;

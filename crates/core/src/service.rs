@@ -99,19 +99,36 @@ pub(crate) struct Caches {
 impl Caches {
     fn new(ttl_ms: i64) -> Self {
         Self {
-            tokens: Cached::new(ttl_ms, CACHE_CAPACITY),
-            apps: Cached::new(ttl_ms, CACHE_CAPACITY),
-            people: Cached::new(ttl_ms, CACHE_CAPACITY),
-            numbers: Cached::new(ttl_ms, CACHE_CAPACITY),
-            memberships: Cached::new(ttl_ms, CACHE_CAPACITY),
-            by_mobile: Cached::new(ttl_ms, CACHE_CAPACITY),
-            members: Cached::new(ttl_ms, CACHE_CAPACITY),
-            departments: Cached::new(ttl_ms, CACHE_CAPACITY),
-            ids: Cached::new(i64::MAX, CACHE_CAPACITY),
-            profiles: Cached::new(ttl_ms, CACHE_CAPACITY),
-            pages: Cached::new(ttl_ms, PAGE_CACHE_CAPACITY),
-            records: Cached::new(ttl_ms, CACHE_CAPACITY),
+            tokens: Cached::new("tokens", ttl_ms, CACHE_CAPACITY),
+            apps: Cached::new("apps", ttl_ms, CACHE_CAPACITY),
+            people: Cached::new("people", ttl_ms, CACHE_CAPACITY),
+            numbers: Cached::new("numbers", ttl_ms, CACHE_CAPACITY),
+            memberships: Cached::new("memberships", ttl_ms, CACHE_CAPACITY),
+            by_mobile: Cached::new("by_mobile", ttl_ms, CACHE_CAPACITY),
+            members: Cached::new("members", ttl_ms, CACHE_CAPACITY),
+            departments: Cached::new("departments", ttl_ms, CACHE_CAPACITY),
+            ids: Cached::new("ids", i64::MAX, CACHE_CAPACITY),
+            profiles: Cached::new("profiles", ttl_ms, CACHE_CAPACITY),
+            pages: Cached::new("pages", ttl_ms, PAGE_CACHE_CAPACITY),
+            records: Cached::new("records", ttl_ms, CACHE_CAPACITY),
         }
+    }
+
+    fn stats(&self) -> Vec<crate::stats::CacheStats> {
+        vec![
+            self.tokens.stats(),
+            self.apps.stats(),
+            self.people.stats(),
+            self.numbers.stats(),
+            self.memberships.stats(),
+            self.by_mobile.stats(),
+            self.members.stats(),
+            self.departments.stats(),
+            self.ids.stats(),
+            self.profiles.stats(),
+            self.pages.stats(),
+            self.records.stats(),
+        ]
     }
 
     fn clear(&self) {
@@ -250,6 +267,17 @@ impl Service {
     /// How many store reads this service has made.
     pub fn store_reads(&self) -> u64 {
         self.store.hook().reads()
+    }
+
+    /// Each kind of store call this service has made: errors, timeouts and latency (background
+    /// work's calls are not counted, as in [`Self::store_reads`]).
+    pub fn store_stats(&self) -> Vec<crate::stats::StoreCallStats> {
+        self.store.hook().calls()
+    }
+
+    /// Each cache's hits, misses and entries.
+    pub fn cache_stats(&self) -> Vec<crate::stats::CacheStats> {
+        self.caches.stats()
     }
 
     /// Whether the store answers (readiness).

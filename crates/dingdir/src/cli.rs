@@ -292,6 +292,10 @@ pub(crate) struct ServeArgs {
     /// generated and printed when not set.
     #[arg(long, value_name = "TOKEN")]
     pub(crate) admin_token: Option<String>,
+    /// A bearer token that grants GET /_dingdir/metrics/prometheus only, for a scraper (env:
+    /// DINGDIR_METRICS_TOKEN or DINGDIR_METRICS_TOKEN_FILE; default: none, the admin token only).
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) metrics_token: Option<String>,
     /// Gateway requests in flight before "system busy" (env: DINGDIR_MAX_IN_FLIGHT; default 512).
     #[arg(long, value_name = "N")]
     pub(crate) max_in_flight: Option<usize>,

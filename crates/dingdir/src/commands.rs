@@ -157,6 +157,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
     let settings = Settings {
         mode,
         admin_token: admin_token.clone(),
+        metrics_token: config.metrics_token.clone(),
         body_limit: config.body_limit,
         max_in_flight: config.max_in_flight,
         store_timeout: config.store_timeout,

@@ -17,6 +17,8 @@ const KNOWN_ENV: &[&str] = &[
     "SEED",
     "ADMIN_TOKEN",
     "ADMIN_TOKEN_FILE",
+    "METRICS_TOKEN",
+    "METRICS_TOKEN_FILE",
     "ID_SECRET",
     "ID_SECRET_FILE",
     "MAX_IN_FLIGHT",
@@ -48,6 +50,8 @@ struct FileConfig {
     seed: Option<PathBuf>,
     admin_token: Option<String>,
     admin_token_file: Option<PathBuf>,
+    metrics_token: Option<String>,
+    metrics_token_file: Option<PathBuf>,
     id_secret: Option<String>,
     id_secret_file: Option<PathBuf>,
     max_in_flight: Option<usize>,
@@ -80,6 +84,8 @@ pub(crate) struct Config {
     pub(crate) db_pool: u32,
     pub(crate) seed: Option<PathBuf>,
     pub(crate) admin_token: Option<String>,
+    /// A bearer token for the Prometheus metrics only.
+    pub(crate) metrics_token: Option<String>,
     pub(crate) id_secret: Option<String>,
     pub(crate) max_in_flight: usize,
     pub(crate) store_timeout: Duration,
@@ -114,6 +120,7 @@ impl std::fmt::Debug for Config {
             .field("db_pool", &self.db_pool)
             .field("seed", &self.seed)
             .field("admin_token", &redact(&self.admin_token))
+            .field("metrics_token", &redact(&self.metrics_token))
             .field("id_secret", &redact(&self.id_secret))
             .field("max_in_flight", &self.max_in_flight)
             .field("store_timeout", &self.store_timeout)
@@ -409,6 +416,12 @@ pub(crate) fn resolve(
             "ADMIN_TOKEN",
             f.admin_token.as_ref(),
             f.admin_token_file.as_ref(),
+        )?,
+        metrics_token: layers.secret(
+            s.metrics_token.as_ref(),
+            "METRICS_TOKEN",
+            f.metrics_token.as_ref(),
+            f.metrics_token_file.as_ref(),
         )?,
         id_secret: layers.secret(None, "ID_SECRET", f.id_secret.as_ref(), f.id_secret_file.as_ref())?,
         max_in_flight,

@@ -27,6 +27,8 @@ pub mod path {
     pub const SUITE_TICKET: &str = "/_dingdir/apps/{appKey}/suite-ticket";
     /// `GET`: requests served and store reads made by this node.
     pub const METRICS: &str = "/_dingdir/metrics";
+    /// `GET`: every metric in the Prometheus text exposition (admin or metrics token).
+    pub const PROMETHEUS: &str = "/_dingdir/metrics/prometheus";
     /// `GET` the fault rules, `POST` one, `DELETE` them all.
     pub const FAULTS: &str = "/_dingdir/faults";
     /// `DELETE` one fault rule.

@@ -31,7 +31,11 @@ pub(crate) async fn read(body: Body, limit: usize, within: Option<Duration>) -> 
         None => collect.await,
     };
     match collected {
-        Ok(collected) => Ok(collected.to_bytes()),
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            crate::request::note_body(&bytes);
+            Ok(bytes)
+        }
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(BodyError::TooLarge),
         Err(e) => Err(BodyError::Read(e.to_string())),
     }

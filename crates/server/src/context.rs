@@ -42,6 +42,11 @@ impl<S> Root<S> {
     pub(crate) fn new(inner: S, state: AppState) -> Self {
         Self { inner, state }
     }
+
+    /// The state the requests are served under.
+    pub(crate) fn state(&self) -> &AppState {
+        &self.state
+    }
 }
 
 impl<S> Service<Request> for Root<S>
@@ -60,6 +65,7 @@ where
     fn call(&mut self, req: Request) -> Self::Future {
         let path = req.uri().path();
         let gateway = Gateway::of(path);
+        let route = crate::gateway::route(req.method(), path);
         let ctx = RequestContext {
             id: RequestId::new(gateway),
             gateway,
@@ -69,8 +75,8 @@ where
             ),
             method: req.method().clone(),
             uri: req.uri().clone(),
-            endpoint_name: crate::gateway::endpoint_name,
-            caller: None,
+            route,
+            noted: None,
         };
         // The fields are only evaluated when the span is enabled.
         let span = tracing::debug_span!(
@@ -78,7 +84,7 @@ where
             id = %ctx.id,
             method = %req.method(),
             path = %path,
-            endpoint = crate::gateway::endpoint_name(req.method(), path).unwrap_or("-")
+            endpoint = route.map_or("-", |r| r.name)
         );
         // Admin requests and sign-in posts are logged when answered, with the peer's address:
         // a failed admin-token guess or a run of wrong passwords shows in the log.
@@ -98,8 +104,14 @@ where
         let mut future = RootFuture {
             serving: None,
             tapped: None,
+            journaling: None,
             shed: None,
-            slot: None,
+            slot: Slot {
+                state: self.state.clone(),
+                held: false,
+            },
+            route: route.map(|r| r.index),
+            started: std::time::Instant::now(),
             id: ctx.id,
             gateway,
             span,
@@ -109,10 +121,10 @@ where
             future.shed = Some(CURRENT.sync_scope(ctx, || gateway.connect_refused(path)));
             return future;
         }
-        // The admin API is neither counted nor shed: health checks must answer under load.
+        // The admin API is not shed: health checks must answer under load.
         if gateway != Gateway::Admin {
-            self.state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if !self.state.in_flight.try_enter() {
+                self.state.metrics.shed(gateway);
                 future.shed = Some(CURRENT.sync_scope(ctx, || {
                     if log_budget(LogKind::Refusal) {
                         tracing::warn!(request = %current(), "over the in-flight limit; answering system busy");
@@ -121,25 +133,48 @@ where
                 }));
                 return future;
             }
-            future.slot = Some(Slot(self.state.clone()));
+            future.slot.held = true;
         }
-        // While a fault rule is armed, the journal is on or a rate limit is set, DingTalk-gateway
-        // requests take the inspected path.
-        if matches!(gateway, Gateway::Api | Gateway::Oapi)
-            && (self.state.faults.armed() || self.state.journal.is_some() || self.state.service.rate_limited())
-        {
-            let slot = std::sync::Arc::new(std::sync::OnceLock::new());
+        // While a fault rule is armed or a rate limit is set, DingTalk-gateway requests take the
+        // inspected path, which reads the body before the handler does.
+        let dingtalk = matches!(gateway, Gateway::Api | Gateway::Oapi);
+        if dingtalk && (self.state.faults.armed() || self.state.service.rate_limited()) {
+            let noted = std::sync::Arc::new(crate::request::Noted::default());
             let ctx = RequestContext {
-                caller: Some(slot.clone()),
+                noted: Some(noted.clone()),
                 ..ctx
             };
-            let served = crate::tap::serve(self.state.clone(), self.inner.clone(), req, gateway, slot);
+            let served = crate::tap::serve(self.state.clone(), self.inner.clone(), req, gateway, noted);
             let catching = AssertUnwindSafe(served)
                 .catch_unwind()
                 .map(|outcome| recover(outcome.map(Ok)));
             future.tapped = Some(Box::pin(CURRENT.scope(ctx, catching)));
             return future;
         }
+        // With only the journal on, the request takes the ordinary path and its answer's body is
+        // journaled as it is sent.
+        let ctx = match (dingtalk, &self.state.journal) {
+            (true, Some(journal)) => {
+                let noted = std::sync::Arc::new(crate::request::Noted::default());
+                future.journaling = Some(Box::new(crate::journal::Pending {
+                    journal: journal.clone(),
+                    noted: noted.clone(),
+                    at_ms: self.state.service.now(),
+                    gateway,
+                    method: ctx.method.clone(),
+                    uri: ctx.uri.clone(),
+                    endpoint: route.map(|r| r.name),
+                    request_id: ctx.id,
+                    form: crate::params::is_form(req.headers()),
+                    started: std::time::Instant::now(),
+                }));
+                RequestContext {
+                    noted: Some(noted),
+                    ..ctx
+                }
+            }
+            _ => ctx,
+        };
         // Store calls and body reads are bounded where they happen (the service's store, `body::read`), so
         // a request the caches answer carries no timer.
         let catching = AssertUnwindSafe(self.inner.call(req)).catch_unwind();
@@ -190,12 +225,24 @@ impl Audit {
     }
 }
 
-/// A place under the in-flight limit, given back when the request's future is done or dropped.
-struct Slot(AppState);
+/// The state a request is served under, and whether it holds a place under the in-flight limit,
+/// given back when the request's future is done or dropped.
+struct Slot {
+    state: AppState,
+    held: bool,
+}
+
+impl Slot {
+    fn release(&mut self) {
+        if std::mem::take(&mut self.held) {
+            self.state.in_flight.leave();
+        }
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.in_flight.leave();
+        self.release();
     }
 }
 
@@ -205,8 +252,11 @@ pin_project_lite::pin_project! {
         #[pin]
         serving: Option<TaskLocalFuture<RequestContext, Map<CatchUnwind<AssertUnwindSafe<F>>, Recover>>>,
         tapped: Option<Pin<Box<dyn Future<Output = Response> + Send>>>,
+        journaling: Option<Box<crate::journal::Pending>>,
         shed: Option<Response>,
-        slot: Option<Slot>,
+        slot: Slot,
+        route: Option<u16>,
+        started: std::time::Instant,
         id: RequestId,
         gateway: Gateway,
         span: tracing::Span,
@@ -238,7 +288,14 @@ where
             // answers "busy" rather than panicking.
             (None, None) => this.shed.take().unwrap_or_else(|| this.gateway.busy()),
         };
-        *this.slot = None;
+        this.slot.release();
+        let us = u64::try_from(this.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let code = response.extensions().get::<crate::request::Answered>();
+        let status = response.status().as_u16();
+        this.slot
+            .state
+            .metrics
+            .answered(*this.route, *this.gateway, status, code, us);
         let headers = response.headers_mut();
         if let Ok(v) = HeaderValue::from_bytes(this.id.as_bytes()) {
             headers.insert(REQUEST_ID, v);
@@ -257,6 +314,9 @@ where
             if log_budget(kind) {
                 audit.log(*this.gateway, *this.id, response.status());
             }
+        }
+        if let Some(pending) = this.journaling.take() {
+            response = pending.answered(response);
         }
         Poll::Ready(Ok(response))
     }

@@ -60,6 +60,11 @@ impl Faults {
         self.armed.load(Ordering::Relaxed)
     }
 
+    /// How many rules are armed.
+    pub(crate) fn len(&self) -> usize {
+        self.read().len()
+    }
+
     /// Whether a rule names an app or a corp, so the request's token must be looked up.
     pub(crate) fn needs_caller(&self) -> bool {
         self.read()

@@ -35,6 +35,11 @@ impl InFlight {
         self.current.fetch_sub(1, Ordering::AcqRel);
     }
 
+    /// Requests in flight right now.
+    pub(crate) fn current(&self) -> usize {
+        self.current.load(Ordering::Relaxed).min(self.limit)
+    }
+
     /// Slots free right now (tests wait on it).
     #[cfg(test)]
     pub(crate) fn available(&self) -> usize {

@@ -15,6 +15,7 @@ use axum::http::{Method, Uri};
 use dingdir_core::Caller;
 use dingdir_proto::admin::{FaultFired, JournalEntry, JournalFilter};
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::broadcast;
@@ -71,8 +72,11 @@ pub(crate) struct Recorded {
     pub(crate) at_ms: i64,
     pub(crate) gateway: Gateway,
     pub(crate) method: Method,
-    pub(crate) uri: Uri,
-    pub(crate) endpoint: Option<&'static str>,
+    /// The request's `path?query`, in a buffer of its own: the request's own URI is a slice of
+    /// the connection's read buffer, which an entry held for minutes would keep from being
+    /// reused. Parsed back into a URI only when the entry is first read.
+    target: Bytes,
+    endpoint: Option<&'static str>,
     pub(crate) request_id: RequestId,
     /// Who the handler authenticated, when it did.
     pub(crate) caller: Option<Caller>,
@@ -83,7 +87,8 @@ pub(crate) struct Recorded {
     pub(crate) request: Bytes,
     pub(crate) answer: Bytes,
     pub(crate) fault: Option<FaultFired>,
-    view: OnceLock<JournalEntry>,
+    /// Boxed: most entries are never read, and an unread entry stays a few cache lines.
+    view: OnceLock<Box<JournalEntry>>,
 }
 
 impl Recorded {
@@ -105,9 +110,7 @@ impl Recorded {
             at_ms,
             gateway,
             method,
-            // Copied: the request's own URI and body are slices of the connection's read buffer,
-            // which an entry held for minutes would keep from being reused.
-            uri: own_uri(uri),
+            target: Bytes::copy_from_slice(uri.path_and_query().map_or("/", |pq| pq.as_str()).as_bytes()),
             endpoint,
             request_id,
             caller: None,
@@ -131,41 +134,40 @@ impl Recorded {
     }
 
     fn size(&self) -> usize {
-        ENTRY_OVERHEAD
-            + self.uri.path().len()
-            + self.uri.query().map_or(0, str::len)
-            + self.request.len()
-            + self.answer.len()
+        ENTRY_OVERHEAD + self.target.len() + self.request.len() + self.answer.len()
     }
 
     /// The entry as it is shown: redacted, with what is derived from the raw request worked out
     /// once.
     pub(crate) fn view(&self) -> &JournalEntry {
         self.view.get_or_init(|| {
-            let legacy = self.gateway == Gateway::Oapi;
-            let request_body = body(&self.request, self.form, true);
-            let answer_body = body(&self.answer, false, false);
-            let status = self.status.and_then(|s| axum::http::StatusCode::from_u16(s).ok());
-            let code = status.and_then(|s| code(legacy, s, answer_body.as_ref()));
-            let who = crate::params::who(&self.uri, self.form, &self.request, self.caller.as_ref());
-            JournalEntry {
-                seq: self.seq,
-                at_ms: self.at_ms,
-                gateway: if legacy { "oapi" } else { "api" }.to_owned(),
-                method: self.method.as_str().to_owned(),
-                path: redact_query(self.uri.path(), self.uri.query()),
-                endpoint: self.endpoint.map(str::to_owned),
-                request_id: self.request_id.as_str().to_owned(),
-                app: who.app,
-                corp: who.corp,
-                user: who.user,
-                status: self.status,
-                code,
-                duration_us: self.duration_us,
-                request_body,
-                answer_body,
-                fault: self.fault.clone(),
-            }
+            Box::new({
+                let legacy = self.gateway == Gateway::Oapi;
+                let request_body = body(&self.request, self.form, true);
+                let answer_body = body(&self.answer, false, false);
+                let status = self.status.and_then(|s| axum::http::StatusCode::from_u16(s).ok());
+                let code = status.and_then(|s| code(legacy, s, answer_body.as_ref()));
+                let uri = Uri::from_maybe_shared(self.target.clone()).unwrap_or_default();
+                let who = crate::params::who(&uri, self.form, &self.request, self.caller.as_ref());
+                JournalEntry {
+                    seq: self.seq,
+                    at_ms: self.at_ms,
+                    gateway: if legacy { "oapi" } else { "api" }.to_owned(),
+                    method: self.method.as_str().to_owned(),
+                    path: redact_query(uri.path(), uri.query()),
+                    endpoint: self.endpoint.map(str::to_owned),
+                    request_id: self.request_id.as_str().to_owned(),
+                    app: who.app,
+                    corp: who.corp,
+                    user: who.user,
+                    status: self.status,
+                    code,
+                    duration_us: self.duration_us,
+                    request_body,
+                    answer_body,
+                    fault: self.fault.clone(),
+                }
+            })
         })
     }
 }
@@ -179,13 +181,6 @@ fn bounded(bytes: Bytes, whole: usize) -> Bytes {
     let mut cut = bytes[..MAX_BODY].to_vec();
     cut.extend_from_slice(format!("… ({whole} bytes in all)").as_bytes());
     Bytes::from(cut)
-}
-
-/// `uri` in a buffer of its own.
-fn own_uri(uri: &Uri) -> Uri {
-    uri.path_and_query()
-        .and_then(|pq| Uri::from_maybe_shared(Bytes::copy_from_slice(pq.as_str().as_bytes())).ok())
-        .unwrap_or_default()
 }
 
 /// DingTalk's code in an answer: the legacy `errcode`, or the new gateway's `code` on an error.
@@ -219,6 +214,10 @@ impl Journal {
         entry.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let size = entry.size();
         let entry = Arc::new(entry);
+        // The entries let go are freed after the lock is released: freeing their buffers under
+        // it would hold up every other request being recorded.
+        // Usually one entry goes per entry kept: it is held without allocating.
+        let mut gone: (Option<Arc<Recorded>>, Vec<Arc<Recorded>>) = (None, Vec::new());
         {
             let mut ring = self.lock();
             ring.entries.push_back((entry.clone(), size));
@@ -226,12 +225,17 @@ impl Journal {
             while ring.entries.len() > self.limits.max_entries
                 || (ring.bytes > self.limits.max_bytes && ring.entries.len() > 1)
             {
-                if let Some((_, gone)) = ring.entries.pop_front() {
-                    ring.bytes -= gone;
+                if let Some((old, old_size)) = ring.entries.pop_front() {
+                    ring.bytes -= old_size;
                     ring.evicted += 1;
+                    match gone.0 {
+                        None => gone.0 = Some(old),
+                        Some(_) => gone.1.push(old),
+                    }
                 }
             }
         }
+        drop(gone);
         // No follower is not an error.
         let _ = self.live.send(entry);
     }
@@ -265,6 +269,12 @@ impl Journal {
         (ring.entries.iter().map(|(e, _)| e.clone()).collect(), ring.evicted)
     }
 
+    /// Entries held, the bytes they are counted as, and the entries let go since start.
+    pub(crate) fn size(&self) -> (usize, usize, u64) {
+        let ring = self.lock();
+        (ring.entries.len(), ring.bytes, ring.evicted)
+    }
+
     /// Forgets every entry (the sequence goes on).
     pub(crate) fn clear(&self) -> usize {
         let mut ring = self.lock();
@@ -281,6 +291,127 @@ impl Journal {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
         self.ring.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A request on the ordinary path with the journal on: what the root layer knew of it before the
+/// handler ran. It becomes an entry when its answer has been sent ([`Journaled`]).
+pub(crate) struct Pending {
+    pub(crate) journal: Arc<Journal>,
+    pub(crate) noted: Arc<crate::request::Noted>,
+    pub(crate) at_ms: i64,
+    pub(crate) gateway: Gateway,
+    pub(crate) method: Method,
+    /// The request's URI: it shares the connection's buffer only until the entry is made.
+    pub(crate) uri: Uri,
+    pub(crate) endpoint: Option<&'static str>,
+    pub(crate) request_id: RequestId,
+    pub(crate) form: bool,
+    pub(crate) started: std::time::Instant,
+}
+
+impl Pending {
+    /// `response` with its body journaled as it is sent: the entry is recorded when hyper is
+    /// done with the body (sent whole, or cut off by the client).
+    pub(crate) fn answered(self: Box<Self>, response: axum::response::Response) -> axum::response::Response {
+        let status = response.status().as_u16();
+        let duration_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        response.map(|inner| {
+            axum::body::Body::new(Journaled {
+                inner,
+                pending: Some(self),
+                status,
+                duration_us,
+                answer: Bytes::new(),
+            })
+        })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An answer's body that hands its request to the journal once it is done with.
+    pub(crate) struct Journaled {
+        #[pin]
+        inner: axum::body::Body,
+        pending: Option<Box<Pending>>,
+        status: u16,
+        duration_us: u64,
+        answer: Bytes,
+    }
+
+    impl PinnedDrop for Journaled {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(pending) = this.pending.take() {
+                let answer = std::mem::take(this.answer);
+                record_pending(*pending, *this.status, *this.duration_us, answer);
+            }
+        }
+    }
+}
+
+fn record_pending(p: Pending, status: u16, duration_us: u64, answer: Bytes) {
+    let request = p.noted.request.get().map_or(&[][..], |b| &b[..]);
+    let mut entry = Recorded::new(
+        p.at_ms,
+        p.gateway,
+        p.method,
+        &p.uri,
+        p.endpoint,
+        p.request_id,
+        p.form,
+        request,
+    );
+    entry.status = Some(status);
+    entry.duration_us = duration_us;
+    entry.caller = p.noted.caller.get().cloned();
+    entry.set_answer(answer);
+    p.journal.record(entry);
+}
+
+impl hyper::body::Body for Journaled {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
+        let mut this = self.project();
+        let polled = this.inner.as_mut().poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+            && this.answer.len() <= MAX_BODY
+        {
+            // Every handler answers in one frame: keeping it shares the buffer being sent.
+            *this.answer = if this.answer.is_empty() {
+                data.clone()
+            } else {
+                let mut joined = Vec::with_capacity(this.answer.len() + data.len());
+                joined.extend_from_slice(this.answer);
+                joined.extend_from_slice(data);
+                Bytes::from(joined)
+            };
+        }
+        // Recorded before the last frame is handed on, so a client that has read the answer
+        // finds the entry; a body dropped before its end is recorded on drop.
+        let done = match &polled {
+            std::task::Poll::Ready(None | Some(Err(_))) => true,
+            std::task::Poll::Ready(Some(Ok(_))) => this.inner.is_end_stream(),
+            std::task::Poll::Pending => false,
+        };
+        if done && let Some(pending) = this.pending.take() {
+            record_pending(*pending, *this.status, *this.duration_us, std::mem::take(this.answer));
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -17,6 +17,7 @@ mod gateway;
 mod in_flight;
 mod journal;
 mod listen;
+mod metrics;
 mod params;
 mod request;
 mod state;

@@ -151,14 +151,20 @@ impl Refusals {
 
 /// Serves `app` on `listener` under `limits` until `shutdown` completes, then stops accepting,
 /// lets open connections finish their requests (up to `shutdown_grace`) and returns.
-pub async fn serve<S>(listener: TcpListener, app: S, limits: ConnectionLimits, shutdown: impl Future<Output = ()>)
-where
-    S: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = std::convert::Infallible>
+/// Connections are counted in the app's metrics.
+pub async fn serve<S>(
+    listener: TcpListener,
+    app: crate::context::Root<S>,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) where
+    crate::context::Root<S>: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = std::convert::Infallible>
         + Clone
         + Send
         + 'static,
-    S::Future: Send + 'static,
+    <crate::context::Root<S> as tower::Service<axum::extract::Request>>::Future: Send + 'static,
 {
+    let state = app.state().clone();
     let cap = limits.max_connections.max(1);
     let open = Arc::new(Semaphore::new(cap));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -186,6 +192,7 @@ where
             }
         };
         let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
+            state.metrics.connection_refused();
             refusals.refused(cap);
             drop(stream);
             continue;
@@ -193,7 +200,11 @@ where
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let stop = stop_rx.clone();
+        let state = state.clone();
+        state.metrics.connection_opened();
         connections.spawn(async move {
+            // Counted closed however the task ends, aborted at shutdown included.
+            let _open = Open(state);
             serve_connection(stream, peer, app, limits, stop).await;
             drop(permit);
         });
@@ -211,6 +222,15 @@ where
     }
     connections.abort_all();
     while connections.join_next().await.is_some() {}
+}
+
+/// An open connection in the metrics, counted closed when dropped.
+struct Open(crate::state::AppState);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.metrics.connection_closed();
+    }
 }
 
 async fn serve_connection<S>(

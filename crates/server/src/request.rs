@@ -7,7 +7,7 @@ use axum::http::{Method, Uri};
 use dingdir_proto::{admin::path as admin_path, api::path as api_path, browser::path as browser_path};
 
 /// Which wire form a path answers in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Gateway {
     /// The new gateway, `api.dingtalk.com`.
     Api,
@@ -52,20 +52,57 @@ pub(crate) struct RequestContext {
     /// For log lines (cheap to clone: the URI shares the request's buffer).
     pub(crate) method: Method,
     pub(crate) uri: Uri,
-    /// Names the endpoint of a method and path, for log lines; given by the root layer, which
-    /// knows the gateways' endpoint lists.
-    pub(crate) endpoint_name: fn(&Method, &str) -> Option<&'static str>,
-    /// Where the handler's token check leaves the caller, on the inspected path only
-    /// ([`crate::tap`]), for the journal.
-    pub(crate) caller: Option<std::sync::Arc<std::sync::OnceLock<dingdir_core::Caller>>>,
+    /// The endpoint's route, looked up once by the root layer, which knows the gateways'
+    /// endpoint lists; `None` for a path or method no endpoint serves.
+    pub(crate) route: Option<Route>,
+    /// Where the handler leaves the caller and the body it read, for the journal: on a
+    /// journaled or inspected request only.
+    pub(crate) noted: Option<std::sync::Arc<Noted>>,
 }
 
-/// Leaves `caller` for the journal when the request is on the inspected path; otherwise costs a
-/// task-local read.
+/// The DingTalk error code an answer carries, left in its extensions by the error that made it,
+/// so the metrics count answers by code without reading bodies.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Answered {
+    /// The legacy gateway's `errcode`.
+    Errcode(i64),
+    /// The new gateway's `code`.
+    Code(Box<str>),
+}
+
+/// What the handler leaves for the journal while it serves a journaled request: the caller its
+/// token check authenticated and the body it read ([`crate::request::note_caller`],
+/// [`crate::request::note_body`]).
+#[derive(Debug, Default)]
+pub(crate) struct Noted {
+    pub(crate) caller: std::sync::OnceLock<dingdir_core::Caller>,
+    pub(crate) request: std::sync::OnceLock<axum::body::Bytes>,
+}
+
+/// An endpoint as the root layer found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Route {
+    /// The endpoint's place among every gateway's endpoints, for per-endpoint counters.
+    pub(crate) index: u16,
+    /// The endpoint's name (`GetUser`).
+    pub(crate) name: &'static str,
+}
+
+/// Leaves `caller` for the journal when the request is journaled or inspected; otherwise costs
+/// a task-local read.
 pub(crate) fn note_caller(caller: &dingdir_core::Caller) {
     let _ = CURRENT.try_with(|c| {
-        if let Some(slot) = &c.caller {
-            let _ = slot.set(caller.clone());
+        if let Some(noted) = &c.noted {
+            let _ = noted.caller.set(caller.clone());
+        }
+    });
+}
+
+/// Leaves the request body the handler read for the journal, the same way.
+pub(crate) fn note_body(body: &axum::body::Bytes) {
+    let _ = CURRENT.try_with(|c| {
+        if let Some(noted) = &c.noted {
+            let _ = noted.request.set(body.clone());
         }
     });
 }
@@ -84,7 +121,7 @@ impl std::fmt::Display for CurrentRequest {
         CURRENT
             .try_with(|c| {
                 let path = c.uri.path();
-                let endpoint = (c.endpoint_name)(&c.method, path).unwrap_or("-");
+                let endpoint = c.route.map_or("-", |r| r.name);
                 write!(f, "{} {path} ({endpoint}) id={}", c.method, c.id)
             })
             .unwrap_or_else(|_| f.write_str("-"))

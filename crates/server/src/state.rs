@@ -20,6 +20,8 @@ pub struct Settings {
     pub mode: Mode,
     /// The bearer token of the admin API.
     pub admin_token: String,
+    /// A bearer token that grants the Prometheus metrics only, for a scraper; `None` for none.
+    pub metrics_token: Option<String>,
     /// Largest request body the DingTalk gateways read, in bytes.
     pub body_limit: usize,
     /// Largest seed the admin API reads, in bytes.
@@ -44,6 +46,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("mode", &self.mode)
             .field("admin_token", &"<redacted>")
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("body_limit", &self.body_limit)
             .field("seed_body_limit", &self.seed_body_limit)
             .field("max_in_flight", &self.max_in_flight)
@@ -60,6 +63,7 @@ impl Default for Settings {
         Self {
             mode: Mode::Serve,
             admin_token: String::new(),
+            metrics_token: None,
             body_limit: 64 * 1024,
             seed_body_limit: 16 * 1024 * 1024,
             max_in_flight: 512,
@@ -85,9 +89,9 @@ pub struct Shared {
     /// Fixed settings.
     pub settings: Settings,
     pub(crate) in_flight: crate::in_flight::InFlight,
-    pub(crate) requests: std::sync::atomic::AtomicU64,
+    pub(crate) metrics: crate::metrics::Metrics,
     pub(crate) faults: crate::faults::Faults,
-    pub(crate) journal: Option<crate::journal::Journal>,
+    pub(crate) journal: Option<Arc<crate::journal::Journal>>,
     pub(crate) delivery: crate::delivery::Delivery,
 }
 
@@ -106,9 +110,11 @@ impl AppState {
             service,
             movable_clock,
             in_flight: crate::in_flight::InFlight::new(settings.max_in_flight),
-            journal: settings.journal.map(crate::journal::Journal::new),
+            journal: settings
+                .journal
+                .map(|limits| Arc::new(crate::journal::Journal::new(limits))),
             settings,
-            requests: std::sync::atomic::AtomicU64::new(0),
+            metrics: crate::metrics::Metrics::new(),
             faults: crate::faults::Faults::default(),
             delivery: crate::delivery::Delivery::new(),
         }))

@@ -1,14 +1,16 @@
-//! The inspected path: while a fault rule is armed, the journal is on or a rate limit is set, a
-//! DingTalk-gateway request is read whole before it is served, so a rule can match its
-//! parameters and caller and its answer can be replaced, delayed, dropped or cut short, the call
-//! can be counted against its app's limits, and the journal can keep both bodies. With none of
-//! them, the root layer never comes here.
+//! The inspected path: while a fault rule is armed or a rate limit is set, a DingTalk-gateway
+//! request is read whole before it is served, so a rule can match its parameters and caller and
+//! its answer can be replaced, delayed, dropped or cut short, and the call can be counted against
+//! its app's limits; the journal, when on, keeps both bodies and the rule that fired. With
+//! neither, the root layer never comes here (the journal alone records on the ordinary path,
+//! [`crate::journal::Pending`]).
 
 use crate::body::{self, BodyError};
 use crate::faults::Probe;
 use crate::journal::{Journal, Recorded};
 use crate::params::{APP_PARAMS, first, is_form, params, who_from};
 use crate::request::Gateway;
+use crate::request::Noted;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -19,7 +21,7 @@ use dingdir_core::Caller;
 use dingdir_proto::admin::{FaultAction, FaultFired};
 use http_body_util::BodyExt;
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::Service;
 
@@ -28,13 +30,13 @@ use tower::Service;
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
 
 /// Serves `req` through `inner` under the armed fault rules, and journals it when the journal
-/// is on. `caller` is the slot the handler's token check fills ([`crate::request::note_caller`]).
+/// is on. `noted` is where the handler leaves its caller ([`crate::request::note_caller`]).
 pub(crate) async fn serve<S>(
     state: AppState,
     mut inner: S,
     req: Request,
     gateway: Gateway,
-    caller: Arc<OnceLock<Caller>>,
+    noted: Arc<Noted>,
 ) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
@@ -42,7 +44,10 @@ where
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let journal = state.journal.as_ref();
-    let endpoint = crate::gateway::endpoint_name(&parts.method, parts.uri.path());
+    let endpoint = crate::request::CURRENT
+        .try_with(|c| c.route.map(|r| r.name))
+        .ok()
+        .flatten();
     let bytes = match body::read(body, state.settings.body_limit, Some(state.settings.store_timeout)).await {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -67,6 +72,9 @@ where
     };
     let entry = journal.map(|_| recorded(&state, &parts, gateway, endpoint, &bytes));
     let req = Request::from_parts(parts, Body::from(bytes));
+    if let Some((_, action)) = &decided {
+        state.metrics.fault_fired(kind(action));
+    }
     let fired = decided.as_ref().map(|(id, action)| FaultFired {
         id: *id,
         kind: kind(action).to_owned(),
@@ -99,7 +107,7 @@ where
         }
         Ok(Some(FaultAction::Drop)) => {
             if let (Some(journal), Some(mut entry)) = (journal, entry) {
-                entry.caller = caller.get().cloned();
+                entry.caller = noted.caller.get().cloned();
                 entry.fault = fired;
                 entry.duration_us = micros(started);
                 journal.record(entry);
@@ -109,7 +117,7 @@ where
         Ok(Some(FaultAction::Truncate)) => (forward(&mut inner, req).await, true),
     };
     let response = match (journal, entry) {
-        (Some(journal), Some(entry)) => answered(journal, entry, response, started, fired, caller.get()).await,
+        (Some(journal), Some(entry)) => answered(journal, entry, response, started, fired, noted.caller.get()).await,
         _ => response,
     };
     if cut { truncated(response).await } else { response }
@@ -159,16 +167,19 @@ async fn over_limit(
     };
     match state.service.count_call(&app, endpoint).await {
         Ok(None) => None,
-        Ok(Some(over)) => Some(match gateway {
-            Gateway::Oapi => crate::gateway::oapi::Error::RateLimited {
-                per: over.limit.per,
-                limit: over.limit.limit,
-                window: over.window,
-                path: parts.uri.path().to_owned(),
-            }
-            .into_response(),
-            Gateway::Api | Gateway::Admin | Gateway::Browser => {
-                crate::gateway::api::Error::RateLimited(over.limit.per).into_response()
+        Ok(Some(over)) => Some({
+            state.metrics.rate_limited(endpoint);
+            match gateway {
+                Gateway::Oapi => crate::gateway::oapi::Error::RateLimited {
+                    per: over.limit.per,
+                    limit: over.limit.limit,
+                    window: over.window,
+                    path: parts.uri.path().to_owned(),
+                }
+                .into_response(),
+                Gateway::Api | Gateway::Admin | Gateway::Browser => {
+                    crate::gateway::api::Error::RateLimited(over.limit.per).into_response()
+                }
             }
         }),
         Err(e) => {

@@ -186,6 +186,15 @@ fn official_node_sdk_casts_every_answer_without_complaint() {
 }
 
 #[test]
+fn prometheus_client_parses_the_metrics_and_they_count_what_was_done() {
+    let Some(python) = python(&["alibabacloud_dingtalk", "prometheus_client"]) else {
+        return;
+    };
+    let server = Server::dev(&[]);
+    drive(&server, &python, "py_prometheus.py", &[], &[]);
+}
+
+#[test]
 fn community_python_sdk_fetches_caches_and_uses_app_tokens() {
     let Some(python) = python(&["dingtalk"]) else {
         return;

@@ -11,7 +11,7 @@ pub(crate) mod browser;
 pub(crate) mod oapi;
 mod table;
 
-use crate::request::Gateway;
+use crate::request::{Gateway, Route};
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 
@@ -94,62 +94,92 @@ pub(crate) fn endpoint_gateway(name: &str) -> Option<Gateway> {
     }
 }
 
-/// The operation a request is for, by method and path, for the request's log span: a lookup
-/// over the endpoint lists, so the routes need no layer of their own.
-pub(crate) fn endpoint_name(method: &Method, path: &str) -> Option<&'static str> {
+/// The route a request is for, by method and path: what the request's log lines, the journal
+/// and the metrics name it by. The root layer looks it up once per request.
+pub(crate) fn route(method: &Method, path: &str) -> Option<Route> {
+    let routes = &*ROUTES;
     // Most routes have no parameter: one hash lookup finds them.
-    if let Some(name) = STATIC_ROUTES.get(&(method.clone(), path)) {
-        return Some(name);
+    if let Some(route) = routes.exact.get(&(method.clone(), path)) {
+        return Some(*route);
     }
-    scan(method, path)
+    routes
+        .with_parameters
+        .iter()
+        .find(|(m, pattern, _)| m == method && matches(pattern, path))
+        .map(|(_, _, route)| *route)
 }
 
-/// Every parameterless route, by method and path.
-static STATIC_ROUTES: std::sync::LazyLock<std::collections::HashMap<(Method, &'static str), &'static str>> =
-    std::sync::LazyLock::new(|| {
-        let api = api::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
-        let oapi = oapi::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
-        let admin = admin::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
-        let browser = browser::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
-        api.chain(oapi)
-            .chain(admin)
-            .chain(browser)
-            .filter(|(_, route, _)| !route.contains('{'))
-            .map(|(m, route, name)| ((m, route), name))
-            .collect()
-    });
+/// Every endpoint's name and gateway, in the order of [`Route::index`].
+pub(crate) fn routes() -> &'static [(&'static str, Gateway)] {
+    &ROUTES.names
+}
 
-/// The route a request is for, tried in table order.
-fn scan(method: &Method, path: &str) -> Option<&'static str> {
+struct Routes {
+    names: Vec<(&'static str, Gateway)>,
+    exact: std::collections::HashMap<(Method, &'static str), Route>,
+    with_parameters: Vec<(Method, &'static str, Route)>,
+}
+
+static ROUTES: std::sync::LazyLock<Routes> = std::sync::LazyLock::new(|| {
     let api = api::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let oapi = oapi::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let admin = admin::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let browser = browser::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
-    api.chain(oapi)
-        .chain(admin)
-        .chain(browser)
-        .find(|(m, route, _)| m == method && matches(route, path))
-        .map(|(_, _, name)| name)
-}
+    let mut routes = Routes {
+        names: Vec::new(),
+        exact: std::collections::HashMap::new(),
+        with_parameters: Vec::new(),
+    };
+    for (i, (method, pattern, name)) in api.chain(oapi).chain(admin).chain(browser).enumerate() {
+        let route = Route {
+            index: u16::try_from(i).unwrap_or(u16::MAX),
+            name,
+        };
+        routes.names.push((name, Gateway::of(pattern)));
+        if pattern.contains('{') {
+            routes.with_parameters.push((method, pattern, route));
+        } else {
+            routes.exact.insert((method, pattern), route);
+        }
+    }
+    routes
+});
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn name(method: &Method, path: &str) -> Option<&'static str> {
+        route(method, path).map(|r| r.name)
+    }
+
+    #[test]
+    fn every_endpoint_is_counted_apart_in_the_metrics() {
+        assert!(
+            routes().len() <= crate::metrics::MAX_ROUTES,
+            "{} endpoints",
+            routes().len()
+        );
+        assert_eq!(
+            routes()[usize::from(route(&Method::GET, "/gettoken").unwrap().index)].0,
+            "GetToken"
+        );
+    }
+
     #[test]
     fn requests_are_named_after_their_endpoint() {
-        assert_eq!(endpoint_name(&Method::GET, "/v1.0/contact/users/me"), Some("GetUser"));
-        assert_eq!(endpoint_name(&Method::POST, "/v1.0/contact/users/me"), None);
+        assert_eq!(name(&Method::GET, "/v1.0/contact/users/me"), Some("GetUser"));
+        assert_eq!(name(&Method::POST, "/v1.0/contact/users/me"), None);
         assert_eq!(
-            endpoint_name(&Method::POST, "/topapi/v2/user/getbymobile"),
+            name(&Method::POST, "/topapi/v2/user/getbymobile"),
             Some("V2UserGetByMobile")
         );
-        assert_eq!(endpoint_name(&Method::GET, "/gettoken"), Some("GetToken"));
+        assert_eq!(name(&Method::GET, "/gettoken"), Some("GetToken"));
         assert_eq!(
-            endpoint_name(&Method::PUT, "/_dingdir/apps/dingx/suite-ticket"),
+            name(&Method::PUT, "/_dingdir/apps/dingx/suite-ticket"),
             Some("SetSuiteTicket")
         );
-        assert_eq!(endpoint_name(&Method::GET, "/v1.0/contact/users/a/b"), None);
-        assert_eq!(endpoint_name(&Method::POST, "/oauth2/auth/consent"), Some("Consent"));
+        assert_eq!(name(&Method::GET, "/v1.0/contact/users/a/b"), None);
+        assert_eq!(name(&Method::POST, "/oauth2/auth/consent"), Some("Consent"));
     }
 }

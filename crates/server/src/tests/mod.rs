@@ -17,6 +17,7 @@ mod hostile;
 mod journal;
 mod leave_records;
 mod legacy_reads;
+mod metrics;
 mod rate_limits;
 mod routing;
 mod shedding;

@@ -66,10 +66,9 @@ async fn every_admin_endpoint_is_routed() {
             e.path()
         );
         assert_ne!(a.json["code"], json!("MethodNotAllowed"), "{}", e.name());
-        let want = if e.facts() == admin_gw::Access::AdminToken {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::OK
+        let want = match e.facts() {
+            admin_gw::Access::AdminToken | admin_gw::Access::MetricsToken => StatusCode::UNAUTHORIZED,
+            admin_gw::Access::Open => StatusCode::OK,
         };
         assert_eq!(a.status, want, "{}: {}", e.name(), a.text());
     }
@@ -80,7 +79,7 @@ async fn admin_endpoints_that_need_the_token_answer_401_without_it() {
     let fx = fixture().await;
     let guarded: Vec<_> = admin_gw::Endpoint::ALL
         .iter()
-        .filter(|e| e.facts() == admin_gw::Access::AdminToken)
+        .filter(|e| e.facts() != admin_gw::Access::Open)
         .collect();
     assert!(!guarded.is_empty());
     let want = json!({

@@ -10,6 +10,8 @@ pub(crate) enum Access {
     Open,
     /// Only a caller with `Authorization: Bearer <admin token>`.
     AdminToken,
+    /// The admin token, or the metrics token when one is set: a scraper needs no admin power.
+    MetricsToken,
 }
 
 super::super::table::endpoint_table! {
@@ -37,6 +39,8 @@ super::super::table::endpoint_table! {
     SetSuiteTicket = PUT path::SUITE_TICKET => tokens::set_suite_ticket, Access::AdminToken;
     /// `GET /_dingdir/metrics`: requests served and store reads made by this node.
     Metrics = GET path::METRICS => health::metrics, Access::AdminToken;
+    /// `GET /_dingdir/metrics/prometheus`: every metric in the Prometheus text exposition.
+    Prometheus = GET path::PROMETHEUS => health::prometheus, Access::MetricsToken;
     /// `GET /_dingdir/faults`: the fault rules and their counters.
     ListFaults = GET path::FAULTS => faults::list, Access::AdminToken;
     /// `POST /_dingdir/faults`: arm a fault rule.

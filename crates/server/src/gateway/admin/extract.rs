@@ -12,6 +12,25 @@ use serde::de::DeserializeOwned;
 
 /// Lets the request through only with `Authorization: Bearer <admin token>`.
 pub(crate) async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if bearer_is(&req, &state.settings.admin_token) {
+        next.run(req).await
+    } else {
+        Error::Unauthorized.into_response()
+    }
+}
+
+/// Lets a request through with the admin token or, when one is set, the metrics token.
+pub(crate) async fn require_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let metrics = state.settings.metrics_token.as_deref().unwrap_or_default();
+    if bearer_is(&req, &state.settings.admin_token) || bearer_is(&req, metrics) {
+        next.run(req).await
+    } else {
+        Error::Unauthorized.into_response()
+    }
+}
+
+/// Whether the request's bearer token is `want` (never when `want` is empty).
+fn bearer_is(req: &Request, want: &str) -> bool {
     let given = req
         .headers()
         .get(AUTHORIZATION)
@@ -19,12 +38,7 @@ pub(crate) async fn require_admin(State(state): State<AppState>, req: Request, n
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    let want = state.settings.admin_token.as_bytes();
-    if !want.is_empty() && dingdir_core::secret::same(given.as_bytes(), want) {
-        next.run(req).await
-    } else {
-        Error::Unauthorized.into_response()
-    }
+    !want.is_empty() && dingdir_core::secret::same(given.as_bytes(), want.as_bytes())
 }
 
 /// A JSON body for the admin API, rejected in its own error form.

@@ -4,7 +4,7 @@ use super::Error;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use dingdir_proto::admin::Health;
 
 fn health_body(status: &str, store: Option<&str>) -> Health {
@@ -43,11 +43,36 @@ pub(super) async fn health(state: State<AppState>) -> Result<Response, Error> {
     ready(state).await
 }
 
-/// `GET /_dingdir/metrics`: gateway requests served and store reads made by this node.
+/// `GET /_dingdir/metrics`: gateway requests served and store reads made by this node, read
+/// from the same registry as the Prometheus exposition.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let body = dingdir_proto::admin::Metrics {
-        requests: state.requests.load(std::sync::atomic::Ordering::Relaxed),
+        requests: state.metrics.gateway_requests(crate::gateway::routes()),
         store_reads: state.service.store_reads(),
     };
     crate::gateway::api::json_response(StatusCode::OK, &body)
+}
+
+/// The Prometheus text format's content type.
+const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `GET /_dingdir/metrics/prometheus`: every metric in the Prometheus text exposition.
+pub(super) async fn prometheus(State(state): State<AppState>) -> Response {
+    let gauges = crate::metrics::Gauges {
+        routes: crate::gateway::routes(),
+        in_flight: state.in_flight.current(),
+        store_reads: state.service.store_reads(),
+        store_calls: state.service.store_stats(),
+        caches: state.service.cache_stats(),
+        journal: state.journal.as_ref().map(|j| j.size()),
+        fault_rules: state.faults.len(),
+        rate_limits: state.service.rate_limits().len(),
+    };
+    let text = state.metrics.render(&gauges);
+    let mut response = (StatusCode::OK, text).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(PROMETHEUS),
+    );
+    response
 }

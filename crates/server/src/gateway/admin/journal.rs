@@ -22,7 +22,7 @@ const FOLLOW_KEEP_ALIVE: Duration = Duration::from_secs(15);
 fn journal(state: &AppState) -> Result<&Journal, Error> {
     state
         .journal
-        .as_ref()
+        .as_deref()
         .ok_or(Error::Disabled("the journal is off: start dingdir with --journal true"))
 }
 

@@ -33,6 +33,10 @@ impl Endpoint {
                 state.clone(),
                 extract::require_admin,
             )),
+            Access::MetricsToken => self.handler().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                extract::require_metrics,
+            )),
         }
     }
 }

@@ -191,7 +191,11 @@ impl IntoResponse for Error {
             requestid: request_id(),
             accessdenieddetail,
         };
-        json_response(status, &body)
+        let mut response = json_response(status, &body);
+        response
+            .extensions_mut()
+            .insert(crate::request::Answered::Code(body.code.into()));
+        response
     }
 }
 

@@ -301,7 +301,11 @@ impl IntoResponse for Error {
                 request_id: topapi.then(request_id),
             }
         };
-        json_response(&body)
+        let mut response = json_response(&body);
+        response
+            .extensions_mut()
+            .insert(crate::request::Answered::Errcode(body.errcode));
+        response
     }
 }
 
