@@ -323,9 +323,30 @@ impl Service {
 
     /// Applies a seed (one transaction; refused whole) and forgets what was cached.
     pub async fn apply_seed(&self, file: &str, text: &str) -> Result<crate::seed::Plan, crate::seed::ApplyError> {
-        let result = crate::seed::apply_text_at(self.store(), file, text, self.now()).await;
+        let plan = Self::plan_seed(file, text)?;
+        self.apply_planned(&plan).await?;
+        Ok(plan)
+    }
+
+    /// Parses and checks a seed against every rule the file alone decides, writing nothing:
+    /// the caller may check more (the server checks the fault rules' endpoints) before
+    /// [`Self::apply_planned`].
+    pub fn plan_seed(file: &str, text: &str) -> Result<crate::seed::Plan, crate::seed::ApplyError> {
+        let (doc, locator) = crate::seed::parse(file, text)?;
+        Ok(crate::seed::Plan::build(file, &doc, &locator)?)
+    }
+
+    /// Applies a planned seed: its directory in one transaction, then the rate limits it sets,
+    /// if any. The fault rules are the caller's to arm.
+    pub async fn apply_planned(&self, plan: &crate::seed::Plan) -> Result<(), crate::seed::ApplyError> {
+        let result = crate::seed::apply_plan_at(self.store(), plan, self.now()).await;
         self.invalidate();
-        result
+        result?;
+        if let Some(limits) = plan.rate_limits() {
+            self.store().set_rate_limits(limits).await?;
+            self.limits.set(limits.to_vec());
+        }
+        Ok(())
     }
 
     /// Every callback registration with where its delivery stands.

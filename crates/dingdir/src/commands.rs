@@ -142,12 +142,6 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
         (None, Mode::Dev) => Some((DEMO_SEED_NAME.to_owned(), DEMO_SEED.to_owned())),
         (None, Mode::Serve) => None,
     };
-    if let Some((name, text)) = &seed {
-        seed::apply_text(store.as_ref(), name, text)
-            .await
-            .with_context(|| format!("applying seed {name}"))?;
-        tracing::info!(seed = %name, "seed applied");
-    }
 
     let generated = config.admin_token.is_none();
     let admin_token = match &config.admin_token {
@@ -181,6 +175,12 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
     };
     let service = Service::new(Arc::clone(&store), clock.clone(), ids, policy);
     let state = AppState::new(service, settings, Some(clock));
+    if let Some((name, text)) = &seed {
+        dingdir_server::apply_seed(&state, name, text)
+            .await
+            .map_err(|why| anyhow::anyhow!("applying seed {name}: {why}"))?;
+        tracing::info!(seed = %name, "seed applied");
+    }
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -382,7 +382,21 @@ async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
     let text = read_seed(file)?;
     let store = open_store(&config.db, config.db_pool).await?;
     id_secret(store.as_ref(), Mode::Serve, config.id_secret.as_deref()).await?;
-    let plan = seed::apply_text(store.as_ref(), &file.display().to_string(), &text).await?;
+    let name = file.display().to_string();
+    let plan = Service::plan_seed(&name, &text)?;
+    dingdir_server::check_seed_rules(&plan)?;
+    seed::apply_plan(store.as_ref(), &plan).await?;
+    // Rate limits live in the store, so they hold for the servers that share it; fault rules
+    // live in a server, so only a running one can arm them.
+    if let Some(limits) = plan.rate_limits() {
+        store.set_rate_limits(limits).await?;
+        println!("set {} rate limits from {name}", limits.len());
+    }
+    if plan.faults().next().is_some() {
+        eprintln!(
+            "{name}: its fault rules are not armed: `dingdir apply` writes the store only; send the seed to a running server (POST /_dingdir/seed) or start one with --seed"
+        );
+    }
     store.close().await;
     let (corps, apps, people, memberships) = plan.counts();
     println!(

@@ -154,6 +154,7 @@ pub struct Metrics {
 /// A scripted fault: which gateway requests it matches, what it does to them, and when it fires.
 /// Every matcher given must hold; none given matches every gateway request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// The endpoint's name, as the compatibility matrix lists it (`V2UserGetByMobile`, `GetUser`).
@@ -181,6 +182,7 @@ pub struct FaultRule {
 
 /// What a fault does to a request it fires on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultAction {
     /// Answer a legacy-gateway error: `{"errcode", "errmsg"}` in the endpoint's envelope (with
@@ -214,6 +216,7 @@ pub enum FaultAction {
 
 /// When a fault fires among the requests it matches.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultFire {
     /// On every match.
@@ -378,6 +381,7 @@ pub struct JournalCount {
 /// counts its QPS limit (per appKey and API). Calls past it in the window are refused with the
 /// gateway's own rate-limit answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     /// Only this app's calls; every app's (each counted apart) when absent.
@@ -396,6 +400,7 @@ pub struct RateLimit {
 
 /// The fixed window a rate limit counts in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RateWindow {
     /// One second, as DingTalk's QPS limits (90018, `QpsLimitForAppkeyAndApi`).

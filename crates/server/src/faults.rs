@@ -154,7 +154,7 @@ impl Armed {
 }
 
 /// Refuses a rule that could never do what it says.
-fn check(rule: &FaultRule, gateway_of: GatewayOf) -> Result<(), String> {
+pub(crate) fn check(rule: &FaultRule, gateway_of: GatewayOf) -> Result<(), String> {
     let legacy = match rule.endpoint.as_deref() {
         Some(name) => Some(gateway_of(name).map(|g| g == Gateway::Oapi).ok_or_else(|| {
             format!("unknown endpoint `{name}`: give a name from docs/COMPATIBILITY.md, such as V2UserGetByMobile or GetUser")

@@ -39,6 +39,21 @@ pub fn app(state: AppState) -> Root<Router> {
     app_with_extra_routes(state, Router::new())
 }
 
+/// Applies a seed to a server before it serves (its startup seed): the directory and rate
+/// limits, and the fault rules armed on this node, as `POST /_dingdir/seed` does. The error is
+/// the admin API's message for it (`file:line:column: field: why`).
+pub async fn apply_seed(state: &AppState, file: &str, text: &str) -> Result<dingdir_core::seed::Plan, String> {
+    gateway::admin::apply_seed(state, file, text)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Checks what only the server knows about a seed's rate limits and fault rules (endpoint
+/// names, actions the endpoint's gateway answers), for `dingdir apply`, which writes no server.
+pub fn check_seed_rules(plan: &dingdir_core::seed::Plan) -> Result<(), dingdir_core::seed::SeedError> {
+    gateway::admin::check_rules(plan)
+}
+
 /// The whole HTTP surface plus `extra` routes under the same layers: for tests that need a route
 /// the product does not have, such as a handler that panics.
 pub fn app_with_extra_routes(state: AppState, extra: Router<AppState>) -> Root<Router> {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A whole seed file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
     title = "dingdir seed",
@@ -40,6 +40,14 @@ pub struct SeedDoc {
     /// People (DingTalk accounts) and their memberships.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<PersonSeed>,
+    /// Rate limits, as `PUT /_dingdir/rate-limits` takes them: when given, they replace the
+    /// limits in force on every node sharing the store (an empty list lifts them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<Vec<dingdir_proto::admin::RateLimit>>,
+    /// Fault rules, as `POST /_dingdir/faults` takes them: armed on the server that applies the
+    /// seed (its startup seed, `POST /_dingdir/seed`, and `reset` again), after any already armed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<dingdir_proto::admin::FaultRule>,
 }
 
 /// An organisation.
@@ -681,6 +689,9 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                 memberships: ms.iter().map(member_seed).collect(),
             })
             .collect(),
+        // The export is the directory: rate limits and faults are run-time settings.
+        rate_limits: None,
+        faults: Vec::new(),
     }
 }
 

@@ -68,6 +68,12 @@ pub struct Plan {
     roles: Vec<Role>,
     /// Roles members hold that the file does not define: they must exist in the store.
     role_refs: Vec<((CorpId, i64), Place)>,
+    /// The rate limits the file sets, when it sets them.
+    rate_limits: Option<Vec<dingdir_proto::admin::RateLimit>>,
+    /// The fault rules the file arms, with where each is.
+    faults: Vec<(dingdir_proto::admin::FaultRule, Place)>,
+    /// Where each rate limit is.
+    rate_limit_places: Vec<Place>,
 }
 
 /// How many levels a department may sit below the root; a longer chain of parents is a loop.
@@ -666,6 +672,21 @@ impl Plan {
         // A member the file itself names needs no store check.
         member_refs.retain(|(key, _, _)| !userid_lines.contains_key(key));
 
+        let limits_at = root.key("rate_limits");
+        if let Some(limits) = &doc.rate_limits {
+            if let Err(why) = crate::rate::check(limits) {
+                return Err(cx.err(limits_at, why));
+            }
+        }
+        let rate_limit_places = (0..doc.rate_limits.as_ref().map_or(0, Vec::len))
+            .map(|i| cx.place(limits_at.index(i)))
+            .collect();
+        let faults = doc
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| (rule.clone(), cx.place(root.key("faults").index(i))))
+            .collect();
         Ok(Self {
             file: file.to_owned(),
             corps,
@@ -677,7 +698,40 @@ impl Plan {
             member_refs,
             roles,
             role_refs,
+            rate_limits: doc.rate_limits.clone(),
+            faults,
+            rate_limit_places,
         })
+    }
+
+    /// The rate limits the seed sets, when it sets them.
+    pub fn rate_limits(&self) -> Option<&[dingdir_proto::admin::RateLimit]> {
+        self.rate_limits.as_deref()
+    }
+
+    /// The fault rules the seed arms, in order.
+    pub fn faults(&self) -> impl Iterator<Item = &dingdir_proto::admin::FaultRule> {
+        self.faults.iter().map(|(rule, _)| rule)
+    }
+
+    /// Refuses the seed for its `i`th fault rule, at that rule's place: for the checks only the
+    /// server can make (endpoint names, actions the endpoint's gateway can answer).
+    pub fn refuse_fault(&self, i: usize, message: impl Into<String>) -> SeedError {
+        self.refuse(self.faults.get(i).map(|(_, place)| place), "faults", message)
+    }
+
+    /// Refuses the seed for its `i`th rate limit, the same way.
+    pub fn refuse_rate_limit(&self, i: usize, message: impl Into<String>) -> SeedError {
+        self.refuse(self.rate_limit_places.get(i), "rate_limits", message)
+    }
+
+    fn refuse(&self, place: Option<&Place>, field: &str, message: impl Into<String>) -> SeedError {
+        SeedError {
+            file: self.file.clone(),
+            at: place.map_or(LineCol { line: 1, column: 1 }, |p| p.at),
+            field: place.map_or_else(|| field.to_owned(), |p| p.field.to_string()),
+            message: message.into(),
+        }
     }
 
     /// How many corps, apps, people and memberships the seed names.

@@ -179,3 +179,60 @@ async fn dingdir_rate_limits_adds_lists_and_clears() {
     assert!(ok);
     assert_eq!(cleared, json!({"cleared": 2}));
 }
+
+/// The demo seed plus the rules a test run declares up front.
+fn demo_with_rules(dir: &std::path::Path) -> std::path::PathBuf {
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo.yaml"))
+        .expect("examples/demo.yaml");
+    let rules = "\nfaults:\n  - { endpoint: V2UserGetByMobile, action: { kind: errcode, errcode: -1 }, fire: { next: 2 } }\nrate_limits:\n  - { endpoint: GetUser, limit: 50 }\n";
+    let path = dir.join("with-rules.yaml");
+    std::fs::write(&path, format!("{demo}{rules}")).expect("writing the seed");
+    path
+}
+
+#[tokio::test]
+async fn a_startup_seed_arms_its_fault_rules_and_sets_its_limits_and_apply_says_what_it_cannot_arm() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let seed = demo_with_rules(dir.path());
+    let server = Server::dev(&["--seed", seed.to_str().expect("a UTF-8 path")]);
+    let token = app_token(&server).await;
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let answer: Value = by_mobile(&server, &token)
+            .send()
+            .await
+            .expect("an answer")
+            .json()
+            .await
+            .expect("JSON");
+        codes.push(answer["errcode"].clone());
+    }
+    assert_eq!(codes, [json!(-1), json!(-1), json!(0)]);
+    let (ok, limits, stderr) = admin_cli("rate-limits", &server, &["list"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        limits,
+        json!({"limits": [{"endpoint": "GetUser", "limit": 50, "per": "second"}]})
+    );
+
+    // `dingdir apply` writes the store: the limits, and a word about the rules it cannot arm.
+    let db = dir.path().join("apply.sqlite");
+    let db_url = format!("sqlite:{}", db.display());
+    let out = run(&["apply", seed.to_str().expect("a UTF-8 path"), "--db", &db_url]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("set 1 rate limits"),
+        "{out:?}"
+    );
+    assert!(stderr.contains("its fault rules are not armed"), "{stderr}");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "faults:\n  - { endpoint: Nope, action: { kind: drop } }\n").expect("writing");
+    let out = run(&["apply", bad.to_str().expect("a UTF-8 path"), "--db", &db_url]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.yaml:2:") && stderr.contains("faults[0]") && stderr.contains("unknown endpoint `Nope`"),
+        "{stderr}"
+    );
+}

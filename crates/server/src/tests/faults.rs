@@ -356,3 +356,94 @@ async fn with_a_rule_armed_an_over_size_body_is_still_refused_in_the_gateways_fo
     // Under the limit, served as always.
     assert_topapi(&by_mobile(&fx, &token, "15000009144").await, found("zhangsan"));
 }
+
+async fn post_seed(fx: &Fixture, file: &str, yaml: &str) -> Answer {
+    fx.send(
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/_dingdir/seed?file={file}"))
+            .header(header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/yaml")
+            .body(Body::from(yaml.to_owned()))
+            .expect("a valid request"),
+    )
+    .await
+}
+
+const SEEDED_RULES: &str = r#"
+rate_limits:
+  - { endpoint: V2UserGetByMobile, limit: 5, per: minute }
+faults:
+  - endpoint: V2UserGetByMobile
+    action: { kind: errcode, errcode: -1 }
+    fire: { next: 1 }
+"#;
+
+#[tokio::test]
+async fn a_seed_arms_its_fault_rules_and_sets_its_rate_limits_and_reset_does_it_again() {
+    let settings = Settings {
+        reset_seed: Some(("demo-and-rules.yaml".into(), format!("{DEMO_SEED}\n{SEEDED_RULES}"))),
+        ..test_settings()
+    };
+    let fx = fixture_with(Setup {
+        settings,
+        ..Setup::default()
+    })
+    .await;
+    let applied = post_seed(&fx, "rules.yaml", SEEDED_RULES).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text());
+    let rules = faults(&fx).await;
+    assert_eq!(rules["faults"].as_array().map(Vec::len), Some(1), "{rules}");
+    assert_eq!(rules["faults"][0]["endpoint"], "V2UserGetByMobile");
+    let limits = fx.send(admin(Method::GET, "/_dingdir/rate-limits", None)).await;
+    assert_eq!(
+        limits.json,
+        json!({"limits": [{"endpoint": "V2UserGetByMobile", "limit": 5, "per": "minute"}]})
+    );
+    let token = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    assert_topapi(&by_mobile(&fx, &token, "15000009144").await, busy());
+    assert_topapi(&by_mobile(&fx, &token, "15000009144").await, found("zhangsan"));
+
+    // reset clears the rules and the limits, then re-applies the startup seed, which arms its own.
+    let reset = fx.send(admin(Method::POST, "/_dingdir/reset", None)).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text());
+    let rules = faults(&fx).await;
+    assert_eq!(rules["faults"].as_array().map(Vec::len), Some(1), "{rules}");
+    assert_eq!(rules["faults"][0]["fired"], 0, "a fresh rule: {rules}");
+    let token = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    assert_topapi(&by_mobile(&fx, &token, "15000009144").await, busy());
+}
+
+#[tokio::test]
+async fn a_seed_with_a_rule_no_endpoint_can_obey_is_refused_at_its_place_and_changes_nothing() {
+    let fx = fixture().await;
+    for (yaml, field, why) in [
+        (
+            "faults:\n  - { endpoint: NoSuchThing, action: { kind: delay, ms: 10 } }\n",
+            "faults[0]",
+            "unknown endpoint `NoSuchThing`",
+        ),
+        (
+            "faults:\n  - { action: { kind: drop } }\n  - { endpoint: GetUser, action: { kind: errcode, errcode: -1 } }\n",
+            "faults[1]",
+            "errcode",
+        ),
+        (
+            "rate_limits:\n  - { limit: 3 }\n  - { endpoint: Nope, limit: 3 }\n",
+            "rate_limits[1]",
+            "unknown endpoint `Nope`",
+        ),
+        ("rate_limits:\n  - { limit: 0 }\n", "rate_limits", "limit"),
+    ] {
+        let a = post_seed(&fx, "bad.yaml", yaml).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{yaml}: {}", a.text());
+        assert_eq!(a.json["code"], "SeedInvalid", "{}", a.text());
+        let message = a.json["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("bad.yaml:"), "{message}");
+        assert!(message.contains(&format!(": {field}")), "{field} in {message}");
+        assert!(message.contains(why), "{why} in {message}");
+    }
+    assert_eq!(faults(&fx).await["faults"], json!([]), "nothing was armed");
+    let limits = fx.send(admin(Method::GET, "/_dingdir/rate-limits", None)).await;
+    assert_eq!(limits.json, json!({"limits": []}), "nothing was set");
+}

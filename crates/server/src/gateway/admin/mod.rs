@@ -18,6 +18,7 @@ mod tokens;
 
 pub(crate) use endpoints::{Access, Endpoint};
 pub(crate) use error::Error;
+pub(crate) use seed::{apply_seed, check_rules};
 
 use crate::state::AppState;
 use axum::Router;

@@ -44,8 +44,37 @@ pub(super) async fn apply(
         })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::BadRequest("the seed is not UTF-8".to_owned()))?;
     let file = query.0.file.unwrap_or_else(|| "request".to_owned());
-    let plan = state.service.apply_seed(&file, text).await?;
+    let plan = apply_seed(&state, &file, text).await?;
     Ok(crate::gateway::api::json_response(StatusCode::OK, &summary(&plan)))
+}
+
+/// Refuses a seed whose rate limits or fault rules name an endpoint no gateway serves, or ask
+/// an endpoint for what its gateway cannot answer, at the rule's place in the file.
+pub(crate) fn check_rules(plan: &seed::Plan) -> Result<(), seed::SeedError> {
+    if let Err((i, why)) = super::limits::check_endpoints(plan.rate_limits().unwrap_or_default()) {
+        return Err(plan.refuse_rate_limit(i, why));
+    }
+    for (i, rule) in plan.faults().enumerate() {
+        crate::faults::check(rule, crate::gateway::endpoint_gateway).map_err(|why| plan.refuse_fault(i, why))?;
+    }
+    Ok(())
+}
+
+/// Applies a seed to this server: its directory and rate limits through the service, then arms
+/// its fault rules here. The rules' endpoints and actions are checked before anything is
+/// written, and refused at their place in the file.
+pub(crate) async fn apply_seed(state: &AppState, file: &str, text: &str) -> Result<seed::Plan, Error> {
+    let plan = dingdir_core::Service::plan_seed(file, text)?;
+    check_rules(&plan).map_err(seed::ApplyError::Invalid)?;
+    state.service.apply_planned(&plan).await?;
+    for rule in plan.faults() {
+        let view = state
+            .faults
+            .add(rule.clone(), crate::gateway::endpoint_gateway)
+            .map_err(Error::BadRequest)?;
+        tracing::info!(id = view.id, seed = %file, "fault rule armed by the seed");
+    }
+    Ok(plan)
 }
 
 /// `GET /_dingdir/export`: the directory as YAML that `apply` takes back.
@@ -71,7 +100,7 @@ pub(super) async fn reset(State(state): State<AppState>) -> Result<Response, Err
         journal.clear();
     }
     let summary = match &state.settings.reset_seed {
-        Some((file, text)) => summary(&state.service.apply_seed(file, text).await?),
+        Some((file, text)) => summary(&apply_seed(&state, file, text).await?),
         None => ApplySummary::default(),
     };
     Ok(crate::gateway::api::json_response(StatusCode::OK, &summary))
