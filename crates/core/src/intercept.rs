@@ -186,6 +186,10 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.department_page(corp, dept, offset, limit);
         self.hook.around(Call::read("department_page"), run).await
     }
+    async fn glance(&self, max: u64) -> Result<dingdir_proto::admin::Glance, StoreError> {
+        let run = self.inner.glance(max);
+        self.hook.around(Call::read("glance"), run).await
+    }
     async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError> {
         let run = self.inner.member_count(corp);
         self.hook.around(Call::read("member_count"), run).await

@@ -211,6 +211,18 @@ pub enum AppKind {
     ThirdPartyPersonal,
 }
 
+impl App {
+    /// The app as the directory glance lists it.
+    pub fn glance(&self) -> dingdir_proto::admin::AppGlance {
+        dingdir_proto::admin::AppGlance {
+            key: self.key.0.clone(),
+            name: self.name.clone(),
+            kind: self.kind.as_str().to_owned(),
+            corp: self.corp_id.as_ref().map(|c| c.0.clone()),
+        }
+    }
+}
+
 impl AppKind {
     /// The stored and seed spelling.
     pub fn as_str(self) -> &'static str {

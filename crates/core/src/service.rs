@@ -275,6 +275,11 @@ impl Service {
         self.store.hook().calls()
     }
 
+    /// The directory at a glance: corps with their counts, apps, and how many people.
+    pub async fn glance(&self) -> Result<dingdir_proto::admin::Glance, crate::StoreError> {
+        self.store().glance(dingdir_proto::admin::GLANCE_MAX).await
+    }
+
     /// Each cache's hits, misses and entries.
     pub fn cache_stats(&self) -> Vec<crate::stats::CacheStats> {
         self.caches.stats()

@@ -116,6 +116,40 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// How many active members `corp` has.
     async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError>;
 
+    /// The directory at a glance: at most `max` corps (with their member and department
+    /// counts) and apps, and how many people. A store answers it with counting queries; this
+    /// default reads the whole directory, for small test stores.
+    async fn glance(&self, max: u64) -> Result<dingdir_proto::admin::Glance, StoreError> {
+        let d = self.directory().await?;
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        let corps = d
+            .corps
+            .iter()
+            .take(max)
+            .map(|c| dingdir_proto::admin::CorpGlance {
+                id: c.id.0.clone(),
+                name: c.name.clone(),
+                members: d
+                    .people
+                    .iter()
+                    .flat_map(|(_, members)| members)
+                    .filter(|m| {
+                        m.membership.corp_id == c.id && m.membership.status == crate::model::MemberStatus::Active
+                    })
+                    .count() as u64,
+                departments: d.departments.iter().filter(|x| x.corp_id == c.id).count() as u64,
+            })
+            .collect();
+        let apps = d.apps.iter().take(max).map(crate::model::App::glance).collect();
+        Ok(dingdir_proto::admin::Glance {
+            corps,
+            apps,
+            people: d.people.len() as u64,
+            corp_count: d.corps.len() as u64,
+            app_count: d.apps.len() as u64,
+        })
+    }
+
     /// The active administrators of `corp`, by userid, each with whether they are the main one.
     async fn admins(&self, corp: &CorpId) -> Result<Vec<(UserId, bool)>, StoreError>;
 

@@ -29,6 +29,14 @@ pub mod path {
     pub const METRICS: &str = "/_dingdir/metrics";
     /// `GET`: every metric in the Prometheus text exposition (admin or metrics token).
     pub const PROMETHEUS: &str = "/_dingdir/metrics/prometheus";
+    /// `GET`: the directory at a glance.
+    pub const GLANCE: &str = "/_dingdir/glance";
+    /// `GET`: the inspector page; `POST`: sign in to it with the admin token.
+    pub const INSPECTOR: &str = "/_dingdir/inspector";
+    /// `GET`: the inspector's script.
+    pub const INSPECTOR_SCRIPT: &str = "/_dingdir/inspector/app.js";
+    /// `GET`: the inspector's styles.
+    pub const INSPECTOR_STYLE: &str = "/_dingdir/inspector/app.css";
     /// `GET` the fault rules, `POST` one, `DELETE` them all.
     pub const FAULTS: &str = "/_dingdir/faults";
     /// `DELETE` one fault rule.
@@ -149,6 +157,52 @@ pub struct Metrics {
     pub requests: u64,
     /// Reads this node made from the store.
     pub store_reads: u64,
+}
+
+/// The directory at a glance (`GET /_dingdir/glance`): its corps with their counts, its apps,
+/// and how many people it holds; for the inspector page and a quick look.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Glance {
+    /// Corps in corpId order, at most [`GLANCE_MAX`].
+    pub corps: Vec<CorpGlance>,
+    /// Apps in app-key order, at most [`GLANCE_MAX`].
+    pub apps: Vec<AppGlance>,
+    /// People (DingTalk accounts) in the directory.
+    pub people: u64,
+    /// Corps in all, shown or not.
+    pub corp_count: u64,
+    /// Apps in all, shown or not.
+    pub app_count: u64,
+}
+
+/// The most corps and apps a glance lists.
+pub const GLANCE_MAX: u64 = 500;
+
+/// One corp at a glance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorpGlance {
+    /// corpId.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Active members.
+    pub members: u64,
+    /// Departments, the root included.
+    pub departments: u64,
+}
+
+/// One app at a glance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppGlance {
+    /// The app key.
+    pub key: String,
+    /// Its name.
+    pub name: String,
+    /// `internal`, `third_party_enterprise` or `third_party_personal`.
+    pub kind: String,
+    /// The owning corp of an internal app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp: Option<String>,
 }
 
 /// A scripted fault: which gateway requests it matches, what it does to them, and when it fires.

@@ -71,6 +71,13 @@ where
         _ => None,
     };
     let entry = journal.map(|_| recorded(&state, &parts, gateway, endpoint, &bytes));
+    // A rule or a limit that answers before the handler leaves no caller: the journal names
+    // the app from the token itself.
+    if journal.is_some() && (decided.is_some() || refused.is_some()) && noted.caller.get().is_none() {
+        if let Some(who) = authenticated(&state, &parts, gateway).await {
+            let _ = noted.caller.set(who);
+        }
+    }
     let req = Request::from_parts(parts, Body::from(bytes));
     if let Some((_, action)) = &decided {
         state.metrics.fault_fired(kind(action));
@@ -270,6 +277,15 @@ fn body_refused(gateway: Gateway, e: BodyError) -> Response {
 
 /// The app key and corp of the request's token, when it has a valid one.
 async fn caller(state: &AppState, parts: &Parts, gateway: Gateway) -> Option<(String, Option<String>)> {
+    let caller = authenticated(state, parts, gateway).await?;
+    Some((
+        caller.app.key.as_str().to_owned(),
+        caller.corp_id.map(|c| c.as_str().to_owned()),
+    ))
+}
+
+/// Who the request's token is for, when it is valid.
+async fn authenticated(state: &AppState, parts: &Parts, gateway: Gateway) -> Option<Caller> {
     let token = match gateway {
         Gateway::Oapi => form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
             .find(|(k, _)| k == "access_token")
@@ -280,11 +296,7 @@ async fn caller(state: &AppState, parts: &Parts, gateway: Gateway) -> Option<(St
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     }?;
-    let caller = state.service.authenticate(Some(&token)).await.ok()?;
-    Some((
-        caller.app.key.as_str().to_owned(),
-        caller.corp_id.map(|c| c.as_str().to_owned()),
-    ))
+    state.service.authenticate(Some(&token)).await.ok()
 }
 
 /// An answer whose body fails before its first byte: hyper closes the connection without

@@ -230,6 +230,34 @@ fn zhcn_python_sdk_reads_the_directory_with_a_new_gateway_app_token() {
 }
 
 #[test]
+fn a_real_browser_signs_in_to_the_inspector_and_watches_the_journal() {
+    let (Some(modules), Some(chromium)) = (node_modules(&["playwright-core"]), chromium()) else {
+        return;
+    };
+    let artifacts = env_path("DINGDIR_ARTIFACTS", repo().join("artifacts"));
+    let server = Server::dev(&[]);
+    drive(
+        &server,
+        Path::new("node"),
+        "inspector.js",
+        &[],
+        &[
+            ("NODE_PATH", modules.into_os_string()),
+            ("DINGDIR_COMPAT_CHROMIUM", chromium.into_os_string()),
+            ("DINGDIR_ARTIFACTS", artifacts.clone().into_os_string()),
+        ],
+    );
+    for device in ["desktop", "phone"] {
+        for shot in [
+            format!("inspector-signin-{device}.png"),
+            format!("inspector-{device}.png"),
+        ] {
+            assert!(artifacts.join(&shot).is_file(), "no screenshot {shot}");
+        }
+    }
+}
+
+#[test]
 fn browser_sign_in_gives_a_code_the_official_python_sdk_exchanges() {
     let (Some(modules), Some(chromium), Some(python)) = (
         node_modules(&["playwright-core"]),

@@ -14,6 +14,7 @@ mod faults;
 mod get_by_mobile;
 mod get_user;
 mod hostile;
+mod inspector;
 mod journal;
 mod leave_records;
 mod legacy_reads;

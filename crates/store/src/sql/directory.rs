@@ -1414,6 +1414,50 @@ where
         Ok(page)
     }
 
+    async fn glance(&self, max: u64) -> Result<dingdir_proto::admin::Glance, StoreError> {
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        let count = |sql: &'static str| async move {
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await.map_err(map)?;
+            Ok::<u64, StoreError>(u64::try_from(n).unwrap_or(0))
+        };
+        let corps = sqlx::query(
+            "SELECT c.corp_id, c.name, \
+             (SELECT COUNT(*) FROM memberships m WHERE m.corp_id = c.corp_id AND m.status = 'active') AS members, \
+             (SELECT COUNT(*) FROM departments d WHERE d.corp_id = c.corp_id) AS departments \
+             FROM corps c ORDER BY c.corp_id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(|row| {
+            let n = |name: &str| row.try_get::<i64, _>(name).map(|n| u64::try_from(n).unwrap_or(0));
+            Ok(dingdir_proto::admin::CorpGlance {
+                id: row.try_get("corp_id").map_err(map)?,
+                name: row.try_get("name").map_err(map)?,
+                members: n("members").map_err(map)?,
+                departments: n("departments").map_err(map)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let apps = sqlx::query("SELECT * FROM apps ORDER BY app_key LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|row| Self::app_from(row).map(|app| app.glance()))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(dingdir_proto::admin::Glance {
+            corps,
+            apps,
+            people: count("SELECT COUNT(*) FROM people").await?,
+            corp_count: count("SELECT COUNT(*) FROM corps").await?,
+            app_count: count("SELECT COUNT(*) FROM apps").await?,
+        })
+    }
+
     async fn member_count(&self, corp: &CorpId) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE corp_id = $1 AND status = 'active'")
             .bind(corp.0.as_str())

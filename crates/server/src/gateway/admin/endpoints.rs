@@ -1,6 +1,6 @@
 //! Every admin operation, one row each.
 
-use super::{callbacks, faults, health, journal, limits, seed, tokens};
+use super::{callbacks, faults, health, inspector, journal, limits, seed, tokens};
 use dingdir_proto::admin::path;
 
 /// Who may call an admin endpoint.
@@ -8,7 +8,8 @@ use dingdir_proto::admin::path;
 pub(crate) enum Access {
     /// Anyone: the health checks, so orchestrators need no secret.
     Open,
-    /// Only a caller with `Authorization: Bearer <admin token>`.
+    /// Only a caller with `Authorization: Bearer <admin token>`, or, for a `GET`, a browser
+    /// signed in to the inspector.
     AdminToken,
     /// The admin token, or the metrics token when one is set: a scraper needs no admin power.
     MetricsToken,
@@ -41,6 +42,16 @@ super::super::table::endpoint_table! {
     Metrics = GET path::METRICS => health::metrics, Access::AdminToken;
     /// `GET /_dingdir/metrics/prometheus`: every metric in the Prometheus text exposition.
     Prometheus = GET path::PROMETHEUS => health::prometheus, Access::MetricsToken;
+    /// `GET /_dingdir/glance`: the directory at a glance (corps, apps, counts).
+    Glance = GET path::GLANCE => inspector::glance, Access::AdminToken;
+    /// `GET /_dingdir/inspector`: the inspector page, or its sign-in form.
+    Inspector = GET path::INSPECTOR => inspector::page, Access::Open;
+    /// `POST /_dingdir/inspector`: sign a browser in to the inspector with the admin token.
+    InspectorSignIn = POST path::INSPECTOR => inspector::sign_in, Access::Open;
+    /// `GET /_dingdir/inspector/app.js`: the inspector's script.
+    InspectorScript = GET path::INSPECTOR_SCRIPT => inspector::script, Access::Open;
+    /// `GET /_dingdir/inspector/app.css`: the inspector's styles.
+    InspectorStyle = GET path::INSPECTOR_STYLE => inspector::style, Access::Open;
     /// `GET /_dingdir/faults`: the fault rules and their counters.
     ListFaults = GET path::FAULTS => faults::list, Access::AdminToken;
     /// `POST /_dingdir/faults`: arm a fault rule.

@@ -10,9 +10,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-/// Lets the request through only with `Authorization: Bearer <admin token>`.
+/// Lets the request through only with `Authorization: Bearer <admin token>`, or a read with the
+/// inspector's cookie.
 pub(crate) async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if bearer_is(&req, &state.settings.admin_token) {
+    let token = &state.settings.admin_token;
+    if bearer_is(&req, token) || super::inspector::may_read(req.method(), req.headers(), token) {
         next.run(req).await
     } else {
         Error::Unauthorized.into_response()

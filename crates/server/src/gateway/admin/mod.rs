@@ -11,6 +11,7 @@ mod error;
 mod extract;
 mod faults;
 mod health;
+mod inspector;
 mod journal;
 mod limits;
 mod seed;
