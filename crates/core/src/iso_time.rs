@@ -29,6 +29,17 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// The calendar month holding `ms` in a zone `offset_ms` ahead of UTC: its first and the next
+/// month's first instant, in ms since the epoch.
+pub fn month_of(ms: i64, offset_ms: i64) -> (i64, i64) {
+    let (year, month, _) = civil_from_days((ms + offset_ms).div_euclid(MS_PER_DAY));
+    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    (
+        days_from_civil(year, month, 1) * MS_PER_DAY - offset_ms,
+        days_from_civil(next_year, next_month, 1) * MS_PER_DAY - offset_ms,
+    )
+}
+
 /// `2021-01-06T11:47:37Z` for an instant in epoch milliseconds (the fraction is dropped).
 pub fn format_utc(ms: i64) -> String {
     let (days, rest) = (ms.div_euclid(MS_PER_DAY), ms.rem_euclid(MS_PER_DAY) / 1000);
@@ -153,5 +164,27 @@ mod tests {
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+
+    #[test]
+    fn a_month_in_china_time_starts_at_16_00_utc_the_day_before() {
+        let china = 8 * 3_600_000;
+        // 2026-12-07T04:00:00Z is December in Beijing.
+        let (start, end) = month_of(parse("2026-12-07T04:00:00Z").unwrap(), china);
+        assert_eq!(format_utc(start), "2026-11-30T16:00:00Z");
+        assert_eq!(format_utc(end), "2026-12-31T16:00:00Z");
+        // 2026-12-31T17:00:00Z is already January 2027 in Beijing.
+        let (start, _) = month_of(parse("2026-12-31T17:00:00Z").unwrap(), china);
+        assert_eq!(format_utc(start), "2026-12-31T16:00:00Z");
+        let (start, end) = month_of(parse("2028-02-10T00:00:00Z").unwrap(), 0);
+        assert_eq!(
+            (format_utc(start), format_utc(end)),
+            ("2028-02-01T00:00:00Z".into(), "2028-03-01T00:00:00Z".into())
+        );
     }
 }

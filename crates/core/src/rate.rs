@@ -51,34 +51,68 @@ impl Limits {
         &self,
         store: &dyn LimitStore,
         now: Millis,
-        app: &str,
-        endpoint: &str,
+        call: &Call<'_>,
     ) -> Result<Option<Exceeded>, StoreError> {
         let rules = self.get();
         let mut broken = None;
         for rule in rules.iter() {
             let fits = |want: &Option<String>, got: &str| want.as_deref().is_none_or(|w| w == got);
-            if !fits(&rule.app, app) || !fits(&rule.endpoint, endpoint) {
+            if !fits(&rule.app, call.app) || !fits(&rule.endpoint, call.endpoint) {
                 continue;
             }
-            let len = rule.per.millis();
-            let start = now.div_euclid(len) * len;
-            let per = match rule.per {
-                RateWindow::Second => "s",
-                RateWindow::Minute => "m",
-            };
+            let (start, end) = window(rule.per, now);
             // The limit's own numbers are in the key, so changing a limit starts a new count.
-            let key = format!("{}/{per}|{app}|{endpoint}|{start}", rule.limit);
-            let hits = store.hit_window(&key, start + len + WINDOW_GRACE_MS).await?;
+            let key = match rule.per {
+                RateWindow::Second => format!("{}/s|{}|{}|{start}", rule.limit, call.app, call.endpoint),
+                RateWindow::Minute => format!("{}/m|{}|{}|{start}", rule.limit, call.app, call.endpoint),
+                // The monthly quota is the organisation's: a call in no corp is not counted.
+                RateWindow::Month => match call.corp {
+                    Some(corp) => {
+                        let app = rule.app.as_deref().unwrap_or("*");
+                        let endpoint = rule.endpoint.as_deref().unwrap_or("*");
+                        format!("{}/mo|{corp}|{app}|{endpoint}|{start}", rule.limit)
+                    }
+                    None => continue,
+                },
+            };
+            let hits = store.hit_window(&key, end + WINDOW_GRACE_MS).await?;
             if hits > rule.limit && broken.is_none() {
                 broken = Some(Exceeded {
                     limit: rule.clone(),
                     hits,
-                    window: (start, start + len),
+                    window: (start, end),
                 });
             }
         }
         Ok(broken)
+    }
+}
+
+/// A call being counted: who made it, to what, and in which corp.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'a> {
+    /// The calling app's key.
+    pub app: &'a str,
+    /// The endpoint's name.
+    pub endpoint: &'a str,
+    /// The corp the call acts in, when its token has one.
+    pub corp: Option<&'a str>,
+}
+
+/// China Standard Time, in which DingTalk counts its months.
+const CHINA_MS: Millis = 8 * 3_600_000;
+
+/// The window of `per` that holds `now`: its start and its end, in ms since the epoch. Seconds
+/// and minutes are aligned to the epoch; a month is a calendar month in China Standard Time.
+pub fn window(per: RateWindow, now: Millis) -> (Millis, Millis) {
+    let fixed = |len: Millis| {
+        let start = now.div_euclid(len) * len;
+        (start, start + len)
+    };
+    match per {
+        RateWindow::Second => fixed(1_000),
+        RateWindow::Minute => fixed(60_000),
+        RateWindow::Month => crate::iso_time::month_of(now, CHINA_MS),
     }
 }
 

@@ -847,9 +847,8 @@ impl Service {
         Ok(())
     }
 
-    /// Counts a call by `app` to `endpoint` against the limits that match it; the first one it
-    /// breaks, if any.
-    pub async fn count_call(&self, app: &str, endpoint: &str) -> Result<Option<crate::rate::Exceeded>, Error> {
-        Ok(self.limits.count(self.store(), self.now(), app, endpoint).await?)
+    /// Counts a call against the limits that match it; the first one it breaks, if any.
+    pub async fn count_call(&self, call: &crate::rate::Call<'_>) -> Result<Option<crate::rate::Exceeded>, Error> {
+        Ok(self.limits.count(self.store(), self.now(), call).await?)
     }
 }

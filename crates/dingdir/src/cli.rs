@@ -97,7 +97,8 @@ pub(crate) enum RateLimitsCommand {
         /// Calls allowed per window.
         #[arg(long, value_name = "N")]
         limit: u64,
-        /// The window: `second` (DingTalk's QPS limits) or `minute`.
+        /// The window: `second` (DingTalk's QPS limits), `minute`, or `month` (a corp's monthly
+        /// API quota: the corp's calls counted together, 90020).
         #[arg(long, value_name = "WINDOW", default_value = "second")]
         per: String,
         /// Only this app's calls (default: every app, each counted apart).

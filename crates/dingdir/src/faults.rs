@@ -92,7 +92,8 @@ pub(crate) async fn rate_limits(args: RateLimitsArgs) -> anyhow::Result<()> {
             let per = match per.as_str() {
                 "second" => RateWindow::Second,
                 "minute" => RateWindow::Minute,
-                other => bail!("--per {other}: give `second` or `minute`"),
+                "month" => RateWindow::Month,
+                other => bail!("--per {other}: give `second`, `minute` or `month`"),
             };
             let mut limits = admin.rate_limits().await?;
             limits.push(RateLimit {

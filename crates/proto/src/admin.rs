@@ -462,16 +462,10 @@ pub enum RateWindow {
     Second,
     /// One minute (90006, `QpmLimitForAppkeyAndApi`).
     Minute,
-}
-
-impl RateWindow {
-    /// The window's length in milliseconds.
-    pub fn millis(self) -> i64 {
-        match self {
-            Self::Second => 1_000,
-            Self::Minute => 60_000,
-        }
-    }
+    /// A calendar month in China Standard Time, as DingTalk counts an organisation's monthly API
+    /// quota (90020, `ApiCountLimitForOrg`): such a limit counts the calls made in each corp,
+    /// by every app to every endpoint the limit matches, together.
+    Month,
 }
 
 /// The rate limits of the whole cluster, as the store holds them.

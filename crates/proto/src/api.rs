@@ -61,6 +61,8 @@ pub mod code {
     pub const QPS_LIMIT: &str = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi";
     /// One app calling one API past its per-minute limit: HTTP 403.
     pub const QPM_LIMIT: &str = "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi";
+    /// An organisation past its monthly API quota: HTTP 403 (dingtalk.com help 1061621972).
+    pub const API_COUNT_LIMIT: &str = "Forbidden.AccessDenied.ApiCountLimitForOrg";
     /// Missing scope, or the wrong kind of token (403). WIRE.md §A2.
     pub const ACCESS_DENIED: &str = "Forbidden.AccessDenied.AccessTokenPermissionDenied";
     /// User not found or not visible (404). Seed 000, WIRE.md §A2.

@@ -142,6 +142,8 @@ pub mod errcode {
     pub const APP_QPS_LIMIT: i64 = 90018;
     /// One app calling one API past its per-minute limit (global error table).
     pub const APP_QPM_LIMIT: i64 = 90006;
+    /// An organisation past its monthly API quota (dingtalk.com help 1061621972).
+    pub const ORG_MONTHLY_QUOTA: i64 = 90020;
     /// Success.
     pub const OK: i64 = 0;
     /// System busy. Seed 003.

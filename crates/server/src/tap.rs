@@ -168,11 +168,19 @@ async fn over_limit(
     gateway: Gateway,
     endpoint: &'static str,
 ) -> Option<Response> {
-    let app = match caller(state, parts, gateway).await {
-        Some((app, _)) => app,
-        None => first(&params(&parts.uri, is_form(&parts.headers), bytes), APP_PARAMS)?,
+    let (app, corp) = match caller(state, parts, gateway).await {
+        Some(who) => who,
+        None => (
+            first(&params(&parts.uri, is_form(&parts.headers), bytes), APP_PARAMS)?,
+            None,
+        ),
     };
-    match state.service.count_call(&app, endpoint).await {
+    let call = dingdir_core::rate::Call {
+        app: &app,
+        endpoint,
+        corp: corp.as_deref(),
+    };
+    match state.service.count_call(&call).await {
         Ok(None) => None,
         Ok(Some(over)) => Some({
             state.metrics.rate_limited(endpoint);
@@ -180,6 +188,7 @@ async fn over_limit(
                 Gateway::Oapi => crate::gateway::oapi::Error::RateLimited {
                     per: over.limit.per,
                     limit: over.limit.limit,
+                    hits: over.hits,
                     window: over.window,
                     path: parts.uri.path().to_owned(),
                 }

@@ -168,7 +168,7 @@ async fn dingdir_rate_limits_adds_lists_and_clears() {
     assert_eq!(listed, both);
     let (ok, _, err) = cli(&["add", "--limit", "1", "--per", "hour"]);
     assert!(!ok);
-    assert!(err.contains("--per hour: give `second` or `minute`"), "{err}");
+    assert!(err.contains("--per hour: give `second`, `minute` or `month`"), "{err}");
     let (ok, _, err) = cli(&["add", "--limit", "0"]);
     assert!(!ok);
     assert!(

@@ -229,3 +229,45 @@ async fn limits_are_listed_refused_with_why_lifted_and_reset() {
     assert_api(&a, StatusCode::OK, json!({"limits": []}));
     assert!(!fx.state.service.rate_limited());
 }
+
+#[tokio::test]
+async fn a_monthly_quota_counts_the_corps_calls_together_and_answers_90020_until_the_month_ends() {
+    let fx = fixture().await;
+    let internal = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    let other = fx.app_token("dingothercoapp", "other-internal-secret").await;
+    let user = fx.user_token("dingdemointernal", "15000009144").await;
+    let a = set(&fx, json!([{"limit": 3, "per": "month"}])).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    // Demo Co's calls share one count, whichever app and endpoint make them.
+    assert_eq!(by_mobile(&fx, &internal).await.json["errcode"], 0);
+    let me = fx.send(sdk_get("/v1.0/contact/users/me", Some(&user))).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+    assert_eq!(by_mobile(&fx, &internal).await.json["errcode"], 0);
+    let refused = by_mobile(&fx, &internal).await;
+    assert_eq!(refused.json["errcode"], 88, "{}", refused.text());
+    assert_eq!(refused.json["sub_code"], "90020", "{}", refused.text());
+    assert_eq!(
+        refused.json["sub_msg"],
+        "您的企业本月api调用量已超过限制,调用量:4次,额度:3次,请登录开发者后台-资源管理-查看用量明细"
+    );
+    let me = fx.send(sdk_get("/v1.0/contact/users/me", Some(&user))).await;
+    assert_eq!(me.status, StatusCode::FORBIDDEN, "{}", me.text());
+    assert_eq!(me.json["code"], "Forbidden.AccessDenied.ApiCountLimitForOrg");
+    // Other Co has a quota of its own.
+    let theirs = fx
+        .send(legacy_post(
+            &format!("{GETBYMOBILE}?access_token={other}"),
+            "application/json",
+            r#"{"mobile":"13900000007"}"#,
+        ))
+        .await;
+    assert_ne!(theirs.json["sub_code"], "90020", "{}", theirs.text());
+    // A new month in China Standard Time starts a new count.
+    let now = fx.state.service.now();
+    let (_, next) = dingdir_core::rate::window(dingdir_proto::admin::RateWindow::Month, now);
+    fx.clock.advance_ms(next - now).expect("a month's step");
+    // The token expired on the way there: a fresh one is itself a call in the new month.
+    let internal = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    let again = by_mobile(&fx, &internal).await;
+    assert_eq!(again.json["errcode"], 0, "counted anew: {}", again.text());
+}

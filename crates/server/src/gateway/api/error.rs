@@ -171,6 +171,12 @@ impl Error {
                 code::QPM_LIMIT,
                 "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
             ),
+            // The message is a guess: only the code is published.
+            Self::RateLimited(dingdir_proto::admin::RateWindow::Month) => plain(
+                S::FORBIDDEN,
+                code::API_COUNT_LIMIT,
+                "您的企业本月api调用量已超过限制,请登录开发者后台-资源管理-查看用量明细",
+            ),
             Self::Injected { status, code, message } => (*status, Cow::Owned(code.clone()), message.clone(), None),
         }
     }

@@ -43,6 +43,8 @@ pub(crate) enum Error {
         per: dingdir_proto::admin::RateWindow,
         /// Calls allowed in it.
         limit: u64,
+        /// Calls counted in it, this one included.
+        hits: u64,
         /// The window, in ms since the epoch.
         window: (i64, i64),
         /// The path called.
@@ -180,9 +182,10 @@ impl Error {
             Self::RateLimited {
                 per,
                 limit,
+                hits,
                 window,
                 path,
-            } => rate_limited(*per, *limit, *window, path, topapi),
+            } => rate_limited(*per, (*limit, *hits), *window, path, topapi),
             // As the rule gives it: a rule that wants the 88 wrapper gives errcode 88.
             Self::Injected { errcode, errmsg } => direct(*errcode, errmsg.clone()),
             Self::Refused { errcode, errmsg } => direct(*errcode, (*errmsg).to_owned()),
@@ -224,7 +227,7 @@ fn refused(why: dingdir_core::Refusal) -> Parts {
 /// time, the limit and when the refusal ends. 90006's text is the global error table's.
 fn rate_limited(
     per: dingdir_proto::admin::RateWindow,
-    limit: u64,
+    (limit, hits): (u64, u64),
     (start, end): (i64, i64),
     path: &str,
     topapi: bool,
@@ -253,6 +256,12 @@ fn rate_limited(
             errcode::APP_QPM_LIMIT,
             "您当前使用的CorpId及CorpSecret调用当前接口次数过多，请求被暂时禁用了，仅对企业自己的Accesstoken有效"
                 .to_owned(),
+        ),
+        dingdir_proto::admin::RateWindow::Month => (
+            errcode::ORG_MONTHLY_QUOTA,
+            format!(
+                "您的企业本月api调用量已超过限制,调用量:{hits}次,额度:{limit}次,请登录开发者后台-资源管理-查看用量明细"
+            ),
         ),
     };
     if topapi {
