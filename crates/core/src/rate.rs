@@ -55,9 +55,16 @@ impl Limits {
     ) -> Result<Option<Exceeded>, StoreError> {
         let rules = self.get();
         let mut broken = None;
-        for rule in rules.iter() {
+        // The per-second and per-minute limits first: a call they refuse does not count against
+        // the monthly quota, as DingTalk counts it.
+        let (quotas, rates): (Vec<&RateLimit>, Vec<&RateLimit>) =
+            rules.iter().partition(|r| r.per == RateWindow::Month);
+        for rule in rates.into_iter().chain(quotas) {
             let fits = |want: &Option<String>, got: &str| want.as_deref().is_none_or(|w| w == got);
             if !fits(&rule.app, call.app) || !fits(&rule.endpoint, call.endpoint) {
+                continue;
+            }
+            if rule.per == RateWindow::Month && broken.is_some() {
                 continue;
             }
             let (start, end) = window(rule.per, now);
@@ -65,12 +72,13 @@ impl Limits {
             let key = match rule.per {
                 RateWindow::Second => format!("{}/s|{}|{}|{start}", rule.limit, call.app, call.endpoint),
                 RateWindow::Minute => format!("{}/m|{}|{}|{start}", rule.limit, call.app, call.endpoint),
-                // The monthly quota is the organisation's: a call in no corp is not counted.
+                // The monthly quota is the organisation's: a call in no corp is not counted. Its
+                // count is kept when the quota changes mid-month, as a bought upgrade keeps it.
                 RateWindow::Month => match call.corp {
                     Some(corp) => {
                         let app = rule.app.as_deref().unwrap_or("*");
                         let endpoint = rule.endpoint.as_deref().unwrap_or("*");
-                        format!("{}/mo|{corp}|{app}|{endpoint}|{start}", rule.limit)
+                        format!("mo|{corp}|{app}|{endpoint}|{start}")
                     }
                     None => continue,
                 },

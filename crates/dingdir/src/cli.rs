@@ -101,7 +101,8 @@ pub(crate) enum RateLimitsCommand {
         /// API quota: the corp's calls counted together, 90020).
         #[arg(long, value_name = "WINDOW", default_value = "second")]
         per: String,
-        /// Only this app's calls (default: every app, each counted apart).
+        /// Only this app's calls (default: every app, each counted apart; with `--per month`, every
+        /// app of the corp together).
         #[arg(long, value_name = "KEY")]
         app: Option<String>,
         /// Only this endpoint (default: every endpoint, each counted apart).

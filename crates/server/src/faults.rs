@@ -19,7 +19,7 @@ const MAX_DELAY_MS: u64 = 600_000;
 pub(crate) type GatewayOf = fn(&str) -> Option<Gateway>;
 
 /// How many rules one node holds.
-const MAX_RULES: usize = 1_000;
+pub(crate) const MAX_RULES: usize = 1_000;
 
 /// One node's fault rules.
 #[derive(Default)]

@@ -2,7 +2,8 @@
 //! bytes, for "was it called N times, with what, and what did it get" assertions, and followed
 //! live by subscribers.
 //!
-//! The inspected path (`tap.rs`) records what it saw as it was ([`Recorded`]: the URI, the
+//! The inspected path (`tap.rs`), or the ordinary path through [`Pending`] and [`Journaled`]
+//! when the journal is the only inspection on, records what it saw as it was ([`Recorded`]: the URI, the
 //! two bodies as shared buffers, the caller the handler authenticated); everything derived from
 //! it (the redacted path and bodies, DingTalk's code, the app, corp and user) is worked out the
 //! first time the entry is read, and kept. Recording costs a few copies of pointers; redaction

@@ -200,11 +200,12 @@ pub async fn serve<S>(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let stop = stop_rx.clone();
-        let state = state.clone();
         state.metrics.connection_opened();
+        // Made before the task, so it is counted closed however the task ends: aborted at
+        // shutdown before its first poll included.
+        let open_guard = Open(state.clone());
         connections.spawn(async move {
-            // Counted closed however the task ends, aborted at shutdown included.
-            let _open = Open(state);
+            let _open = open_guard;
             serve_connection(stream, peer, app, limits, stop).await;
             drop(permit);
         });

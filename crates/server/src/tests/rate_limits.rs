@@ -271,3 +271,31 @@ async fn a_monthly_quota_counts_the_corps_calls_together_and_answers_90020_until
     let again = by_mobile(&fx, &internal).await;
     assert_eq!(again.json["errcode"], 0, "counted anew: {}", again.text());
 }
+
+#[tokio::test]
+async fn a_call_a_per_second_limit_refuses_does_not_count_against_the_monthly_quota() {
+    let fx = fixture().await;
+    let token = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    to_next_minute(&fx);
+    let a = set(&fx, json!([{"limit": 1}, {"limit": 2, "per": "month"}])).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let sub_code = |a: &Answer| a.json["sub_code"].as_str().unwrap_or("0").to_owned();
+    assert_eq!(sub_code(&by_mobile(&fx, &token).await), "0", "the month's first call");
+    assert_eq!(
+        sub_code(&by_mobile(&fx, &token).await),
+        "90018",
+        "over the second's limit"
+    );
+    fx.clock.advance_ms(1_000).expect("a second");
+    assert_eq!(
+        sub_code(&by_mobile(&fx, &token).await),
+        "0",
+        "the refused call was not counted"
+    );
+    fx.clock.advance_ms(1_000).expect("a second");
+    assert_eq!(
+        sub_code(&by_mobile(&fx, &token).await),
+        "90020",
+        "the month's third call"
+    );
+}

@@ -94,7 +94,7 @@ pub(super) async fn page(State(state): State<AppState>, headers: HeaderMap) -> R
 /// `POST /_dingdir/inspector` (a form with `token`): signs the browser in and sends it to the
 /// page, or shows the form again with why not.
 pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Response {
-    let Ok(bytes) = body::read(req.into_body(), FORM_LIMIT, None).await else {
+    let Ok(bytes) = body::read(req.into_body(), FORM_LIMIT, Some(state.settings.store_timeout)).await else {
         return sign_in_page(StatusCode::BAD_REQUEST, Some("The form could not be read; try again."));
     };
     let given = form_urlencoded::parse(&bytes)

@@ -66,6 +66,15 @@ pub(crate) fn check_rules(plan: &seed::Plan) -> Result<(), seed::SeedError> {
 pub(crate) async fn apply_seed(state: &AppState, file: &str, text: &str) -> Result<seed::Plan, Error> {
     let plan = dingdir_core::Service::plan_seed(file, text)?;
     check_rules(&plan).map_err(seed::ApplyError::Invalid)?;
+    let armed = state.faults.len();
+    let more = plan.faults().count();
+    if more > 0 && armed + more > crate::faults::MAX_RULES {
+        let why = format!(
+            "{armed} fault rules are armed and the seed arms {more}: at most {} in all",
+            crate::faults::MAX_RULES
+        );
+        return Err(seed::ApplyError::Invalid(plan.refuse_fault(0, why)).into());
+    }
     state.service.apply_planned(&plan).await?;
     for rule in plan.faults() {
         let view = state
