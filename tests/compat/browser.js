@@ -10,17 +10,7 @@
 // the official Python SDK (py_exchange.py). Exit status 0 when every check passed.
 'use strict';
 
-const fs = require('node:fs');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { C, Checks, Dingdir, eq, matches, parseArgs } = require('./compat_common.js');
-
-const EXECUTABLE = process.env.DINGDIR_COMPAT_CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = process.env.DINGDIR_ARTIFACTS || path.join(__dirname, '..', '..', 'artifacts');
-const LAUNCH_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
+const { ARTIFACTS, C, Checks, Dingdir, eq, launchChromium, matches, parseArgs, screenshot } = require('./compat_common.js');
 
 // The page's words in the two languages it speaks (by Accept-Language).
 const WORDS = {
@@ -76,8 +66,7 @@ class Session {
   }
 
   async shot(file) {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await this.page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
+    await screenshot(this.page, file);
   }
 }
 
@@ -124,9 +113,7 @@ const CHECKS = [
 async function main() {
   const [hostport, adminToken] = parseArgs('node browser.js HOST:PORT ADMIN_TOKEN');
   const dd = new Dingdir(hostport, adminToken);
-  console.log('playwright-core', require('playwright-core/package.json').version, 'chromium', EXECUTABLE);
-  const browser = await chromium.launch({ executablePath: EXECUTABLE, headless: true, args: LAUNCH_ARGS, timeout: 60000 });
-  console.log('browser', browser.version());
+  const browser = await launchChromium();
   const checks = new Checks('browser');
   try {
     for (const device of DEVICES) {

@@ -207,4 +207,30 @@ function hiddenFields(page, action) {
   return fields;
 }
 
-module.exports = { C, Checks, Dingdir, eq, ne, matches, rejects, parseArgs };
+// ---------------------------------------------------------------- the real browser
+
+// Where the browser drivers find Chromium and put their screenshots, and how they start it.
+const CHROMIUM = process.env.DINGDIR_COMPAT_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = process.env.DINGDIR_ARTIFACTS || require('node:path').join(__dirname, '..', '..', 'artifacts');
+const LAUNCH_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+// Headless Chromium through playwright-core (required here only when a browser driver asks).
+async function launchChromium() {
+  const { chromium } = require('playwright-core');
+  console.log('playwright-core', require('playwright-core/package.json').version, 'chromium', CHROMIUM);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 60000 });
+  console.log('browser', browser.version());
+  return browser;
+}
+
+// A full-page screenshot of `page` into the artifacts.
+async function screenshot(page, file) {
+  const fs = require('node:fs');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: require('node:path').join(ARTIFACTS, file), fullPage: true });
+}
+
+module.exports = { C, Checks, Dingdir, eq, ne, matches, rejects, parseArgs, ARTIFACTS, launchChromium, screenshot };

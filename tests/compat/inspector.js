@@ -8,26 +8,14 @@
 // Env:   DINGDIR_COMPAT_CHROMIUM (default /usr/bin/chromium), DINGDIR_ARTIFACTS (screenshots)
 'use strict';
 
-const fs = require('node:fs');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { C, Checks, Dingdir, eq, parseArgs } = require('./compat_common.js');
+const { ARTIFACTS, C, Checks, Dingdir, eq, launchChromium, parseArgs, screenshot } = require('./compat_common.js');
 
-const EXECUTABLE = process.env.DINGDIR_COMPAT_CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = process.env.DINGDIR_ARTIFACTS || path.join(__dirname, '..', '..', 'artifacts');
-const LAUNCH_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
 const DEVICES = [
   { name: 'desktop', options: { viewport: { width: 1280, height: 800 } } },
   { name: 'phone', options: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } },
 ];
 
-async function shot(page, file) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
-}
+const shot = screenshot;
 
 async function check_wrong_token_is_refused_with_an_alert(dd, page) {
   await page.goto(`${dd.base}/_dingdir/inspector`);
@@ -88,8 +76,7 @@ async function main() {
     body: JSON.stringify({ endpoint: 'V2UserGetByMobile', action: { kind: 'errcode', errcode: -1 } }),
   });
   eq(armed.status, 201, 'arming the rule');
-  const browser = await chromium.launch({ executablePath: EXECUTABLE, headless: true, args: LAUNCH_ARGS, timeout: 60000 });
-  console.log('browser', browser.version());
+  const browser = await launchChromium();
   const checks = new Checks('inspector');
   try {
     for (const device of DEVICES) {

@@ -69,10 +69,7 @@ where
         let ctx = RequestContext {
             id: RequestId::new(gateway),
             gateway,
-            envelope: crate::gateway::oapi::Endpoint::at(path).map_or_else(
-                || dingdir_proto::oapi::Envelope::of_unknown_path(path),
-                crate::gateway::oapi::Endpoint::facts,
-            ),
+            envelope: crate::gateway::envelope_at(path),
             method: req.method().clone(),
             uri: req.uri().clone(),
             route,

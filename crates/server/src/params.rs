@@ -70,3 +70,15 @@ pub(crate) fn who_from(uri: &Uri, params: &HashMap<String, String>, caller: Opti
             .filter(|u| !u.is_empty() && !u.contains('/')),
     }
 }
+
+/// The value of the cookie `name` the request sends, if any.
+pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}

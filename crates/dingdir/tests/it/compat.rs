@@ -86,6 +86,35 @@ fn node_modules(packages: &[&str]) -> Option<PathBuf> {
     Some(modules)
 }
 
+/// What a browser driver needs: playwright-core, Chromium, and where screenshots go.
+struct Browser {
+    modules: PathBuf,
+    chromium: PathBuf,
+    artifacts: PathBuf,
+}
+
+impl Browser {
+    fn find() -> Option<Self> {
+        let (modules, chromium) = (node_modules(&["playwright-core"])?, chromium()?);
+        let artifacts = env_path("DINGDIR_ARTIFACTS", repo().join("artifacts"));
+        Some(Self {
+            modules,
+            chromium,
+            artifacts,
+        })
+    }
+
+    /// Runs the Node browser driver `script` against `server`; its stdout.
+    fn drive(&self, server: &Server, script: &str) -> String {
+        let env = [
+            ("NODE_PATH", self.modules.clone().into_os_string()),
+            ("DINGDIR_COMPAT_CHROMIUM", self.chromium.clone().into_os_string()),
+            ("DINGDIR_ARTIFACTS", self.artifacts.clone().into_os_string()),
+        ];
+        drive(server, Path::new("node"), script, &[], &env)
+    }
+}
+
 fn chromium() -> Option<PathBuf> {
     let chromium = env_path("DINGDIR_COMPAT_CHROMIUM", PathBuf::from("/usr/bin/chromium"));
     if chromium.is_file() {
@@ -231,22 +260,12 @@ fn zhcn_python_sdk_reads_the_directory_with_a_new_gateway_app_token() {
 
 #[test]
 fn a_real_browser_signs_in_to_the_inspector_and_watches_the_journal() {
-    let (Some(modules), Some(chromium)) = (node_modules(&["playwright-core"]), chromium()) else {
+    let Some(browser) = Browser::find() else {
         return;
     };
-    let artifacts = env_path("DINGDIR_ARTIFACTS", repo().join("artifacts"));
     let server = Server::dev(&[]);
-    drive(
-        &server,
-        Path::new("node"),
-        "inspector.js",
-        &[],
-        &[
-            ("NODE_PATH", modules.into_os_string()),
-            ("DINGDIR_COMPAT_CHROMIUM", chromium.into_os_string()),
-            ("DINGDIR_ARTIFACTS", artifacts.clone().into_os_string()),
-        ],
-    );
+    browser.drive(&server, "inspector.js");
+    let artifacts = browser.artifacts;
     for device in ["desktop", "phone"] {
         for shot in [
             format!("inspector-signin-{device}.png"),
@@ -259,26 +278,12 @@ fn a_real_browser_signs_in_to_the_inspector_and_watches_the_journal() {
 
 #[test]
 fn browser_sign_in_gives_a_code_the_official_python_sdk_exchanges() {
-    let (Some(modules), Some(chromium), Some(python)) = (
-        node_modules(&["playwright-core"]),
-        chromium(),
-        python(&["alibabacloud_dingtalk"]),
-    ) else {
+    let (Some(browser), Some(python)) = (Browser::find(), python(&["alibabacloud_dingtalk"])) else {
         return;
     };
-    let artifacts = env_path("DINGDIR_ARTIFACTS", repo().join("artifacts"));
     let server = Server::dev(&[]);
-    let printed = drive(
-        &server,
-        Path::new("node"),
-        "browser.js",
-        &[],
-        &[
-            ("NODE_PATH", modules.into_os_string()),
-            ("DINGDIR_COMPAT_CHROMIUM", chromium.into_os_string()),
-            ("DINGDIR_ARTIFACTS", artifacts.clone().into_os_string()),
-        ],
-    );
+    let printed = browser.drive(&server, "browser.js");
+    let artifacts = browser.artifacts;
     let codes: Vec<String> = printed
         .lines()
         .filter_map(|l| l.strip_prefix("code="))

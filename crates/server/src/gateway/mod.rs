@@ -114,8 +114,19 @@ pub(crate) fn routes() -> &'static [(&'static str, Gateway)] {
     &ROUTES.names
 }
 
+/// The legacy envelope a path answers in: its endpoint's, or by prefix for a path no legacy
+/// endpoint serves (one hash lookup, for the root layer).
+pub(crate) fn envelope_at(path: &str) -> dingdir_proto::oapi::Envelope {
+    ROUTES
+        .envelopes
+        .get(path)
+        .copied()
+        .unwrap_or_else(|| dingdir_proto::oapi::Envelope::of_unknown_path(path))
+}
+
 struct Routes {
     names: Vec<(&'static str, Gateway)>,
+    envelopes: std::collections::HashMap<&'static str, dingdir_proto::oapi::Envelope>,
     exact: std::collections::HashMap<(Method, &'static str), Route>,
     with_parameters: Vec<(Method, &'static str, Route)>,
 }
@@ -127,6 +138,12 @@ static ROUTES: std::sync::LazyLock<Routes> = std::sync::LazyLock::new(|| {
     let browser = browser::Endpoint::ALL.iter().map(|e| (e.method(), e.path(), e.name()));
     let mut routes = Routes {
         names: Vec::new(),
+        // The first row for a path wins, as `oapi::Endpoint::at` finds it.
+        envelopes: oapi::Endpoint::ALL
+            .iter()
+            .rev()
+            .map(|e| (e.path(), e.facts()))
+            .collect(),
         exact: std::collections::HashMap::new(),
         with_parameters: Vec::new(),
     };
@@ -164,6 +181,20 @@ mod tests {
             routes()[usize::from(route(&Method::GET, "/gettoken").unwrap().index)].0,
             "GetToken"
         );
+    }
+
+    #[test]
+    fn the_envelope_lookup_agrees_with_the_legacy_table() {
+        for e in oapi::Endpoint::ALL {
+            let want = oapi::Endpoint::at(e.path()).map(oapi::Endpoint::facts);
+            assert_eq!(Some(envelope_at(e.path())), want, "{}", e.path());
+        }
+        for unknown in ["/topapi/nothing", "/nothing", "/v1.0/x"] {
+            assert_eq!(
+                envelope_at(unknown),
+                dingdir_proto::oapi::Envelope::of_unknown_path(unknown)
+            );
+        }
     }
 
     #[test]

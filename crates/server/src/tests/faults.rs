@@ -19,15 +19,6 @@ async fn arm_ok(fx: &Fixture, rule: Value) -> u64 {
     a.json["id"].as_u64().expect("an id")
 }
 
-async fn by_mobile(fx: &Fixture, token: &str, mobile: &str) -> Answer {
-    fx.send(legacy_post(
-        &format!("{GETBYMOBILE}?access_token={token}"),
-        "application/json",
-        &format!(r#"{{"mobile":"{mobile}"}}"#),
-    ))
-    .await
-}
-
 fn found(userid: &str) -> Value {
     json!({
         "errcode": 0,

@@ -59,6 +59,16 @@ pub(super) const HEX32: &str = "<32 lower hex>";
 pub(super) const PY_UA: &str = "AlibabaCloud (Linux; x86_64) Python/3.11.7 Core/0.4.3 TeaDSL/2";
 /// The community `dingtalk-sdk`'s user agent. SDK-WIRE.md §3.3.
 pub(super) const COMMUNITY_UA: &str = "python-requests/2.34.2";
+/// `POST /topapi/v2/user/getbymobile` for `mobile` with an app token, as the community SDK sends it.
+pub(super) async fn by_mobile(fx: &Fixture, token: &str, mobile: &str) -> Answer {
+    fx.send(legacy_post(
+        &format!("/topapi/v2/user/getbymobile?access_token={token}"),
+        "application/json",
+        &format!(r#"{{"mobile":"{mobile}"}}"#),
+    ))
+    .await
+}
+
 /// The `Host` the SDKs send when pointed at a local server.
 const HOST: &str = "127.0.0.1:18080";
 

@@ -5,7 +5,6 @@
 
 use super::*;
 
-const GETBYMOBILE: &str = "/topapi/v2/user/getbymobile";
 /// The official text the 90018 message starts with, then `apiPath(...)`.
 const QPS_TEXT: &str = "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了";
 
@@ -14,15 +13,6 @@ async fn set(fx: &Fixture, limits: Value) -> Answer {
         Method::PUT,
         "/_dingdir/rate-limits",
         Some(&json!({ "limits": limits })),
-    ))
-    .await
-}
-
-async fn by_mobile(fx: &Fixture, token: &str) -> Answer {
-    fx.send(legacy_post(
-        &format!("{GETBYMOBILE}?access_token={token}"),
-        "application/json",
-        r#"{"mobile":"15000009144"}"#,
     ))
     .await
 }
@@ -46,9 +36,9 @@ async fn the_call_past_a_per_second_limit_gets_90018_in_the_88_wrapper_on_topapi
         json!({"limits": [{"endpoint": "V2UserGetByMobile", "limit": 2, "per": "second"}]}),
     );
     for _ in 0..2 {
-        assert_eq!(by_mobile(&fx, &token).await.json["errcode"], 0);
+        assert_eq!(by_mobile(&fx, &token, "15000009144").await.json["errcode"], 0);
     }
-    let refused = by_mobile(&fx, &token).await;
+    let refused = by_mobile(&fx, &token, "15000009144").await;
     let sub_msg = refused.json["sub_msg"].as_str().unwrap_or_default().to_owned();
     let start = fx.state.service.now();
     let at = |ms: i64| {
@@ -85,7 +75,7 @@ async fn the_call_past_a_per_second_limit_gets_90018_in_the_88_wrapper_on_topapi
         .await;
     assert_eq!(a.json["errcode"], 0, "{}", a.text());
     fx.clock.advance_ms(1_000).expect("a second");
-    assert_eq!(by_mobile(&fx, &token).await.json["errcode"], 0);
+    assert_eq!(by_mobile(&fx, &token, "15000009144").await.json["errcode"], 0);
 }
 
 #[tokio::test]
@@ -95,13 +85,13 @@ async fn each_app_has_its_own_count_and_an_old_path_gets_90018_plain() {
     let other = fx.app_token("dingothercoapp", "other-internal-secret").await;
     to_next_minute(&fx);
     set(&fx, json!([{"limit": 1}])).await;
-    assert_eq!(by_mobile(&fx, &demo).await.json["errcode"], 0);
+    assert_eq!(by_mobile(&fx, &demo, "15000009144").await.json["errcode"], 0);
     assert_eq!(
-        by_mobile(&fx, &other).await.json["errcode"],
+        by_mobile(&fx, &other, "15000009144").await.json["errcode"],
         0,
         "another app's first call"
     );
-    assert_eq!(by_mobile(&fx, &demo).await.json["sub_code"], "90018");
+    assert_eq!(by_mobile(&fx, &demo, "15000009144").await.json["sub_code"], "90018");
     let get = |token: &str| community_get(&format!("/user/get?access_token={token}&userid=zhangsan"));
     assert_eq!(fx.send(get(&demo)).await.json["errcode"], 0);
     let a = fx.send(get(&demo)).await;
@@ -152,8 +142,8 @@ async fn the_new_gateway_answers_403_and_a_per_minute_limit_its_own_codes() {
         json!([{"endpoint": "V2UserGetByMobile", "limit": 1, "per": "minute"}]),
     )
     .await;
-    by_mobile(&fx, &app).await;
-    let a = by_mobile(&fx, &app).await;
+    by_mobile(&fx, &app, "15000009144").await;
+    let a = by_mobile(&fx, &app, "15000009144").await;
     assert_eq!(a.json["sub_code"], "90006", "{}", a.text());
     assert_eq!(
         a.json["sub_msg"],
@@ -239,11 +229,11 @@ async fn a_monthly_quota_counts_the_corps_calls_together_and_answers_90020_until
     let a = set(&fx, json!([{"limit": 3, "per": "month"}])).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     // Demo Co's calls share one count, whichever app and endpoint make them.
-    assert_eq!(by_mobile(&fx, &internal).await.json["errcode"], 0);
+    assert_eq!(by_mobile(&fx, &internal, "15000009144").await.json["errcode"], 0);
     let me = fx.send(sdk_get("/v1.0/contact/users/me", Some(&user))).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.text());
-    assert_eq!(by_mobile(&fx, &internal).await.json["errcode"], 0);
-    let refused = by_mobile(&fx, &internal).await;
+    assert_eq!(by_mobile(&fx, &internal, "15000009144").await.json["errcode"], 0);
+    let refused = by_mobile(&fx, &internal, "15000009144").await;
     assert_eq!(refused.json["errcode"], 88, "{}", refused.text());
     assert_eq!(refused.json["sub_code"], "90020", "{}", refused.text());
     assert_eq!(
@@ -254,21 +244,16 @@ async fn a_monthly_quota_counts_the_corps_calls_together_and_answers_90020_until
     assert_eq!(me.status, StatusCode::FORBIDDEN, "{}", me.text());
     assert_eq!(me.json["code"], "Forbidden.AccessDenied.ApiCountLimitForOrg");
     // Other Co has a quota of its own.
-    let theirs = fx
-        .send(legacy_post(
-            &format!("{GETBYMOBILE}?access_token={other}"),
-            "application/json",
-            r#"{"mobile":"13900000007"}"#,
-        ))
-        .await;
-    assert_ne!(theirs.json["sub_code"], "90020", "{}", theirs.text());
+    let theirs = by_mobile(&fx, &other, "13700000008").await;
+    assert_eq!(theirs.json["errcode"], 0, "{}", theirs.text());
+    assert_eq!(theirs.json["result"]["userid"], "zhouba", "{}", theirs.text());
     // A new month in China Standard Time starts a new count.
     let now = fx.state.service.now();
     let (_, next) = dingdir_core::rate::window(dingdir_proto::admin::RateWindow::Month, now);
     fx.clock.advance_ms(next - now).expect("a month's step");
     // The token expired on the way there: a fresh one is itself a call in the new month.
     let internal = fx.app_token("dingdemointernal", "demo-internal-secret").await;
-    let again = by_mobile(&fx, &internal).await;
+    let again = by_mobile(&fx, &internal, "15000009144").await;
     assert_eq!(again.json["errcode"], 0, "counted anew: {}", again.text());
 }
 
@@ -280,21 +265,25 @@ async fn a_call_a_per_second_limit_refuses_does_not_count_against_the_monthly_qu
     let a = set(&fx, json!([{"limit": 1}, {"limit": 2, "per": "month"}])).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let sub_code = |a: &Answer| a.json["sub_code"].as_str().unwrap_or("0").to_owned();
-    assert_eq!(sub_code(&by_mobile(&fx, &token).await), "0", "the month's first call");
     assert_eq!(
-        sub_code(&by_mobile(&fx, &token).await),
+        sub_code(&by_mobile(&fx, &token, "15000009144").await),
+        "0",
+        "the month's first call"
+    );
+    assert_eq!(
+        sub_code(&by_mobile(&fx, &token, "15000009144").await),
         "90018",
         "over the second's limit"
     );
     fx.clock.advance_ms(1_000).expect("a second");
     assert_eq!(
-        sub_code(&by_mobile(&fx, &token).await),
+        sub_code(&by_mobile(&fx, &token, "15000009144").await),
         "0",
         "the refused call was not counted"
     );
     fx.clock.advance_ms(1_000).expect("a second");
     assert_eq!(
-        sub_code(&by_mobile(&fx, &token).await),
+        sub_code(&by_mobile(&fx, &token, "15000009144").await),
         "90020",
         "the month's third call"
     );

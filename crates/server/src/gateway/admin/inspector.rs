@@ -40,13 +40,7 @@ pub(super) fn signed_in(headers: &HeaderMap, admin_token: &str) -> bool {
         return false;
     }
     let want = session(admin_token);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .any(|(k, v)| k == COOKIE && dingdir_core::secret::same(v.as_bytes(), want.as_bytes()))
+    crate::params::cookie(headers, COOKIE).is_some_and(|v| dingdir_core::secret::same(v.as_bytes(), want.as_bytes()))
 }
 
 /// Whether the inspector's cookie may stand in for the bearer token on this request: reads only.
@@ -64,17 +58,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    response
+    crate::gateway::browser::html_response_under(status, body, CSP)
 }
 
 fn sign_in_page(status: StatusCode, error: Option<&str>) -> Response {

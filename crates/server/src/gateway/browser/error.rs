@@ -121,6 +121,15 @@ impl IntoResponse for Error {
 
 /// An HTML page with headers that keep it out of frames and caches.
 pub(crate) fn html_response(status: StatusCode, html: String) -> Response {
+    html_response_under(
+        status,
+        html,
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'",
+    )
+}
+
+/// [`html_response`] under the content security policy `csp`: for a page with its own files.
+pub(crate) fn html_response_under(status: StatusCode, html: String, csp: &'static str) -> Response {
     let mut response = (status, html).into_response();
     let h = response.headers_mut();
     h.insert(
@@ -130,11 +139,6 @@ pub(crate) fn html_response(status: StatusCode, html: String) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     response
 }

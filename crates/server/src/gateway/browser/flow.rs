@@ -89,17 +89,6 @@ fn open<T: DeserializeOwned>(state: &AppState, label: &str, sealed: &str, at: im
     (0..FORM_TTL_MS).contains(&age).then_some(value)
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
 /// RFC 3986 percent-encoding of everything but unreserved characters.
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -169,7 +158,7 @@ pub(super) async fn authorize(
         state: ok.state,
         at: state.service.now(),
     };
-    let csrf = match cookie(&headers, CSRF_COOKIE) {
+    let csrf = match crate::params::cookie(&headers, CSRF_COOKIE) {
         Some(c) if c.len() == 32 => c,
         _ => secret::random_hex(16).map_err(|_| Error::Busy)?,
     };
@@ -267,7 +256,7 @@ async fn form<T: DeserializeOwned>(req: Request, state: &AppState, lang: Lang) -
 }
 
 fn check_csrf(headers: &HeaderMap, field: &str, lang: Lang) -> Result<(), Error> {
-    match cookie(headers, CSRF_COOKIE) {
+    match crate::params::cookie(headers, CSRF_COOKIE) {
         Some(c) if !field.is_empty() && secret::same(c.as_bytes(), field.as_bytes()) => Ok(()),
         _ => Err(Error::page(lang, StatusCode::FORBIDDEN, Text::ExpiredForm)),
     }

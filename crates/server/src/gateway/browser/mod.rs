@@ -10,7 +10,7 @@ mod error;
 mod flow;
 pub(crate) mod pages;
 
-pub(crate) use error::Error;
+pub(crate) use error::{Error, html_response_under};
 
 use crate::state::AppState;
 use axum::Router;
