@@ -10,6 +10,7 @@ use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
 use crate::store::{CallbackStore, DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
+use crate::stream::StreamCursor;
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::admin::RateLimit;
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -311,6 +312,33 @@ impl<H: Hook> CallbackStore for Intercepted<H> {
     async fn attempts(&self, after: i64, upto: i64) -> Result<Vec<Attempt>, StoreError> {
         let run = self.inner.attempts(after, upto);
         self.hook.around(Call::read("attempts"), run).await
+    }
+    async fn open_stream_cursor(&self, app: &AppKey) -> Result<StreamCursor, StoreError> {
+        let run = self.inner.open_stream_cursor(app);
+        self.hook.around(Call::write("open_stream_cursor"), run).await
+    }
+    async fn stream_cursors(&self) -> Result<Vec<StreamCursor>, StoreError> {
+        self.hook
+            .around(Call::read("stream_cursors"), self.inner.stream_cursors())
+            .await
+    }
+    async fn lease_stream(
+        &self,
+        app: &AppKey,
+        node: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Option<StreamCursor>, StoreError> {
+        let run = self.inner.lease_stream(app, node, now, until);
+        self.hook.around(Call::write("lease_stream"), run).await
+    }
+    async fn record_stream_attempts(&self, attempts: &[Attempt], retry_at: Millis) -> Result<bool, StoreError> {
+        let run = self.inner.record_stream_attempts(attempts, retry_at);
+        self.hook.around(Call::write("record_stream_attempts"), run).await
+    }
+    async fn stream_attempts(&self, app: &AppKey, after: i64, limit: u64) -> Result<Vec<Attempt>, StoreError> {
+        let run = self.inner.stream_attempts(app, after, limit);
+        self.hook.around(Call::read("stream_attempts"), run).await
     }
 }
 

@@ -27,6 +27,7 @@ pub mod service;
 pub mod signin;
 pub mod stats;
 pub mod store;
+pub mod stream;
 mod throttle;
 pub mod token;
 mod verify;

@@ -11,6 +11,7 @@ use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
+use crate::stream::StreamCursor;
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
 
@@ -263,6 +264,27 @@ pub trait CallbackStore: Send + Sync + 'static {
 
     /// The attempts at entries in (`after`, `upto`], by entry, app and time.
     async fn attempts(&self, after: i64, upto: i64) -> Result<Vec<Attempt>, StoreError>;
+
+    /// The app's Stream cursor, made at the change log's last entry if it has none yet.
+    async fn open_stream_cursor(&self, app: &AppKey) -> Result<StreamCursor, StoreError>;
+
+    /// Every Stream cursor, by app key.
+    async fn stream_cursors(&self) -> Result<Vec<StreamCursor>, StoreError>;
+
+    /// [`Self::lease_callback`] for the app's Stream delivery.
+    async fn lease_stream(
+        &self,
+        app: &AppKey,
+        node: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Option<StreamCursor>, StoreError>;
+
+    /// [`Self::record_attempts`] for Stream pushes.
+    async fn record_stream_attempts(&self, attempts: &[Attempt], retry_at: Millis) -> Result<bool, StoreError>;
+
+    /// The app's Stream pushes of entries after `after`, by entry and time, at most `limit`.
+    async fn stream_attempts(&self, app: &AppKey, after: i64, limit: u64) -> Result<Vec<Attempt>, StoreError>;
 }
 
 /// A whole store: every aggregate, plus what belongs to the store itself.

@@ -369,6 +369,26 @@ pub(crate) struct ServeArgs {
     /// one repeated (env: DINGDIR_CALLBACK_BACKOFF_MS; default 10000,30000,60000,300000,600000).
     #[arg(long, value_name = "MS,MS,...")]
     pub(crate) callback_backoff_ms: Option<String>,
+    /// The Stream WebSocket base URL `connections/open` hands out, such as `wss://dingdir.example`
+    /// behind a proxy (env: DINGDIR_STREAM_ENDPOINT; default `ws://` and the request's Host).
+    #[arg(long, value_name = "URL")]
+    pub(crate) stream_endpoint: Option<String>,
+    /// Milliseconds a Stream event waits for its ack before it is sent again
+    /// (env: DINGDIR_STREAM_ACK_TIMEOUT_MS; default 60000).
+    #[arg(long, value_name = "MS")]
+    pub(crate) stream_ack_timeout_ms: Option<u64>,
+    /// Milliseconds after a `LATER` ack (or a failed handler) before the event is sent again
+    /// (env: DINGDIR_STREAM_LATER_MS; default 10000).
+    #[arg(long, value_name = "MS")]
+    pub(crate) stream_later_ms: Option<u64>,
+    /// Milliseconds between the server's SYSTEM pings on each Stream connection, 0 for none
+    /// (env: DINGDIR_STREAM_PING_MS; default 30000).
+    #[arg(long, value_name = "MS")]
+    pub(crate) stream_ping_ms: Option<u64>,
+    /// The most Stream connections one app may hold on a node (env: DINGDIR_STREAM_MAX_PER_APP;
+    /// default 50).
+    #[arg(long, value_name = "N")]
+    pub(crate) stream_max_per_app: Option<usize>,
 }
 
 /// Options of `call`: where DingTalk is, and the call.

@@ -162,6 +162,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
             .unwrap_or(mode == Mode::Dev)
             .then_some(config.journal_limits),
         callbacks: config.callbacks.clone(),
+        stream: config.stream.clone(),
         ..Settings::default()
     };
     let clock = Arc::new(MovableClock::new());
@@ -226,6 +227,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
     let limits_every = std::time::Duration::from_millis(config.cache_ttl_ms.clamp(100, 1000));
     let refreshing = tokio::spawn(dingdir_server::refresh_rate_limits(state.clone(), limits_every));
     let delivering = tokio::spawn(dingdir_server::deliver_callbacks(state.clone()));
+    let streaming = tokio::spawn(dingdir_server::wake_stream_deliverers(state.clone()));
     let numbering = {
         let state = state.clone();
         tokio::spawn(async move { state.service.keep_numbered().await })
@@ -250,6 +252,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
     purging.abort();
     refreshing.abort();
     delivering.abort();
+    streaming.abort();
     numbering.abort();
     store.close().await;
     tracing::info!("stopped");

@@ -37,6 +37,11 @@ const KNOWN_ENV: &[&str] = &[
     "JOURNAL",
     "JOURNAL_ENTRIES",
     "JOURNAL_BYTES",
+    "STREAM_ENDPOINT",
+    "STREAM_ACK_TIMEOUT_MS",
+    "STREAM_LATER_MS",
+    "STREAM_PING_MS",
+    "STREAM_MAX_PER_APP",
     // Read by the admin commands (`faults`, `journal`), not by the server.
     "URL",
 ];
@@ -74,6 +79,11 @@ struct FileConfig {
     callback_lease_ms: Option<u64>,
     callback_poll_ms: Option<u64>,
     callback_backoff_ms: Option<String>,
+    stream_endpoint: Option<String>,
+    stream_ack_timeout_ms: Option<u64>,
+    stream_later_ms: Option<u64>,
+    stream_ping_ms: Option<u64>,
+    stream_max_per_app: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -107,6 +117,8 @@ pub(crate) struct Config {
     pub(crate) journal_limits: dingdir_server::JournalLimits,
     /// How this node delivers HTTP event callbacks.
     pub(crate) callbacks: dingdir_server::CallbackSettings,
+    /// How this node serves Stream mode.
+    pub(crate) stream: dingdir_server::StreamSettings,
     /// Warnings to log once logging is up.
     pub(crate) warnings: Vec<String>,
 }
@@ -135,6 +147,7 @@ impl std::fmt::Debug for Config {
             .field("journal", &self.journal)
             .field("journal_limits", &self.journal_limits)
             .field("callbacks", &self.callbacks)
+            .field("stream", &self.stream)
             .finish()
     }
 }
@@ -397,7 +410,44 @@ pub(crate) fn resolve(
     if callbacks.poll.is_zero() {
         bail!("callback_poll_ms must be at least 1");
     }
+    let stream_defaults = dingdir_server::StreamSettings::default();
+    let stream = dingdir_server::StreamSettings {
+        endpoint: layers.string(
+            s.stream_endpoint.as_ref(),
+            "STREAM_ENDPOINT",
+            f.stream_endpoint.as_ref(),
+        ),
+        ack_timeout: millis(
+            layers.number(
+                s.stream_ack_timeout_ms,
+                "STREAM_ACK_TIMEOUT_MS",
+                f.stream_ack_timeout_ms,
+            )?,
+            stream_defaults.ack_timeout,
+        ),
+        later_delay: millis(
+            layers.number(s.stream_later_ms, "STREAM_LATER_MS", f.stream_later_ms)?,
+            stream_defaults.later_delay,
+        ),
+        ping_interval: millis(
+            layers.number(s.stream_ping_ms, "STREAM_PING_MS", f.stream_ping_ms)?,
+            stream_defaults.ping_interval,
+        ),
+        max_per_app: layers
+            .number(None, "STREAM_MAX_PER_APP", f.stream_max_per_app)?
+            .unwrap_or(stream_defaults.max_per_app),
+        ..stream_defaults
+    };
+    if let Some(base) = &stream.endpoint
+        && !(base.starts_with("ws://") || base.starts_with("wss://"))
+    {
+        bail!("stream_endpoint {base:?}: expected a ws:// or wss:// URL");
+    }
+    if stream.ack_timeout.is_zero() || stream.max_per_app == 0 {
+        bail!("stream_ack_timeout_ms and stream_max_per_app must be at least 1");
+    }
     Ok(Config {
+        stream,
         callbacks,
         connections,
         hash_concurrency,

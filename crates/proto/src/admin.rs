@@ -57,6 +57,18 @@ pub mod path {
     pub const CALLBACK: &str = "/_dingdir/callbacks/{appKey}";
     /// The change log, with each entry's delivery to each subscribed app.
     pub const EVENTS: &str = "/_dingdir/events";
+    /// This node's open Stream connections.
+    pub const STREAM_CONNECTIONS: &str = "/_dingdir/stream/connections";
+    /// Close one Stream connection.
+    pub const STREAM_CLOSE_ONE: &str = "/_dingdir/stream/connections/{id}/close";
+    /// Make one Stream connection a zombie.
+    pub const STREAM_ZOMBIE: &str = "/_dingdir/stream/connections/{id}/zombie";
+    /// Close every Stream connection on this node, or an app's.
+    pub const STREAM_CLOSE: &str = "/_dingdir/stream/close";
+    /// `PUT` an app's scripted ack fault on this node, `DELETE` it.
+    pub const STREAM_ACKS: &str = "/_dingdir/stream/acks/{appKey}";
+    /// An app's Stream delivery: its cursor and every push.
+    pub const STREAM_ATTEMPTS: &str = "/_dingdir/stream/attempts";
 }
 
 /// Answer of the health endpoints.
@@ -582,4 +594,126 @@ pub struct EventList {
     /// The `after` of the next page, when there may be more.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+
+/// One open Stream connection, as `GET /_dingdir/stream/connections` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamConnectionView {
+    /// The connection's id, also its frames' `connectionId`.
+    pub id: String,
+    /// The app that opened it.
+    pub app_key: String,
+    /// What it subscribed to.
+    pub subscriptions: Vec<crate::stream::Subscription>,
+    /// The `ua` it gave.
+    pub ua: String,
+    /// The `localIp` it gave.
+    pub local_ip: String,
+    /// Its TCP peer.
+    pub peer: String,
+    /// When it connected (ms since the epoch).
+    pub opened_at: i64,
+    /// Whether it is a zombie: open, but nothing is sent on it or read from it.
+    pub zombie: bool,
+    /// Frames pushed to it (events and callbacks).
+    pub sent: u64,
+    /// Acknowledgements read from it.
+    pub acked: u64,
+    /// SYSTEM pings it answered.
+    pub pings_answered: u64,
+}
+
+/// `GET /_dingdir/stream/connections[?app_key=]`: this node's open connections.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamConnectionList {
+    /// The node answering: connections live on the node they were opened on.
+    pub node: String,
+    /// By id.
+    pub connections: Vec<StreamConnectionView>,
+}
+
+/// `POST /_dingdir/stream/connections/{id}/close` and `POST /_dingdir/stream/close`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamClose {
+    /// Only this app's connections (`/stream/close` only; absent: every app's).
+    #[serde(default)]
+    pub app_key: Option<String>,
+    /// Send SYSTEM `disconnect` with this reason first and let the client close, as DingTalk
+    /// does before it moves a connection; absent: close at once with no notice.
+    #[serde(default)]
+    pub notice: Option<String>,
+    /// Drop the TCP connection with no close frame, as a network failure does.
+    #[serde(default)]
+    pub drop: bool,
+}
+
+/// `POST /_dingdir/stream/connections/{id}/zombie`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamZombie {
+    /// End the zombie period after this long by closing the connection (absent: stay a
+    /// zombie until the client gives up).
+    #[serde(default)]
+    pub for_ms: Option<u64>,
+    /// How the period ends: with a close frame (default), or by dropping the TCP connection.
+    #[serde(default)]
+    pub drop: bool,
+}
+
+/// How an app's acknowledgements are mishandled, as `PUT /_dingdir/stream/acks/{appKey}` sets it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckFault {
+    /// Ignore the acks, so the events are sent again after the ack timeout.
+    #[serde(default)]
+    pub drop: bool,
+    /// Otherwise, act on each ack this long after it arrives.
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// For the next this many acks only (absent: until cleared).
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+/// One push of one event to one app, as `GET /_dingdir/stream/attempts` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamAttemptView {
+    /// The change-log entry.
+    pub seq: i64,
+    /// Its `eventId` header.
+    pub event_id: String,
+    /// When the push ended: acknowledged, refused, timed out or cut off (ms since the epoch).
+    pub at: i64,
+    /// The node that pushed it.
+    pub node: String,
+    /// `None` when acknowledged with success, otherwise why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `GET /_dingdir/stream/attempts?app_key=&after=&limit=`: an app's Stream delivery.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamDelivery {
+    /// The app.
+    pub app_key: String,
+    /// The log's last entry when it first connected for events; `None` if it never has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered_seq: Option<i64>,
+    /// The last entry acknowledged with success.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_seq: Option<i64>,
+    /// Unacknowledged pushes of the next entry in a row.
+    pub failures: u32,
+    /// Why the last push was not acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The node holding the delivery lease.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    /// The scripted ack fault on this node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_fault: Option<AckFault>,
+    /// Pushes, by entry and time.
+    pub attempts: Vec<StreamAttemptView>,
 }

@@ -74,6 +74,12 @@ pub mod code {
     pub const OUT_OF_RANGE: &str = "Forbidden.AccessDenied.OutOfAuthScope";
     /// Unknown path or method (404). WIRE.md §A2.
     pub const NOT_FOUND: &str = "InvalidAction.NotFound";
+    /// Stream mode: bad client id or secret on `connections/open` (401). WIRE.md §A2 notes
+    /// (zfanswer/dify-on-dingtalk#28); dingdir also answers it for a bad or used ticket.
+    pub const AUTH_FAILED: &str = "authFailed";
+    /// Stream mode: the app holds the most connections it may (403); our choice, DingTalk
+    /// documents the limit (50) but not its answer.
+    pub const CONNECTION_LIMIT: &str = "Forbidden.AccessDenied.ConnectionLimit";
     /// Bad app key or secret (400). WIRE.md §C2, probe P3.
     pub const INVALID_CLIENT: &str = "invalidClientIdOrSecret";
     /// Bad, used or expired authorisation code (400). WIRE.md §C3.

@@ -17,3 +17,4 @@ pub mod browser;
 pub mod ids;
 pub mod oapi;
 pub mod scope;
+pub mod stream;

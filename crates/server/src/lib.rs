@@ -21,6 +21,7 @@ mod metrics;
 mod params;
 mod request;
 mod state;
+mod stream;
 mod tap;
 
 pub use callbacks::deliver_callbacks;
@@ -30,6 +31,7 @@ pub use journal::JournalLimits;
 pub use listen::{ConnectionLimits, default_max_connections, serve};
 pub use request::Gateway;
 pub use state::{AppState, Mode, Settings, Shared};
+pub use stream::StreamSettings;
 
 use axum::Router;
 
@@ -73,6 +75,12 @@ mod tests;
 
 #[cfg(test)]
 mod compat_doc;
+
+/// Wakes this node's Stream deliverers after each write through it, until stopped; they also
+/// look every `callbacks.poll` for writes through other nodes. Every node runs one.
+pub async fn wake_stream_deliverers(state: AppState) {
+    stream::wake_on_commits(state).await;
+}
 
 /// Rereads the cluster's rate limits from the store at once and then every `every`, so a limit
 /// set through another node is enforced here within that time. Every node runs one.

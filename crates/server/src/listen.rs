@@ -211,6 +211,11 @@ pub async fn serve<S>(
         });
     }
     let _ = stop_tx.send(true);
+    // Stream connections left their HTTP connection when they upgraded: tell them too, as
+    // DingTalk does before it moves a connection, so the SDKs reconnect at once.
+    state.stream.close(None, || {
+        crate::stream::Out::Close(Some("server shutting down".to_owned()))
+    });
     let all = u32::try_from(cap).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.shutdown_grace, open.acquire_many(all))
         .await
@@ -264,7 +269,7 @@ async fn serve_connection<S>(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
-    let mut conn = pin!(builder.serve_connection(io, service));
+    let mut conn = pin!(builder.serve_connection(io, service).with_upgrades());
     let idle_ms = u64::try_from(limits.idle_timeout.as_millis()).unwrap_or(u64::MAX);
     let mut stopping = false;
     loop {

@@ -22,7 +22,7 @@ pub enum Gateway {
 impl Gateway {
     /// The gateway a path belongs to.
     pub fn of(path: &str) -> Self {
-        if path.starts_with(api_path::PREFIX) {
+        if path.starts_with(api_path::PREFIX) || path == dingdir_proto::stream::path::CONNECT {
             Self::Api
         } else if path.starts_with(admin_path::PREFIX) {
             Self::Admin

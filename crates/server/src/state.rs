@@ -37,8 +37,10 @@ pub struct Settings {
     pub test_clock: bool,
     /// The request journal's bounds, or `None` for no journal.
     pub journal: Option<crate::journal::JournalLimits>,
-    /// How this node delivers HTTP event callbacks.
+    /// How this node delivers HTTP event callbacks (its node name and lease serve Stream mode too).
     pub callbacks: crate::delivery::CallbackSettings,
+    /// How this node serves Stream mode.
+    pub stream: crate::stream::StreamSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -54,6 +56,7 @@ impl std::fmt::Debug for Settings {
             .field("test_clock", &self.test_clock)
             .field("journal", &self.journal)
             .field("callbacks", &self.callbacks)
+            .field("stream", &self.stream)
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +75,7 @@ impl Default for Settings {
             test_clock: false,
             journal: None,
             callbacks: crate::delivery::CallbackSettings::default(),
+            stream: crate::stream::StreamSettings::default(),
         }
     }
 }
@@ -93,6 +97,7 @@ pub struct Shared {
     pub(crate) faults: crate::faults::Faults,
     pub(crate) journal: Option<Arc<crate::journal::Journal>>,
     pub(crate) delivery: crate::delivery::Delivery,
+    pub(crate) stream: crate::stream::Hub,
 }
 
 impl std::ops::Deref for AppState {
@@ -117,6 +122,7 @@ impl AppState {
             metrics: crate::metrics::Metrics::new(),
             faults: crate::faults::Faults::default(),
             delivery: crate::delivery::Delivery::new(),
+            stream: crate::stream::Hub::default(),
         }))
     }
 }

@@ -83,6 +83,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0014_unnumbered_departments",
         sql: include_str!("../migrations/sqlite/0014_unnumbered_departments.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_stream",
+        sql: include_str!("../migrations/sqlite/0015_stream.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -156,6 +161,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 14,
         name: "0014_unnumbered_departments",
         sql: include_str!("../migrations/postgres/0014_unnumbered_departments.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "0015_stream",
+        sql: include_str!("../migrations/postgres/0015_stream.sql"),
     },
 ];
 

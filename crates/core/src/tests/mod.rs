@@ -351,7 +351,7 @@ impl crate::LimitStore for MemoryDirectory {
     }
 }
 
-/// The callback tests run against the SQL store; this double has no registrations.
+/// The callback and Stream tests run against the SQL store; this double has no registrations.
 #[async_trait::async_trait]
 impl crate::CallbackStore for MemoryDirectory {
     async fn callbacks(&self) -> Result<Vec<crate::callback::CallbackState>, StoreError> {
@@ -373,6 +373,27 @@ impl crate::CallbackStore for MemoryDirectory {
         not_here()
     }
     async fn attempts(&self, _: i64, _: i64) -> Result<Vec<crate::callback::Attempt>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn open_stream_cursor(&self, _: &AppKey) -> Result<crate::stream::StreamCursor, StoreError> {
+        not_here()
+    }
+    async fn stream_cursors(&self) -> Result<Vec<crate::stream::StreamCursor>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn lease_stream(
+        &self,
+        _: &AppKey,
+        _: &str,
+        _: Millis,
+        _: Millis,
+    ) -> Result<Option<crate::stream::StreamCursor>, StoreError> {
+        Ok(None)
+    }
+    async fn record_stream_attempts(&self, _: &[crate::callback::Attempt], _: Millis) -> Result<bool, StoreError> {
+        not_here()
+    }
+    async fn stream_attempts(&self, _: &AppKey, _: i64, _: u64) -> Result<Vec<crate::callback::Attempt>, StoreError> {
         Ok(Vec::new())
     }
 }

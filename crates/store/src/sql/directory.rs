@@ -1064,6 +1064,8 @@ where
             "change_log",
             "callback_attempts",
             "callbacks",
+            "stream_attempts",
+            "stream_cursors",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)

@@ -1,6 +1,6 @@
 //! Every admin operation, one row each.
 
-use super::{callbacks, faults, health, inspector, journal, limits, seed, tokens};
+use super::{callbacks, faults, health, inspector, journal, limits, seed, stream, tokens};
 use dingdir_proto::admin::path;
 
 /// Who may call an admin endpoint.
@@ -82,4 +82,18 @@ super::super::table::endpoint_table! {
     RemoveCallback = DELETE path::CALLBACK => callbacks::remove, Access::AdminToken;
     /// `GET /_dingdir/events`: the change log, with each entry's deliveries.
     ListEvents = GET path::EVENTS => callbacks::events, Access::AdminToken;
+    /// `GET /_dingdir/stream/connections[?app_key=]`: this node's Stream connections.
+    ListStreamConnections = GET path::STREAM_CONNECTIONS => stream::connections, Access::AdminToken;
+    /// `POST /_dingdir/stream/connections/{id}/close`: closes one, with or without `disconnect`.
+    CloseStreamConnection = POST path::STREAM_CLOSE_ONE => stream::close_one, Access::AdminToken;
+    /// `POST /_dingdir/stream/connections/{id}/zombie`: keeps one open but dead.
+    ZombieStreamConnection = POST path::STREAM_ZOMBIE => stream::zombie, Access::AdminToken;
+    /// `POST /_dingdir/stream/close`: closes every connection here, or an app's.
+    CloseStreamConnections = POST path::STREAM_CLOSE => stream::close_all, Access::AdminToken;
+    /// `PUT /_dingdir/stream/acks/{appKey}`: drops or delays the app's acks on this node.
+    SetAckFault = PUT path::STREAM_ACKS => stream::set_ack_fault, Access::AdminToken;
+    /// `DELETE /_dingdir/stream/acks/{appKey}`: acks are read as they come again.
+    ClearAckFault = DELETE path::STREAM_ACKS => stream::clear_ack_fault, Access::AdminToken;
+    /// `GET /_dingdir/stream/attempts?app_key=`: an app's Stream cursor and pushes.
+    StreamAttempts = GET path::STREAM_ATTEMPTS => stream::attempts, Access::AdminToken;
 }

@@ -50,15 +50,43 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
-        let bytes = body::read(req.into_body(), state.settings.body_limit, None)
-            .await
-            .map_err(|e| match e {
-                BodyError::TooLarge => Error::BodyTooLarge,
-                BodyError::Read(why) => Error::BadRequest(why),
-                BodyError::TimedOut => Error::BadRequest("the body did not arrive".to_owned()),
-            })?;
+        let bytes = read(req, state).await?;
         serde_json::from_slice(&bytes)
             .map(Json)
             .map_err(|e| Error::BadRequest(format!("bad JSON body: {e}")))
     }
+}
+
+/// [`Json`], or the default when the body is empty: for orders whose fields are all optional.
+pub(super) struct JsonOrDefault<T>(pub(super) T);
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for JsonOrDefault<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Error> {
+        let empty = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0");
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        let bytes = read(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonOrDefault)
+            .map_err(|e| Error::BadRequest(format!("bad JSON body: {e}")))
+    }
+}
+
+async fn read(req: Request, state: &AppState) -> Result<axum::body::Bytes, Error> {
+    body::read(req.into_body(), state.settings.body_limit, None)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => Error::BodyTooLarge,
+            BodyError::Read(why) => Error::BadRequest(why),
+            BodyError::TimedOut => Error::BadRequest("the body did not arrive".to_owned()),
+        })
 }

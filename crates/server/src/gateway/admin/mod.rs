@@ -15,6 +15,7 @@ mod inspector;
 mod journal;
 mod limits;
 mod seed;
+mod stream;
 mod tokens;
 
 pub(crate) use endpoints::{Access, Endpoint};

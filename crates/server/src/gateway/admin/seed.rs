@@ -105,6 +105,7 @@ pub(super) async fn reset(State(state): State<AppState>) -> Result<Response, Err
     }
     state.service.reset().await?;
     state.faults.clear();
+    state.stream.reset();
     if let Some(journal) = &state.journal {
         journal.clear();
     }

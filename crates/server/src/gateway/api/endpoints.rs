@@ -1,7 +1,8 @@
 //! Every new-gateway operation, one row each, named as the official SDKs name it.
 
-use super::{contact, oauth2};
+use super::{contact, oauth2, stream};
 use dingdir_proto::api::path;
+use dingdir_proto::stream::path as stream_path;
 
 /// How a new-gateway endpoint authenticates its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,4 +26,8 @@ super::super::table::endpoint_table! {
     GetUser = GET path::GET_USER => contact::get_user, Auth::AccessToken;
     /// `GET /v1.0/contact/empLeaveRecords` (contact_1_0 `ListEmpLeaveRecords`).
     ListEmpLeaveRecords = GET path::EMP_LEAVE_RECORDS => contact::list_emp_leave_records, Auth::AccessToken;
+    /// `POST /v1.0/gateway/connections/open`: a Stream mode ticket (the dingtalk-stream SDKs).
+    OpenConnection = POST stream_path::OPEN_CONNECTION => stream::open_connection, Auth::Credentials;
+    /// `GET /connect?ticket=…`: the Stream mode WebSocket, at the endpoint `OpenConnection` gives.
+    StreamConnect = GET stream_path::CONNECT => stream::connect, Auth::Credentials;
 }

@@ -37,6 +37,9 @@ pub(crate) enum Error {
     /// Over a rate limit ([`dingdir_core::rate`]).
     #[error("over the rate limit per {0:?}")]
     RateLimited(dingdir_proto::admin::RateWindow),
+    /// Stream mode refused to open or connect: the status, the code and the message.
+    #[error("stream refused: {0} {1}")]
+    Stream(StatusCode, &'static str, String),
     /// A fault rule's answer ([`crate::faults`]).
     #[error("injected {status} {code}")]
     Injected {
@@ -177,6 +180,7 @@ impl Error {
                 code::API_COUNT_LIMIT,
                 "您的企业本月api调用量已超过限制,请登录开发者后台-资源管理-查看用量明细",
             ),
+            Self::Stream(status, code, message) => (*status, Cow::Borrowed(*code), message.clone(), None),
             Self::Injected { status, code, message } => (*status, Cow::Owned(code.clone()), message.clone(), None),
         }
     }

@@ -10,6 +10,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod oauth2;
+mod stream;
 
 pub(crate) use endpoints::Endpoint;
 pub(crate) use error::{Error, json_bytes_response, json_response};
