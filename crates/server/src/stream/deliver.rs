@@ -86,7 +86,7 @@ async fn deliver(state: &AppState, app: &AppKey, wake: &Notify) -> Result<(), di
     service.background().open_stream_cursor(app).await?;
     let mut held: Option<Held> = None;
     loop {
-        if state.stream.next_for_events(app).is_none() {
+        if !state.stream.has_events(app) {
             return Ok(());
         }
         if !renew(state, app, &mut held).await? {

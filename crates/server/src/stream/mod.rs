@@ -291,6 +291,7 @@ impl Hub {
     pub(crate) fn release_line(&self, app: &AppKey) -> bool {
         let mut inner = lock(&self.inner);
         let wanted = inner.conns.values().any(|c| &c.app == app && c.events);
+        // (Not `has_events`: the lock is held.)
         if let Some(line) = inner.lines.get_mut(app) {
             line.running = wanted;
         }
@@ -309,6 +310,11 @@ impl Hub {
         for line in lock(&self.inner).lines.values() {
             line.wake.notify_one();
         }
+    }
+
+    /// Whether the app has a connection for events here.
+    pub(crate) fn has_events(&self, app: &AppKey) -> bool {
+        lock(&self.inner).conns.values().any(|c| &c.app == app && c.events)
     }
 
     /// The app's next connection for events, round robin; `None` when it has none here.

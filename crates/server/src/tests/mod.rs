@@ -23,6 +23,7 @@ mod rate_limits;
 mod routing;
 mod shedding;
 mod skeleton;
+mod stream;
 mod tokens;
 mod writes;
 

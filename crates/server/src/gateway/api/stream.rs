@@ -100,7 +100,7 @@ pub(super) struct TicketQuery {
 /// `GET /connect?ticket=…`: redeems the ticket and upgrades to the WebSocket.
 pub(super) async fn connect(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    extensions: axum::http::Extensions,
     Query(query): Query<TicketQuery>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
@@ -111,12 +111,15 @@ pub(super) async fn connect(
             format!("this is the Stream WebSocket endpoint: {e}"),
         )
     })?;
+    let peer = extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(String::new, |ConnectInfo(peer)| peer.to_string());
     let ticket = query.ticket.unwrap_or_default();
     let (conn, rx) = state
         .stream
         .redeem(
             &ticket,
-            peer.to_string(),
+            peer,
             state.service.now(),
             state.settings.stream.max_per_app,
         )
