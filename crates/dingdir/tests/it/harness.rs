@@ -145,11 +145,17 @@ impl Server {
 
     /// Starts the binary with `args` plus a free port, and waits (bounded) for its listen line.
     pub(crate) fn start(args: &[&str], env: Option<&[(&str, &str)]>) -> Self {
+        Self::start_on("127.0.0.1:0", args, env)
+    }
+
+    /// [`Self::start`] on a given address, such as the one a stopped node listened on, so the
+    /// clients that knew it find the new process there.
+    pub(crate) fn start_on(listen: &str, args: &[&str], env: Option<&[(&str, &str)]>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("server.log");
         let mut cmd = command();
         cmd.args(args)
-            .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
+            .args(["--listen", listen, "--admin-token", ADMIN_TOKEN])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"));

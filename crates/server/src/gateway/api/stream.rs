@@ -117,12 +117,7 @@ pub(super) async fn connect(
     let ticket = query.ticket.unwrap_or_default();
     let (conn, rx) = state
         .stream
-        .redeem(
-            &ticket,
-            peer,
-            state.service.now(),
-            state.settings.stream.max_per_app,
-        )
+        .redeem(&ticket, peer, state.service.now(), state.settings.stream.max_per_app)
         .map_err(|refused| match refused {
             crate::stream::Refused::BadTicket => Error::Stream(
                 StatusCode::UNAUTHORIZED,
