@@ -434,7 +434,7 @@ pub(crate) fn resolve(
             stream_defaults.ping_interval,
         ),
         max_per_app: layers
-            .number(None, "STREAM_MAX_PER_APP", f.stream_max_per_app)?
+            .number(s.stream_max_per_app, "STREAM_MAX_PER_APP", f.stream_max_per_app)?
             .unwrap_or(stream_defaults.max_per_app),
         ..stream_defaults
     };

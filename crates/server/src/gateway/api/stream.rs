@@ -13,6 +13,9 @@ use dingdir_core::stream::check_subscriptions;
 use dingdir_proto::api::code;
 use dingdir_proto::stream::{OpenConnectionRequest, OpenConnectionResponse, path};
 
+/// Each connection's read and write buffer, in bytes (docs/PERFORMANCE.md, Stream mode).
+const STREAM_BUFFER: usize = 4 * 1024;
+
 /// The longest `ua` and `localIp` kept.
 const MAX_LABEL: usize = 256;
 
@@ -131,6 +134,10 @@ pub(super) async fn connect(
             ),
         })?;
     Ok(upgrade
+        // Frames are small JSON: tungstenite's 128 KiB default read buffer would be most of an
+        // idle connection's memory.
+        .read_buffer_size(STREAM_BUFFER)
+        .write_buffer_size(STREAM_BUFFER)
         .max_message_size(state.settings.body_limit)
         .on_failed_upgrade({
             let (state, id) = (state.clone(), conn.id.clone());
