@@ -522,3 +522,35 @@ async fn an_app_holds_at_most_its_connection_limit() {
         other => panic!("a third connection must be refused, got {:?}", other.map(|_| ())),
     }
 }
+
+#[tokio::test]
+async fn a_fault_rule_refuses_the_next_open_and_connections_still_upgrade_while_rules_are_armed() {
+    let s = live(|_| {}).await;
+    let rule = s
+        .admin(
+            Method::POST,
+            "/_dingdir/faults",
+            Some(&json!({"endpoint": "OpenConnection", "action": {"kind": "error", "status": 503, "code": "system.busy", "message": "系统繁忙"}, "fire": {"next": 1}})),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{:?}", rule.json);
+    let body = json!({"clientId": APP, "clientSecret": SECRET, "subscriptions": [{"type": "EVENT", "topic": "*"}]});
+    let busy = s.open(&body).await;
+    assert_api_error(
+        &busy,
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({"code": "system.busy", "message": "系统繁忙", "requestid": RID}),
+    );
+    // A rule on another endpoint keeps every request on the inspected path: the upgrade too.
+    s.admin(
+        Method::POST,
+        "/_dingdir/faults",
+        Some(&json!({"endpoint": "GetUser", "action": {"kind": "delay", "ms": 1}})),
+    )
+    .await;
+    let mut ws = s.connect().await;
+    s.until_open(1).await;
+    s.create("st_fault").await;
+    let got = ws.event().await;
+    assert_eq!(got.data["UserId"], json!(["st_fault"]));
+}
