@@ -63,6 +63,8 @@ pub(crate) struct Gauges<'a> {
     pub(crate) journal: Option<(usize, usize, u64)>,
     pub(crate) fault_rules: usize,
     pub(crate) rate_limits: usize,
+    /// Stream WebSockets open on this node, and events pushed and acked on them.
+    pub(crate) stream: (usize, u64, u64),
 }
 
 fn gateway_label(g: Gateway) -> &'static str {
@@ -305,6 +307,27 @@ impl Metrics {
         }
         family(&mut out, "dingdir_fault_rules", "gauge", "Fault rules armed.");
         sample(&mut out, "dingdir_fault_rules", &[], g.fault_rules as u64);
+        family(
+            &mut out,
+            "dingdir_stream_connections",
+            "gauge",
+            "Stream mode WebSockets open on this node.",
+        );
+        sample(&mut out, "dingdir_stream_connections", &[], g.stream.0 as u64);
+        family(
+            &mut out,
+            "dingdir_stream_frames_sent",
+            "gauge",
+            "Frames pushed on the Stream connections open now.",
+        );
+        sample(&mut out, "dingdir_stream_frames_sent", &[], g.stream.1);
+        family(
+            &mut out,
+            "dingdir_stream_acks",
+            "gauge",
+            "Acknowledgements read on the Stream connections open now.",
+        );
+        sample(&mut out, "dingdir_stream_acks", &[], g.stream.2);
 
         family(
             &mut out,
@@ -542,6 +565,7 @@ mod tests {
             journal: None,
             fault_rules: 0,
             rate_limits: 0,
+            stream: (0, 0, 0),
         });
         for line in [
             "dingdir_requests_total{endpoint=\"GetUser\",gateway=\"api\",status=\"200\",code=\"\"} 2",

@@ -59,6 +59,10 @@ impl Default for StreamSettings {
     }
 }
 
+/// Tickets not yet redeemed that a node keeps at once: what an app that opens without
+/// connecting can make it hold.
+pub(crate) const MAX_TICKETS: usize = 10_000;
+
 /// What a ticket was issued for.
 struct Ticket {
     app: AppKey,
@@ -198,7 +202,7 @@ pub(crate) fn random_id() -> String {
 }
 
 impl Hub {
-    /// Issues a ticket for `app`'s next connection.
+    /// Issues a ticket for `app`'s next connection; `None` when [`MAX_TICKETS`] wait already.
     pub(crate) fn issue(
         &self,
         app: AppKey,
@@ -207,11 +211,14 @@ impl Hub {
         ua: String,
         local_ip: String,
         ttl: Duration,
-    ) -> String {
+    ) -> Option<String> {
         let ticket = random_id();
         let now = Instant::now();
         let mut inner = lock(&self.inner);
         inner.tickets.retain(|_, t| t.expires > now);
+        if inner.tickets.len() >= MAX_TICKETS {
+            return None;
+        }
         inner.tickets.insert(
             ticket.clone(),
             Ticket {
@@ -223,7 +230,7 @@ impl Hub {
                 expires: now + ttl,
             },
         );
-        ticket
+        Some(ticket)
     }
 
     /// Redeems a ticket into a registered connection and the receiver its socket task reads.
@@ -383,6 +390,15 @@ impl Hub {
             .filter(|c| app.is_none_or(|a| &c.app == a))
             .map(|c| c.view())
             .collect()
+    }
+
+    /// Connections open, and frames sent and acks read on them, for the metrics.
+    pub(crate) fn totals(&self) -> (usize, u64, u64) {
+        let inner = lock(&self.inner);
+        let (sent, acked) = inner.conns.values().fold((0, 0), |(s, a), c| {
+            (s + c.sent.load(Ordering::Relaxed), a + c.acked.load(Ordering::Relaxed))
+        });
+        (inner.conns.len(), sent, acked)
     }
 
     /// One connection.

@@ -323,6 +323,14 @@ async fn events_arrive_in_log_order_with_dingtalks_headers_and_pass_on_success()
     assert_eq!(open[0]["acked"], 3);
     assert_eq!(open[0]["ua"], "test/1");
     assert_eq!(open[0]["local_ip"], "10.0.0.9");
+    let metrics = s.admin(Method::GET, "/_dingdir/metrics/prometheus", None).await.text();
+    for line in [
+        "dingdir_stream_connections 1",
+        "dingdir_stream_frames_sent 3",
+        "dingdir_stream_acks 3",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "no {line:?} in\n{metrics}");
+    }
 }
 
 #[tokio::test]

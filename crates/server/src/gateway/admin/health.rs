@@ -67,6 +67,7 @@ pub(super) async fn prometheus(State(state): State<AppState>) -> Response {
         journal: state.journal.as_ref().map(|j| j.size()),
         fault_rules: state.faults.len(),
         rate_limits: state.service.rate_limits().len(),
+        stream: state.stream.totals(),
     };
     let text = state.metrics.render(&gauges);
     let mut response = (StatusCode::OK, text).into_response();

@@ -77,14 +77,17 @@ pub(super) async fn open_connection(
             .await
             .map_err(Domain::from)?;
     }
-    let ticket = state.stream.issue(
-        app.key.clone(),
-        req.subscriptions,
-        events,
-        label(req.ua),
-        label(req.local_ip),
-        state.settings.stream.ticket_ttl,
-    );
+    let ticket = state
+        .stream
+        .issue(
+            app.key.clone(),
+            req.subscriptions,
+            events,
+            label(req.ua),
+            label(req.local_ip),
+            state.settings.stream.ticket_ttl,
+        )
+        .ok_or(Error::Busy)?;
     Ok(json_response(
         StatusCode::OK,
         &OpenConnectionResponse {
