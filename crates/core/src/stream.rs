@@ -2,7 +2,7 @@
 //! frames an event becomes, and what an acknowledgement means. The facts, with sources, are in
 //! docs/wire/stream.md.
 
-use crate::callback::{self, Attempt};
+use crate::callback::Attempt;
 use crate::change::Change;
 use crate::clock::Millis;
 use dingdir_proto::ids::AppKey;
@@ -77,8 +77,23 @@ pub fn event_id(seq: i64) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The EVENT frame that carries `change` to `app` on `connection` as push `message_id`. Its data
-/// is the event body an HTTP callback decrypts to ([`callback::event_body`]).
+/// An event's `data` in Stream mode, as each contact event's page documents it under
+/// "Stream模式推送" (docs/wire/stream.md §4): `{"timeStamp": "<ms>", "userId": [...]}` for a
+/// member, `{"deptId": [...]}` for a department. Not the HTTP callback's body.
+pub fn event_data(change: &Change) -> String {
+    let c = &change.change;
+    if c.kind.is_department() {
+        let id = c
+            .subject
+            .parse::<i64>()
+            .map_or_else(|_| c.subject.clone().into(), serde_json::Value::from);
+        serde_json::json!({ "deptId": [id] }).to_string()
+    } else {
+        serde_json::json!({ "timeStamp": change.at.to_string(), "userId": [c.subject] }).to_string()
+    }
+}
+
+/// The EVENT frame that carries `change` to `app` on `connection` as push `message_id`.
 pub fn event_frame(change: &Change, app: &AppKey, message_id: &str, connection_id: &str, now: Millis) -> Frame {
     let mut headers = BTreeMap::new();
     let c = &change.change;
@@ -97,7 +112,7 @@ pub fn event_frame(change: &Change, app: &AppKey, message_id: &str, connection_i
         spec_version: wire::SPEC_VERSION.to_owned(),
         kind: wire::kind::EVENT.to_owned(),
         headers,
-        data: callback::event_body(change),
+        data: event_data(change),
     }
 }
 

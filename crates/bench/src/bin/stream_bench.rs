@@ -97,7 +97,7 @@ async fn connect(http: &reqwest::Client, base: &str) -> Result<Ws, Failure> {
     Ok(ws)
 }
 
-/// The next EVENT frame's `(messageId, UserId)`, acked with SUCCESS as the Node SDK does.
+/// The next EVENT frame's `userId`, acked with SUCCESS as the Node SDK does.
 async fn next_event(ws: &mut Ws) -> Result<String, Failure> {
     loop {
         let msg = tokio::time::timeout(WAIT, ws.next())
@@ -117,7 +117,7 @@ async fn next_event(ws: &mut Ws) -> Result<String, Failure> {
                          "message": "OK", "data": "{\"status\":\"SUCCESS\"}"});
         ws.send(Message::Text(ack.to_string().into())).await?;
         let data: Value = serde_json::from_str(frame["data"].as_str().unwrap_or("{}"))?;
-        return Ok(data["UserId"][0].as_str().unwrap_or_default().to_owned());
+        return Ok(data["userId"][0].as_str().unwrap_or_default().to_owned());
     }
 }
 

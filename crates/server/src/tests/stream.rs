@@ -302,9 +302,10 @@ async fn events_arrive_in_log_order_with_dingtalks_headers_and_pass_on_success()
         assert_eq!(h["appId"], APP);
         assert!(is_hex32(h["messageId"].as_str().unwrap()));
         assert!(h["eventBornTime"].as_str().unwrap().parse::<i64>().is_ok());
-        assert_eq!(got.data["EventType"], "user_add_org");
-        assert_eq!(got.data["UserId"], json!([id]));
-        assert_eq!(got.data["CorpId"], DEMO_CORP);
+        // The documented Stream body, not the HTTP callback's (docs/wire/stream.md §4).
+        assert_eq!(got.data.as_object().unwrap().len(), 2, "{:?}", got.data);
+        assert_eq!(got.data["userId"], json!([id]));
+        assert_eq!(got.data["timeStamp"], h["eventBornTime"]);
         ws.ack(&got, "SUCCESS").await;
     }
     for _ in 0..100 {
@@ -355,7 +356,7 @@ async fn an_event_not_acknowledged_comes_again_and_later_waits_before_it_does() 
     ws.ack(&third, "SUCCESS").await;
     s.create("st_next").await;
     let next = ws.event().await;
-    assert_eq!(next.data["UserId"], json!(["st_next"]));
+    assert_eq!(next.data["userId"], json!(["st_next"]));
     ws.ack(&next, "SUCCESS").await;
     let d = s.delivery().await;
     let errors: Vec<Value> = d["attempts"]
@@ -381,7 +382,7 @@ async fn events_written_while_no_connection_is_open_arrive_on_the_next() {
     let mut ws = s.connect().await;
     for id in ["st_miss1", "st_miss2"] {
         let got = ws.event().await;
-        assert_eq!(got.data["UserId"], json!([id]));
+        assert_eq!(got.data["userId"], json!([id]));
         ws.ack(&got, "SUCCESS").await;
     }
 }
@@ -442,7 +443,7 @@ async fn a_zombie_gets_nothing_and_its_event_goes_out_again_on_the_other_connect
     let mut seen = Vec::new();
     while seen.len() < 3 {
         let got = live_ws.event().await;
-        seen.push(got.data["UserId"][0].as_str().unwrap().to_owned());
+        seen.push(got.data["userId"][0].as_str().unwrap().to_owned());
         live_ws.ack(&got, "SUCCESS").await;
     }
     assert_eq!(seen, ["st_z1", "st_z2", "st_z3"]);
@@ -479,7 +480,7 @@ async fn a_dropped_ack_sends_the_event_again_and_a_delayed_one_still_counts() {
     .await;
     s.create("st_delay").await;
     let got = ws.event().await;
-    assert_eq!(got.data["UserId"], json!(["st_delay"]));
+    assert_eq!(got.data["userId"], json!(["st_delay"]));
     ws.ack(&got, "SUCCESS").await;
     assert!(
         ws.frame_within(Duration::from_millis(900)).await.is_err(),
@@ -560,5 +561,5 @@ async fn a_fault_rule_refuses_the_next_open_and_connections_still_upgrade_while_
     s.until_open(1).await;
     s.create("st_fault").await;
     let got = ws.event().await;
-    assert_eq!(got.data["UserId"], json!(["st_fault"]));
+    assert_eq!(got.data["userId"], json!(["st_fault"]));
 }
