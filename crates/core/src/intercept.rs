@@ -9,7 +9,8 @@ use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
-use crate::store::{CallbackStore, DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
+use crate::robot::{InboxEntry, InboxQuery, WebhookRobot};
+use crate::store::{CallbackStore, DirectoryStore, LimitStore, MessageStore, SignInStore, Store, TokenStore};
 use crate::stream::StreamCursor;
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::admin::RateLimit;
@@ -339,6 +340,39 @@ impl<H: Hook> CallbackStore for Intercepted<H> {
     async fn stream_attempts(&self, app: &AppKey, after: i64, limit: u64) -> Result<Vec<Attempt>, StoreError> {
         let run = self.inner.stream_attempts(app, after, limit);
         self.hook.around(Call::read("stream_attempts"), run).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: Hook> MessageStore for Intercepted<H> {
+    async fn put_robot(&self, robot: &WebhookRobot) -> Result<(), StoreError> {
+        self.hook
+            .around(Call::write("put_robot"), self.inner.put_robot(robot))
+            .await
+    }
+    async fn robot(&self, token: &str) -> Result<Option<WebhookRobot>, StoreError> {
+        self.hook.around(Call::read("robot"), self.inner.robot(token)).await
+    }
+    async fn robots(&self) -> Result<Vec<WebhookRobot>, StoreError> {
+        self.hook.around(Call::read("robots"), self.inner.robots()).await
+    }
+    async fn remove_robot(&self, token: &str) -> Result<bool, StoreError> {
+        self.hook
+            .around(Call::write("remove_robot"), self.inner.remove_robot(token))
+            .await
+    }
+    async fn block_robot(&self, token: &str, until: Millis) -> Result<(), StoreError> {
+        let run = self.inner.block_robot(token, until);
+        self.hook.around(Call::write("block_robot"), run).await
+    }
+    async fn append_message(&self, entry: &InboxEntry, keep: u64) -> Result<i64, StoreError> {
+        let run = self.inner.append_message(entry, keep);
+        self.hook.around(Call::write("append_message"), run).await
+    }
+    async fn messages(&self, query: &InboxQuery) -> Result<Vec<InboxEntry>, StoreError> {
+        self.hook
+            .around(Call::read("messages"), self.inner.messages(query))
+            .await
     }
 }
 

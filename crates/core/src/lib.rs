@@ -21,6 +21,7 @@ pub mod model;
 pub mod org;
 mod profile;
 pub mod rate;
+pub mod robot;
 pub mod secret;
 pub mod seed;
 pub mod service;
@@ -35,7 +36,7 @@ mod verify;
 pub use clock::{Clock, MovableClock, SystemClock};
 pub use error::{Error, Refusal, StoreError};
 pub use service::{Caller, Policy, Service, Visibility};
-pub use store::{CallbackStore, DirectoryStore, LimitStore, SignInStore, Store, TokenStore};
+pub use store::{CallbackStore, DirectoryStore, LimitStore, MessageStore, SignInStore, Store, TokenStore};
 pub use verify::default_concurrency as default_hash_concurrency;
 
 #[cfg(test)]

@@ -351,6 +351,9 @@ impl Service {
             self.store().set_rate_limits(limits).await?;
             self.limits.set(limits.to_vec());
         }
+        for robot in plan.robots() {
+            self.store().put_robot(robot).await?;
+        }
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
+use crate::robot::{InboxEntry, InboxQuery, WebhookRobot};
 use crate::stream::StreamCursor;
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -287,9 +288,35 @@ pub trait CallbackStore: Send + Sync + 'static {
     async fn stream_attempts(&self, app: &AppKey, after: i64, limit: u64) -> Result<Vec<Attempt>, StoreError>;
 }
 
+/// Messages: the custom group robots and the inbox of everything sent.
+#[async_trait::async_trait]
+pub trait MessageStore: Send + Sync + 'static {
+    /// Creates or replaces a robot (its block is kept).
+    async fn put_robot(&self, robot: &WebhookRobot) -> Result<(), StoreError>;
+
+    /// The robot with this token.
+    async fn robot(&self, token: &str) -> Result<Option<WebhookRobot>, StoreError>;
+
+    /// Every robot, by token.
+    async fn robots(&self) -> Result<Vec<WebhookRobot>, StoreError>;
+
+    /// Removes a robot; `false` if there was none.
+    async fn remove_robot(&self, token: &str) -> Result<bool, StoreError>;
+
+    /// Makes a robot refuse everything until `until`.
+    async fn block_robot(&self, token: &str, until: Millis) -> Result<(), StoreError>;
+
+    /// Appends a message to the inbox (its `seq` is ignored) and keeps only the newest `keep`;
+    /// answers its position.
+    async fn append_message(&self, entry: &InboxEntry, keep: u64) -> Result<i64, StoreError>;
+
+    /// Messages by position.
+    async fn messages(&self, query: &InboxQuery) -> Result<Vec<InboxEntry>, StoreError>;
+}
+
 /// A whole store: every aggregate, plus what belongs to the store itself.
 #[async_trait::async_trait]
-pub trait Store: DirectoryStore + TokenStore + SignInStore + LimitStore + CallbackStore {
+pub trait Store: DirectoryStore + TokenStore + SignInStore + LimitStore + CallbackStore + MessageStore {
     /// Answers when the store can serve reads (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 

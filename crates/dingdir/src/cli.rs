@@ -389,6 +389,10 @@ pub(crate) struct ServeArgs {
     /// default 50).
     #[arg(long, value_name = "N")]
     pub(crate) stream_max_per_app: Option<usize>,
+    /// The most messages the inbox keeps; the oldest go first (env: DINGDIR_INBOX_MAX; default
+    /// 100000).
+    #[arg(long, value_name = "N")]
+    pub(crate) inbox_max: Option<u64>,
 }
 
 /// Options of `call`: where DingTalk is, and the call.

@@ -163,6 +163,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
             .then_some(config.journal_limits),
         callbacks: config.callbacks.clone(),
         stream: config.stream.clone(),
+        inbox_max: config.inbox_max,
         ..Settings::default()
     };
     let clock = Arc::new(MovableClock::new());
@@ -394,6 +395,9 @@ async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
     if let Some(limits) = plan.rate_limits() {
         store.set_rate_limits(limits).await?;
         println!("set {} rate limits from {name}", limits.len());
+    }
+    for robot in plan.robots() {
+        store.put_robot(robot).await?;
     }
     if plan.faults().next().is_some() {
         eprintln!(

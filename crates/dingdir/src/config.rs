@@ -42,6 +42,7 @@ const KNOWN_ENV: &[&str] = &[
     "STREAM_LATER_MS",
     "STREAM_PING_MS",
     "STREAM_MAX_PER_APP",
+    "INBOX_MAX",
     // Read by the admin commands (`faults`, `journal`), not by the server.
     "URL",
 ];
@@ -84,6 +85,7 @@ struct FileConfig {
     stream_later_ms: Option<u64>,
     stream_ping_ms: Option<u64>,
     stream_max_per_app: Option<usize>,
+    inbox_max: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -119,6 +121,8 @@ pub(crate) struct Config {
     pub(crate) callbacks: dingdir_server::CallbackSettings,
     /// How this node serves Stream mode.
     pub(crate) stream: dingdir_server::StreamSettings,
+    /// The most messages the inbox keeps.
+    pub(crate) inbox_max: u64,
     /// Warnings to log once logging is up.
     pub(crate) warnings: Vec<String>,
 }
@@ -446,7 +450,12 @@ pub(crate) fn resolve(
     if stream.ack_timeout.is_zero() || stream.max_per_app == 0 {
         bail!("stream_ack_timeout_ms and stream_max_per_app must be at least 1");
     }
+    let inbox_max = layers.number(s.inbox_max, "INBOX_MAX", f.inbox_max)?.unwrap_or(100_000);
+    if inbox_max == 0 {
+        bail!("inbox_max must be at least 1");
+    }
     Ok(Config {
+        inbox_max,
         stream,
         callbacks,
         connections,

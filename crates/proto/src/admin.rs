@@ -69,6 +69,12 @@ pub mod path {
     pub const STREAM_ACKS: &str = "/_dingdir/stream/acks/{appKey}";
     /// An app's Stream delivery: its cursor and every push.
     pub const STREAM_ATTEMPTS: &str = "/_dingdir/stream/attempts";
+    /// The custom group robots.
+    pub const ROBOTS: &str = "/_dingdir/robots";
+    /// One custom group robot, by its webhook token.
+    pub const ROBOT: &str = "/_dingdir/robots/{token}";
+    /// Every message taken, by conversation.
+    pub const INBOX: &str = "/_dingdir/inbox";
 }
 
 /// Answer of the health endpoints.
@@ -716,4 +722,89 @@ pub struct StreamDelivery {
     pub ack_fault: Option<AckFault>,
     /// Pushes, by entry and time.
     pub attempts: Vec<StreamAttemptView>,
+}
+
+/// `PUT /_dingdir/robots/{token}`: a custom group robot, as a group's admin adds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotSetup {
+    /// The corp of the group.
+    pub corp_id: String,
+    /// The robot's name.
+    pub name: String,
+    /// The group chat it posts into (the inbox's `conversation`).
+    pub group: String,
+    /// The signing secret (`SEC…`): signing on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Up to 10 keywords: the keyword check on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// IPv4 addresses or CIDR ranges: the IP check on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_ranges: Vec<String>,
+}
+
+/// One robot, as `GET /_dingdir/robots` lists it (its secret is not shown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RobotInfo {
+    /// The webhook's `access_token`.
+    pub token: String,
+    /// The corp of the group.
+    pub corp_id: String,
+    /// The robot's name.
+    pub name: String,
+    /// The group it posts into.
+    pub group: String,
+    /// Whether signing is on.
+    pub signed: bool,
+    /// The keywords.
+    pub keywords: Vec<String>,
+    /// The IP ranges.
+    pub ip_ranges: Vec<String>,
+    /// Until when it refuses everything after going over 20 messages a minute (ms; 0: not).
+    pub blocked_until: i64,
+}
+
+/// `GET /_dingdir/robots`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RobotList {
+    /// By token.
+    pub robots: Vec<RobotInfo>,
+}
+
+/// One message in the inbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxMessage {
+    /// Its position: increasing, never reused.
+    pub seq: i64,
+    /// When it was taken (ms since the epoch).
+    pub at: i64,
+    /// The corp.
+    pub corp_id: String,
+    /// The conversation: a group's name.
+    pub conversation: String,
+    /// `webhook_robot`.
+    pub sender_kind: String,
+    /// The sender's name.
+    pub sender: String,
+    /// The sender's id: the robot's token.
+    pub sender_id: String,
+    /// `text`, `markdown`, `link`, `actionCard` or `feedCard`.
+    pub msgtype: String,
+    /// The object of that type, as sent.
+    pub content: serde_json::Value,
+    /// Whom it @s, as sent (`atMobiles`, `atUserIds`, `isAtAll`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<serde_json::Value>,
+}
+
+/// `GET /_dingdir/inbox?conversation=&sender_id=&after=&limit=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxList {
+    /// By position.
+    pub messages: Vec<InboxMessage>,
+    /// The `after` of the next page, when there may be more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<i64>,
 }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub mod path {
     /// `GET /gettoken?appkey=&appsecret=`: an app token. WIRE.md §C1.
     pub const GET_TOKEN: &str = "/gettoken";
+    /// `POST /robot/send?access_token=`: a custom group robot's webhook. docs/wire/robots.md §A.
+    pub const ROBOT_SEND: &str = "/robot/send";
     /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
     pub const V2_USER_GET_BY_MOBILE: &str = "/topapi/v2/user/getbymobile";
     /// `POST /topapi/v2/user/get`: a member's full record. docs/wire/directory-read.md §2.1.

@@ -41,6 +41,8 @@ pub struct Settings {
     pub callbacks: crate::delivery::CallbackSettings,
     /// How this node serves Stream mode.
     pub stream: crate::stream::StreamSettings,
+    /// The most messages the inbox keeps (the store drops the oldest past it).
+    pub inbox_max: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -57,6 +59,7 @@ impl std::fmt::Debug for Settings {
             .field("journal", &self.journal)
             .field("callbacks", &self.callbacks)
             .field("stream", &self.stream)
+            .field("inbox_max", &self.inbox_max)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +79,7 @@ impl Default for Settings {
             journal: None,
             callbacks: crate::delivery::CallbackSettings::default(),
             stream: crate::stream::StreamSettings::default(),
+            inbox_max: 100_000,
         }
     }
 }

@@ -88,6 +88,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0015_stream",
         sql: include_str!("../migrations/sqlite/0015_stream.sql"),
     },
+    Migration {
+        version: 16,
+        name: "0016_robots",
+        sql: include_str!("../migrations/sqlite/0016_robots.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -166,6 +171,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 15,
         name: "0015_stream",
         sql: include_str!("../migrations/postgres/0015_stream.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "0016_robots",
+        sql: include_str!("../migrations/postgres/0016_robots.sql"),
     },
 ];
 

@@ -800,3 +800,98 @@ async fn a_write_read_from_stale_memberships_is_refused_and_changes_nothing() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn robots_round_trip_and_the_inbox_keeps_the_newest() {
+    use dingdir_core::robot::{InboxEntry, InboxQuery, RobotMessage, WebhookRobot};
+    use dingdir_proto::ids::CorpId;
+    for backend in backends() {
+        let store = store_on(backend).await;
+        let robot = WebhookRobot {
+            token: "tok".into(),
+            corp_id: CorpId("dingcorp".into()),
+            name: "Bot".into(),
+            group: "Ops".into(),
+            secret: Some("SECx".into()),
+            keywords: vec!["告警".into()],
+            ip_ranges: vec!["10.0.0.0/8".into()],
+            blocked_until: 0,
+        };
+        store.put_robot(&robot).await.unwrap();
+        assert_eq!(store.robot("tok").await.unwrap(), Some(robot.clone()), "{backend:?}");
+        store.block_robot("tok", 5_000).await.unwrap();
+        store.block_robot("tok", 1_000).await.unwrap();
+        let renamed = WebhookRobot {
+            name: "Bot 2".into(),
+            ..robot.clone()
+        };
+        store.put_robot(&renamed).await.unwrap();
+        let kept = store.robot("tok").await.unwrap().unwrap();
+        assert_eq!(
+            (kept.name.as_str(), kept.blocked_until),
+            ("Bot 2", 5_000),
+            "a replace keeps the block"
+        );
+        assert_eq!(store.robots().await.unwrap().len(), 1);
+
+        let entry = |n: i64, conversation: &str| InboxEntry {
+            seq: 0,
+            at: n,
+            corp_id: CorpId("dingcorp".into()),
+            conversation: conversation.into(),
+            sender_kind: "webhook_robot".into(),
+            sender: "Bot".into(),
+            sender_id: "tok".into(),
+            message: RobotMessage {
+                msgtype: "text".into(),
+                content: serde_json::json!({"content": format!("m{n}")}),
+                at: (n == 1).then(|| serde_json::json!({"isAtAll": true})),
+            },
+        };
+        let mut seqs = Vec::new();
+        for n in 1..=5 {
+            seqs.push(
+                store
+                    .append_message(&entry(n, if n % 2 == 0 { "B" } else { "A" }), 3)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+        let all = store
+            .messages(&InboxQuery {
+                limit: 100,
+                ..InboxQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.at).collect::<Vec<_>>(),
+            [3, 4, 5],
+            "the newest 3, {backend:?}"
+        );
+        let a = store
+            .messages(&InboxQuery {
+                conversation: Some("A".into()),
+                limit: 100,
+                ..InboxQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(a.iter().map(|e| e.at).collect::<Vec<_>>(), [3, 5]);
+        assert_eq!(a[0].message.content, serde_json::json!({"content": "m3"}));
+        assert!(store.remove_robot("tok").await.unwrap());
+        assert!(!store.remove_robot("tok").await.unwrap());
+        store.reset().await.unwrap();
+        assert!(
+            store
+                .messages(&InboxQuery {
+                    limit: 10,
+                    ..InboxQuery::default()
+                })
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -48,6 +48,35 @@ pub struct SeedDoc {
     /// seed (its startup seed, `POST /_dingdir/seed`, and `reset` again), after any already armed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<dingdir_proto::admin::FaultRule>,
+    /// Custom group robots: each a webhook into one group (docs/wire/robots.md §A).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub robots: Vec<RobotSeed>,
+}
+
+/// A custom group robot, as a group's admin adds it: its webhook token and security settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RobotSeed {
+    /// The webhook's `access_token`: 1 to 128 letters, digits, `-` or `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,128}$"))]
+    pub token: String,
+    /// The corp of the group: defined in this file or already stored.
+    pub corp: String,
+    /// The robot's name, as the inbox shows the sender.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The group chat it posts into: the inbox's conversation.
+    #[schemars(length(min = 1))]
+    pub group: String,
+    /// The signing secret (DingTalk's start with `SEC`): signing on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Up to 10 keywords, one of which each message must contain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// IPv4 addresses or CIDR ranges the sender must come from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_ranges: Vec<String>,
 }
 
 /// An organisation.
@@ -692,6 +721,8 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
         // The export is the directory: rate limits and faults are run-time settings.
         rate_limits: None,
         faults: Vec::new(),
+        // Robots are the messaging side's, not the directory's.
+        robots: Vec::new(),
     }
 }
 

@@ -74,6 +74,8 @@ pub struct Plan {
     faults: Vec<(dingdir_proto::admin::FaultRule, Place)>,
     /// Where each rate limit is.
     rate_limit_places: Vec<Place>,
+    /// The custom group robots the file adds.
+    robots: Vec<crate::robot::WebhookRobot>,
 }
 
 /// How many levels a department may sit below the root; a longer chain of parents is a loop.
@@ -687,6 +689,28 @@ impl Plan {
             .enumerate()
             .map(|(i, rule)| (rule.clone(), cx.place(root.key("faults").index(i))))
             .collect();
+        let mut robots = Vec::new();
+        let mut robot_tokens = HashMap::new();
+        for (i, r) in doc.robots.iter().enumerate() {
+            let at = root.key("robots").index(i);
+            let robot = crate::robot::WebhookRobot {
+                token: r.token.clone(),
+                corp_id: corp_ref(&r.corp, at.key("corp"))?,
+                name: r.name.clone(),
+                group: r.group.clone(),
+                secret: r.secret.clone(),
+                keywords: r.keywords.clone(),
+                ip_ranges: r.ip_ranges.clone(),
+                blocked_until: 0,
+            };
+            if let Err(why) = crate::robot::check_settings(&robot) {
+                return Err(cx.err(at, why));
+            }
+            if let Some(first) = robot_tokens.insert(r.token.clone(), i) {
+                return Err(cx.err(at.key("token"), format!("the token of robots[{first}] too")));
+            }
+            robots.push(robot);
+        }
         Ok(Self {
             file: file.to_owned(),
             corps,
@@ -701,7 +725,13 @@ impl Plan {
             rate_limits: doc.rate_limits.clone(),
             faults,
             rate_limit_places,
+            robots,
         })
+    }
+
+    /// The custom group robots the seed adds or replaces.
+    pub fn robots(&self) -> &[crate::robot::WebhookRobot] {
+        &self.robots
     }
 
     /// The rate limits the seed sets, when it sets them.

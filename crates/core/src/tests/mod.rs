@@ -398,6 +398,32 @@ impl crate::CallbackStore for MemoryDirectory {
     }
 }
 
+/// The robot tests run against the SQL store; this double has none.
+#[async_trait::async_trait]
+impl crate::store::MessageStore for MemoryDirectory {
+    async fn put_robot(&self, _: &crate::robot::WebhookRobot) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn robot(&self, _: &str) -> Result<Option<crate::robot::WebhookRobot>, StoreError> {
+        Ok(None)
+    }
+    async fn robots(&self) -> Result<Vec<crate::robot::WebhookRobot>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn remove_robot(&self, _: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    async fn block_robot(&self, _: &str, _: Millis) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn append_message(&self, _: &crate::robot::InboxEntry, _: u64) -> Result<i64, StoreError> {
+        not_here()
+    }
+    async fn messages(&self, _: &crate::robot::InboxQuery) -> Result<Vec<crate::robot::InboxEntry>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
 #[async_trait::async_trait]
 impl Store for MemoryDirectory {
     async fn ping(&self) -> Result<(), StoreError> {

@@ -264,6 +264,15 @@ fn official_python_stream_sdk_gets_every_contact_event_and_what_it_missed() {
 }
 
 #[test]
+fn dingtalkchatbot_sends_every_message_type_and_gets_dingtalks_refusals() {
+    let Some(python) = python(&["dingtalkchatbot"]) else {
+        return;
+    };
+    let server = Server::dev(&[]);
+    drive(&server, &python, "py_robot.py", &[], &[]);
+}
+
+#[test]
 fn official_node_stream_sdk_gets_events_through_the_documented_shim() {
     let Some(modules) = node_modules(&["dingtalk-stream"]) else {
         return;

@@ -20,6 +20,7 @@ mod leave_records;
 mod legacy_reads;
 mod metrics;
 mod rate_limits;
+mod robots;
 mod routing;
 mod shedding;
 mod skeleton;

@@ -1066,6 +1066,8 @@ where
             "callbacks",
             "stream_attempts",
             "stream_cursors",
+            "webhook_robots",
+            "inbox",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)

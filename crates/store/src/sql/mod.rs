@@ -9,6 +9,7 @@
 
 mod callbacks;
 pub(crate) mod directory;
+mod robots;
 mod tokens;
 
 use crate::error::map;

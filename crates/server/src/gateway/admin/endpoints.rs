@@ -1,6 +1,6 @@
 //! Every admin operation, one row each.
 
-use super::{callbacks, faults, health, inspector, journal, limits, seed, stream, tokens};
+use super::{callbacks, faults, health, inspector, journal, limits, robots, seed, stream, tokens};
 use dingdir_proto::admin::path;
 
 /// Who may call an admin endpoint.
@@ -96,4 +96,12 @@ super::super::table::endpoint_table! {
     ClearAckFault = DELETE path::STREAM_ACKS => stream::clear_ack_fault, Access::AdminToken;
     /// `GET /_dingdir/stream/attempts?app_key=`: an app's Stream cursor and pushes.
     StreamAttempts = GET path::STREAM_ATTEMPTS => stream::attempts, Access::AdminToken;
+    /// `GET /_dingdir/robots`: the custom group robots.
+    ListRobots = GET path::ROBOTS => robots::list, Access::AdminToken;
+    /// `PUT /_dingdir/robots/{token}`: adds or replaces a custom group robot.
+    PutRobot = PUT path::ROBOT => robots::put, Access::AdminToken;
+    /// `DELETE /_dingdir/robots/{token}`: removes one.
+    RemoveRobot = DELETE path::ROBOT => robots::remove, Access::AdminToken;
+    /// `GET /_dingdir/inbox?conversation=&sender_id=&after=&limit=`: the messages taken.
+    ListInbox = GET path::INBOX => robots::inbox, Access::AdminToken;
 }

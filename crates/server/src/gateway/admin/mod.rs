@@ -14,6 +14,7 @@ mod health;
 mod inspector;
 mod journal;
 mod limits;
+mod robots;
 mod seed;
 mod stream;
 mod tokens;

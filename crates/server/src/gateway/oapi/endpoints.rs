@@ -1,6 +1,6 @@
 //! Every legacy-gateway operation, one row each.
 
-use super::{call_back, contact, department, legacy, token, user, write};
+use super::{call_back, contact, department, legacy, robot, token, user, write};
 use dingdir_proto::oapi::Envelope;
 use dingdir_proto::oapi::path;
 
@@ -9,6 +9,8 @@ super::super::table::endpoint_table! {
     Facts = Envelope;
     /// `GET /gettoken`: an app token.
     GetToken = GET path::GET_TOKEN => token::get_token, Envelope::Plain;
+    /// `POST /robot/send?access_token=`: a custom group robot's webhook (docs/wire/robots.md §A).
+    RobotSend = POST path::ROBOT_SEND => robot::send, Envelope::Plain;
     /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
     V2UserGetByMobile = POST path::V2_USER_GET_BY_MOBILE => user::get_by_mobile, Envelope::Top;
     /// `POST /topapi/v2/user/get`: a member's full record.

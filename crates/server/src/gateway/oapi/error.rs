@@ -50,6 +50,9 @@ pub(crate) enum Error {
         /// The path called.
         path: String,
     },
+    /// A custom robot refused a message (docs/wire/robots.md §A3).
+    #[error("robot refused: {0}")]
+    Robot(dingdir_core::robot::RobotRefusal),
     /// A fault rule's answer ([`crate::faults`]).
     #[error("injected errcode {errcode}")]
     Injected {
@@ -187,6 +190,10 @@ impl Error {
                 path,
             } => rate_limited(*per, (*limit, *hits), *window, path, topapi),
             // As the rule gives it: a rule that wants the 88 wrapper gives errcode 88.
+            Self::Robot(why) => {
+                let (errcode, errmsg) = why.wire();
+                direct(errcode, errmsg)
+            }
             Self::Injected { errcode, errmsg } => direct(*errcode, errmsg.clone()),
             Self::Refused { errcode, errmsg } => direct(*errcode, (*errmsg).to_owned()),
         }

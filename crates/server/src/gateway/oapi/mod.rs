@@ -13,6 +13,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod legacy;
+mod robot;
 mod token;
 mod user;
 mod write;
