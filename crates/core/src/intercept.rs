@@ -9,7 +9,7 @@ use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
-use crate::robot::{InboxEntry, InboxQuery, WebhookRobot};
+use crate::robot::{ChatSession, InboxEntry, InboxQuery, WebhookRobot};
 use crate::store::{CallbackStore, DirectoryStore, LimitStore, MessageStore, SignInStore, Store, TokenStore};
 use crate::stream::StreamCursor;
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
@@ -373,6 +373,13 @@ impl<H: Hook> MessageStore for Intercepted<H> {
         self.hook
             .around(Call::read("messages"), self.inner.messages(query))
             .await
+    }
+    async fn put_session(&self, session: &ChatSession) -> Result<(), StoreError> {
+        let run = self.inner.put_session(session);
+        self.hook.around(Call::write("put_session"), run).await
+    }
+    async fn session(&self, token: &str) -> Result<Option<ChatSession>, StoreError> {
+        self.hook.around(Call::read("session"), self.inner.session(token)).await
     }
 }
 

@@ -81,6 +81,9 @@ pub enum RobotRefusal {
     /// A required field is missing or empty: `type --》 field`.
     #[error("missing {0}")]
     Missing(String),
+    /// A session webhook that does not exist or expired.
+    #[error("session does not exist")]
+    SessionGone,
 }
 
 impl RobotRefusal {
@@ -111,6 +114,7 @@ impl RobotRefusal {
             ),
             Self::UnknownType => (400_105, "不支持的消息类型".to_owned()),
             Self::BadContentType => (43_004, "无效的HTTP HEADER Content-Type".to_owned()),
+            Self::SessionGone => (300_001, "session 不存在".to_owned()),
             Self::Missing(field) => (
                 400_402,
                 format!(
@@ -513,5 +517,199 @@ impl crate::Service {
             )));
         }
         Ok(self.store().put_robot(robot).await?)
+    }
+}
+
+/// A chatbot session: the webhook a bot answers one message through, as the app, into that
+/// message's conversation, until it expires (docs/wire/robots.md §B3: about 90 minutes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatSession {
+    /// The `?session=` of the session webhook.
+    pub token: String,
+    /// The bot's app.
+    pub app_key: dingdir_proto::ids::AppKey,
+    /// The corp of the conversation.
+    pub corp_id: CorpId,
+    /// The conversation the answers land in.
+    pub conversation: String,
+    /// When it stops working.
+    pub expires_at: Millis,
+}
+
+/// How long a session webhook works after the message it came with.
+pub const SESSION_MS: Millis = 90 * 60 * 1000;
+
+/// A person's message to a bot, as the admin API takes it.
+#[derive(Clone, Debug)]
+pub struct ChatOrder {
+    /// The bot's app (its `robotCode`).
+    pub app_key: dingdir_proto::ids::AppKey,
+    /// The corp the person writes in; defaults to the app's own (or first) corp.
+    pub corp_id: Option<CorpId>,
+    /// The person, by userid.
+    pub from: dingdir_proto::ids::UserId,
+    /// The group written in; `None` for the person's one-to-one chat with the bot.
+    pub group: Option<String>,
+    /// The text.
+    pub text: String,
+    /// Whether the message @s the bot (always so in a one-to-one chat).
+    pub at_bot: bool,
+}
+
+/// A person's message made ready for the bot: its inbox entry and the data of the CALLBACK
+/// frame, whose `sessionWebhook` is `{session_base}?session=…`.
+#[derive(Clone, Debug)]
+pub struct ChatPrepared {
+    /// The inbox position of the person's message.
+    pub seq: i64,
+    /// The conversation, as the inbox names it.
+    pub conversation: String,
+    /// The frame's `data`: DingTalk's chatbot message (docs/wire/robots.md §B1).
+    pub data: Value,
+}
+
+/// Why a person's message could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// A field of the order, named.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+fn short_id(prefix: &str, parts: &[&str], suffix: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(parts.join("|").as_bytes());
+    format!("{prefix}{}{suffix}", BASE64.encode(&digest[..16]).trim_end_matches('='))
+}
+
+impl crate::Service {
+    /// Makes a person's message to a bot: checks the person and the app, opens a session
+    /// webhook for the answer, records the message in the inbox, and gives the chatbot message
+    /// DingTalk sends the bot.
+    pub async fn person_says(
+        &self,
+        order: &ChatOrder,
+        session_base: &str,
+        keep: u64,
+    ) -> Result<ChatPrepared, ChatError> {
+        let text = order.text.trim_end();
+        if text.is_empty() || text.len() > MAX_BODY {
+            return Err(ChatError::Invalid(format!("text: 1 to {MAX_BODY} bytes")));
+        }
+        let app = self
+            .store()
+            .app(&order.app_key)
+            .await?
+            .ok_or_else(|| ChatError::Invalid(format!("no app {:?}", order.app_key.0)))?;
+        let installed = app.installed_in();
+        let corp = match &order.corp_id {
+            Some(c) => c.clone(),
+            None => installed
+                .first()
+                .cloned()
+                .ok_or_else(|| ChatError::Invalid("the app is installed in no corp: give corp_id".to_owned()))?,
+        };
+        if !installed.contains(&corp) {
+            return Err(ChatError::Invalid(format!("the app is not installed in {:?}", corp.0)));
+        }
+        let member = self
+            .store()
+            .member(&corp, &order.from)
+            .await?
+            .filter(|m| m.membership.status == crate::model::MemberStatus::Active)
+            .ok_or_else(|| ChatError::Invalid(format!("no member {:?} in {:?}", order.from.0, corp.0)))?;
+        let now = self.now();
+        let (conversation, kind, at_bot) = match &order.group {
+            Some(g) if !g.trim().is_empty() => (g.clone(), "2", order.at_bot),
+            Some(_) => return Err(ChatError::Invalid("group must not be empty".to_owned())),
+            None => (format!("single:{}:{}", app.key.0, order.from.0), "1", true),
+        };
+        let session = ChatSession {
+            token: crate::secret::random_hex(16).map_err(|e| ChatError::Invalid(e.to_string()))?,
+            app_key: app.key.clone(),
+            corp_id: corp.clone(),
+            conversation: conversation.clone(),
+            expires_at: now.saturating_add(SESSION_MS),
+        };
+        self.store().put_session(&session).await?;
+        let name = member.membership.name.clone().unwrap_or_else(|| order.from.0.clone());
+        let content = if at_bot && kind == "2" {
+            format!(" {text}")
+        } else {
+            text.to_owned()
+        };
+        let entry = InboxEntry {
+            seq: 0,
+            at: now,
+            corp_id: corp.clone(),
+            conversation: conversation.clone(),
+            sender_kind: "person".to_owned(),
+            sender: name.clone(),
+            sender_id: order.from.0.clone(),
+            message: RobotMessage {
+                msgtype: "text".to_owned(),
+                content: serde_json::json!({ "content": text }),
+                at: at_bot.then(|| serde_json::json!({ "atRobot": app.key.0 })),
+            },
+        };
+        let seq = self.store().append_message(&entry, keep).await?;
+        let conversation_id = short_id("cid", &[&corp.0, &conversation], "==");
+        let mut data = serde_json::json!({
+            "conversationId": conversation_id,
+            "conversationType": kind,
+            "chatbotCorpId": corp.0,
+            "chatbotUserId": short_id("$:LWCP_v1:$", &["bot", &app.key.0], ""),
+            "msgId": short_id("msg", &[&seq.to_string(), &now.to_string()], "=="),
+            "senderNick": name,
+            "isAdmin": member.details.admin,
+            "senderStaffId": order.from.0,
+            "sessionWebhookExpiredTime": session.expires_at,
+            "createAt": now,
+            "senderCorpId": corp.0,
+            "senderId": short_id("$:LWCP_v1:$", &["person", &member.membership.person_id.0], ""),
+            "isInAtList": at_bot,
+            "sessionWebhook": format!("{session_base}?session={}", session.token),
+            "text": { "content": content },
+            "msgtype": "text",
+            "robotCode": app.key.0,
+        });
+        if kind == "2" {
+            data["conversationTitle"] = Value::from(conversation.clone());
+            if at_bot {
+                data["atUsers"] = serde_json::json!([{ "dingtalkId": data["chatbotUserId"].clone() }]);
+            }
+        }
+        Ok(ChatPrepared {
+            seq,
+            conversation,
+            data,
+        })
+    }
+
+    /// Takes a bot's answer through a session webhook into the session's conversation.
+    pub async fn send_by_session(&self, token: Option<&str>, body: &[u8], keep: u64) -> Result<i64, SendError> {
+        let token = token.filter(|t| !t.is_empty()).ok_or(RobotRefusal::SessionGone)?;
+        let session = self
+            .store()
+            .session(token)
+            .await?
+            .filter(|s| s.expires_at > self.now())
+            .ok_or(RobotRefusal::SessionGone)?;
+        let message = parse_message(body)?;
+        let app = self.store().app(&session.app_key).await?;
+        let entry = InboxEntry {
+            seq: 0,
+            at: self.now(),
+            corp_id: session.corp_id.clone(),
+            conversation: session.conversation.clone(),
+            sender_kind: "app_robot".to_owned(),
+            sender: app.map_or_else(|| session.app_key.0.clone(), |a| a.name.clone()),
+            sender_id: session.app_key.0.clone(),
+            message,
+        };
+        Ok(self.store().append_message(&entry, keep).await?)
     }
 }

@@ -11,7 +11,7 @@ use crate::clock::Millis;
 use crate::ident::IdSecret;
 use crate::mobile::Mobile;
 use crate::model::{App, Corp, Department, Directory, Member, Membership, Person, PersonId, Role};
-use crate::robot::{InboxEntry, InboxQuery, WebhookRobot};
+use crate::robot::{ChatSession, InboxEntry, InboxQuery, WebhookRobot};
 use crate::stream::StreamCursor;
 use crate::token::{CodeRecord, RefreshRecord, StoredAppToken, TokenRecord};
 use dingdir_proto::ids::{AppKey, CorpId, UserId};
@@ -312,6 +312,12 @@ pub trait MessageStore: Send + Sync + 'static {
 
     /// Messages by position.
     async fn messages(&self, query: &InboxQuery) -> Result<Vec<InboxEntry>, StoreError>;
+
+    /// Keeps a chatbot session (purged once expired).
+    async fn put_session(&self, session: &ChatSession) -> Result<(), StoreError>;
+
+    /// The session with this token, expired or not.
+    async fn session(&self, token: &str) -> Result<Option<ChatSession>, StoreError>;
 }
 
 /// A whole store: every aggregate, plus what belongs to the store itself.

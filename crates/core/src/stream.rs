@@ -116,6 +116,30 @@ pub fn event_frame(change: &Change, app: &AppKey, message_id: &str, connection_i
     }
 }
 
+/// A CALLBACK frame on `topic` (a bot message: `/v1.0/im/bot/messages/get`) to `app`.
+pub fn callback_frame(
+    topic: &str,
+    app: &AppKey,
+    message_id: &str,
+    connection_id: &str,
+    data: &serde_json::Value,
+    now: Millis,
+) -> Frame {
+    let mut headers = BTreeMap::new();
+    headers.insert(header::APP_ID.to_owned(), app.0.clone());
+    headers.insert(header::CONNECTION_ID.to_owned(), connection_id.to_owned());
+    headers.insert(header::CONTENT_TYPE.to_owned(), wire::JSON.to_owned());
+    headers.insert(header::MESSAGE_ID.to_owned(), message_id.to_owned());
+    headers.insert(header::TOPIC.to_owned(), topic.to_owned());
+    headers.insert(header::TIME.to_owned(), now.to_string());
+    Frame {
+        spec_version: wire::SPEC_VERSION.to_owned(),
+        kind: wire::kind::CALLBACK.to_owned(),
+        headers,
+        data: data.to_string(),
+    }
+}
+
 /// A SYSTEM frame on `topic` with `data`.
 pub fn system_frame(topic: &str, message_id: &str, data: &serde_json::Value, now: Millis) -> Frame {
     let mut headers = BTreeMap::new();

@@ -75,6 +75,8 @@ pub mod path {
     pub const ROBOT: &str = "/_dingdir/robots/{token}";
     /// Every message taken, by conversation.
     pub const INBOX: &str = "/_dingdir/inbox";
+    /// A person writes to a bot.
+    pub const CHAT: &str = "/_dingdir/chat";
 }
 
 /// Answer of the health endpoints.
@@ -807,4 +809,43 @@ pub struct InboxList {
     /// The `after` of the next page, when there may be more.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+
+/// `POST /_dingdir/chat`: a person writes to a bot, in a group or one to one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSay {
+    /// The bot's app (its `robotCode`).
+    pub app_key: String,
+    /// The person's userid.
+    pub from: String,
+    /// The text.
+    pub text: String,
+    /// The group written in; absent: the person's one-to-one chat with the bot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Whether the message @s the bot (default `true`; always so one to one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_bot: Option<bool>,
+    /// The corp the person writes in (default: the app's own, or first authorising, corp).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
+}
+
+/// What `POST /_dingdir/chat` did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSaid {
+    /// The person's message's inbox position.
+    pub seq: i64,
+    /// The conversation, as the inbox names it (`single:{appKey}:{userid}` one to one).
+    pub conversation: String,
+    /// The chatbot message the bot was sent, as DingTalk shapes it.
+    pub message: serde_json::Value,
+    /// The Stream connection it went to; absent when the app has none subscribed to
+    /// `/v1.0/im/bot/messages/get` on this node (the message is in the inbox all the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// The bot's ack, when one came within the ack timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack: Option<crate::stream::Ack>,
 }

@@ -10,6 +10,9 @@ pub mod path {
     pub const GET_TOKEN: &str = "/gettoken";
     /// `POST /robot/send?access_token=`: a custom group robot's webhook. docs/wire/robots.md §A.
     pub const ROBOT_SEND: &str = "/robot/send";
+    /// `POST /robot/sendBySession?session=`: a bot's answer through a message's session webhook.
+    /// docs/wire/robots.md §B2.
+    pub const ROBOT_SEND_BY_SESSION: &str = "/robot/sendBySession";
     /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
     pub const V2_USER_GET_BY_MOBILE: &str = "/topapi/v2/user/getbymobile";
     /// `POST /topapi/v2/user/get`: a member's full record. docs/wire/directory-read.md §2.1.

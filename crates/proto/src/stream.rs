@@ -37,6 +37,9 @@ pub mod topic {
     pub const DISCONNECT: &str = "disconnect";
     /// The topic of the catch-all EVENT subscription.
     pub const ALL_EVENTS: &str = "*";
+    /// The CALLBACK topic of the messages people send a bot (dingtalk-stream-sdk-python
+    /// `chatbot.py` `ChatbotMessage.TOPIC`).
+    pub const BOT_MESSAGES: &str = "/v1.0/im/bot/messages/get";
 }
 
 /// Header names the SDKs read (dingtalk-stream-sdk-python `frames.py` `Headers.from_dict`,

@@ -422,6 +422,12 @@ impl crate::store::MessageStore for MemoryDirectory {
     async fn messages(&self, _: &crate::robot::InboxQuery) -> Result<Vec<crate::robot::InboxEntry>, StoreError> {
         Ok(Vec::new())
     }
+    async fn put_session(&self, _: &crate::robot::ChatSession) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn session(&self, _: &str) -> Result<Option<crate::robot::ChatSession>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[async_trait::async_trait]

@@ -273,6 +273,15 @@ fn dingtalkchatbot_sends_every_message_type_and_gets_dingtalks_refusals() {
 }
 
 #[test]
+fn a_chatbot_on_the_official_python_stream_sdk_answers_a_person_into_the_inbox() {
+    let Some(python) = python(&["dingtalk_stream"]) else {
+        return;
+    };
+    let server = Server::dev(&[]);
+    drive(&server, &python, "py_chatbot.py", &[], &[]);
+}
+
+#[test]
 fn official_node_stream_sdk_gets_events_through_the_documented_shim() {
     let Some(modules) = node_modules(&["dingtalk-stream"]) else {
         return;

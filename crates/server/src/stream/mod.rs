@@ -105,6 +105,8 @@ pub(crate) struct Conn {
     /// Frames to a zombie are dropped and nothing is read from it (so not even WebSocket pings
     /// are answered); it stays open.
     pub(crate) zombie: AtomicBool,
+    /// Told to close (with or without a notice) or to drop: nothing more is pushed to it.
+    pub(crate) closing: AtomicBool,
     /// Pushes waiting for their ack, by `messageId`.
     pending: Mutex<HashMap<String, oneshot::Sender<Ack>>>,
     pub(crate) sent: AtomicU64,
@@ -113,6 +115,19 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
+    /// Subscribed to events and not told to close.
+    fn takes_events(&self) -> bool {
+        self.events && !self.closing.load(Ordering::Relaxed)
+    }
+
+    /// Orders the socket task to close or drop, after which nothing more is pushed to it.
+    pub(crate) fn order(&self, out: Out) {
+        if matches!(out, Out::Close(_) | Out::Drop) {
+            self.closing.store(true, Ordering::Relaxed);
+        }
+        let _ = self.tx.send(out);
+    }
+
     fn view(&self) -> StreamConnectionView {
         StreamConnectionView {
             id: self.id.clone(),
@@ -263,6 +278,7 @@ impl Hub {
             opened_at: now,
             tx,
             zombie: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
             pending: Mutex::new(HashMap::new()),
             sent: AtomicU64::new(0),
             acked: AtomicU64::new(0),
@@ -297,7 +313,7 @@ impl Hub {
     /// must go on.
     pub(crate) fn release_line(&self, app: &AppKey) -> bool {
         let mut inner = lock(&self.inner);
-        let wanted = inner.conns.values().any(|c| &c.app == app && c.events);
+        let wanted = inner.conns.values().any(|c| &c.app == app && c.takes_events());
         // (Not `has_events`: the lock is held.)
         if let Some(line) = inner.lines.get_mut(app) {
             line.running = wanted;
@@ -319,9 +335,12 @@ impl Hub {
         }
     }
 
-    /// Whether the app has a connection for events here.
+    /// Whether the app has a connection for events here that is not closing.
     pub(crate) fn has_events(&self, app: &AppKey) -> bool {
-        lock(&self.inner).conns.values().any(|c| &c.app == app && c.events)
+        lock(&self.inner)
+            .conns
+            .values()
+            .any(|c| &c.app == app && c.takes_events())
     }
 
     /// The app's next connection for events, round robin; `None` when it has none here.
@@ -330,7 +349,7 @@ impl Hub {
         let open: Vec<Arc<Conn>> = inner
             .conns
             .values()
-            .filter(|c| &c.app == app && c.events)
+            .filter(|c| &c.app == app && c.takes_events())
             .cloned()
             .collect();
         let line = inner.lines.entry(app.clone()).or_default();
@@ -392,6 +411,46 @@ impl Hub {
             .collect()
     }
 
+    /// Sends a CALLBACK frame on `topic` with `data` to one of the app's connections subscribed
+    /// to it (round robin): the connection, the push's `messageId` and the receiver of its ack,
+    /// or `None` when no
+    /// connection here subscribed.
+    pub(crate) fn push_callback(
+        &self,
+        app: &AppKey,
+        topic: &str,
+        data: &serde_json::Value,
+        now: Millis,
+    ) -> Option<(Arc<Conn>, String, oneshot::Receiver<Ack>)> {
+        let conn = {
+            let mut inner = lock(&self.inner);
+            let open: Vec<Arc<Conn>> = inner
+                .conns
+                .values()
+                .filter(|c| {
+                    &c.app == app
+                        && !c.closing.load(Ordering::Relaxed)
+                        && c.subscriptions
+                            .iter()
+                            .any(|s| s.kind == dingdir_proto::stream::kind::CALLBACK && s.topic == topic)
+                })
+                .cloned()
+                .collect();
+            let line = inner.lines.entry(app.clone()).or_default();
+            let pick = open.get(line.next % open.len().max(1)).cloned();
+            line.next = line.next.wrapping_add(1);
+            pick?
+        };
+        let message_id = random_id();
+        let frame = dingdir_core::stream::callback_frame(topic, app, &message_id, &conn.id, data, now);
+        let answer = conn.expect(&message_id);
+        conn.sent.fetch_add(1, Ordering::Relaxed);
+        let _ = conn
+            .tx
+            .send(Out::Frame(serde_json::to_string(&frame).unwrap_or_default()));
+        Some((conn, message_id, answer))
+    }
+
     /// Connections open, and frames sent and acks read on them, for the metrics.
     pub(crate) fn totals(&self) -> (usize, u64, u64) {
         let inner = lock(&self.inner);
@@ -415,7 +474,7 @@ impl Hub {
             .cloned()
             .collect();
         for c in &conns {
-            let _ = c.tx.send(how());
+            c.order(how());
         }
         conns.len()
     }

@@ -563,3 +563,113 @@ async fn a_fault_rule_refuses_the_next_open_and_connections_still_upgrade_while_
     let got = ws.event().await;
     assert_eq!(got.data["userId"], json!(["st_fault"]));
 }
+
+#[tokio::test]
+async fn a_connection_told_to_close_gets_no_more_pushes() {
+    let s = live(|s| s.stream.disconnect_grace = Duration::from_secs(5)).await;
+    let _closing = s.connect().await;
+    let closing_id = s.until_open(1).await[0]["id"].as_str().unwrap().to_owned();
+    let mut other = s.connect().await;
+    s.until_open(2).await;
+    s.admin(
+        Method::POST,
+        &format!("/_dingdir/stream/connections/{closing_id}/close"),
+        Some(&json!({"notice": "moving"})),
+    )
+    .await;
+    s.create("st_after_notice").await;
+    // Well inside the 5 s grace and under the ack timeout: the event went to the other one first.
+    let got = other
+        .frame_within(Duration::from_millis(500))
+        .await
+        .expect("at once")
+        .expect("an event");
+    assert_eq!(got.data["userId"], json!(["st_after_notice"]));
+    other.ack(&got, "SUCCESS").await;
+}
+
+#[tokio::test]
+async fn a_person_writes_to_a_bot_over_stream_and_its_answer_lands_in_the_inbox() {
+    let s = live(|_| {}).await;
+    let a = s
+        .open(&json!({"clientId": APP, "clientSecret": SECRET, "subscriptions": [{"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"}]}))
+        .await;
+    let mut bot = s.connect_with(a.json["ticket"].as_str().unwrap()).await.unwrap();
+    s.until_open(1).await;
+    let said = tokio::spawn({
+        let req = admin(
+            Method::POST,
+            "/_dingdir/chat",
+            Some(&json!({"app_key": APP, "from": "zhangsan", "group": "Team", "text": "hello"})),
+        );
+        let app = s.fx.app.clone();
+        async move { tower::ServiceExt::oneshot(app, req).await.unwrap() }
+    });
+    let got = bot.frame().await.expect("the bot's message");
+    assert_eq!(got.kind, "CALLBACK");
+    assert_eq!(got.headers["topic"], "/v1.0/im/bot/messages/get");
+    let d = &got.data;
+    assert_eq!(d["msgtype"], "text");
+    assert_eq!(d["text"]["content"], " hello");
+    assert_eq!(d["conversationType"], "2");
+    assert_eq!(d["conversationTitle"], "Team");
+    assert_eq!(d["senderStaffId"], "zhangsan");
+    assert_eq!(d["senderNick"], "张三");
+    assert_eq!(d["robotCode"], APP);
+    assert_eq!(d["isInAtList"], true);
+    assert!(d["sessionWebhookExpiredTime"].as_i64().unwrap() - d["createAt"].as_i64().unwrap() == 90 * 60 * 1000);
+    let ack = json!({"code": 200, "headers": {"contentType": "application/json", "messageId": got.headers["messageId"]},
+                     "message": "", "data": "{\"response\": null}"});
+    bot.ws.send(Message::Text(ack.to_string().into())).await.unwrap();
+    let said = said.await.unwrap();
+    assert_eq!(said.status(), StatusCode::OK);
+    let body: Value = serde_json::from_slice(&axum::body::to_bytes(said.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!(body["ack"]["code"], 200, "{body}");
+    assert_eq!(body["conversation"], "Team");
+
+    let webhook = d["sessionWebhook"].as_str().unwrap();
+    let path = webhook.trim_start_matches("http://127.0.0.1:18080");
+    let reply =
+        s.fx.send(legacy_post(
+            path,
+            "application/json",
+            r#"{"msgtype":"text","text":{"content":"hi back"}}"#,
+        ))
+        .await;
+    assert_eq!(reply.json, json!({"errcode": 0, "errmsg": "ok"}));
+    let inbox = s
+        .admin(Method::GET, "/_dingdir/inbox?conversation=Team", None)
+        .await
+        .json;
+    let kinds: Vec<(Value, Value)> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["sender_kind"].clone(), m["content"]["content"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (json!("person"), json!("hello")),
+            (json!("app_robot"), json!("hi back"))
+        ]
+    );
+    let gone =
+        s.fx.send(legacy_post(
+            "/robot/sendBySession?session=nope",
+            "application/json",
+            r#"{"msgtype":"text","text":{"content":"x"}}"#,
+        ))
+        .await;
+    assert_eq!(gone.json, json!({"errcode": 300001, "errmsg": "session 不存在"}));
+    // No bot connected: the message is still recorded, and the answer says it went nowhere.
+    let nobody = s
+        .admin(
+            Method::POST,
+            "/_dingdir/chat",
+            Some(&json!({"app_key": "dingdemoreadonly", "from": "lisi", "text": "anyone?"})),
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::OK, "{:?}", nobody.json);
+    assert!(nobody.json.get("connection").is_none());
+}

@@ -26,3 +26,12 @@ CREATE TABLE inbox (
     at_json      TEXT
 );
 CREATE INDEX inbox_conversation ON inbox (conversation, seq);
+-- Chatbot sessions: the session webhook a bot answers a person's message through, valid until
+-- expires_at, posting into that message's conversation as the app.
+CREATE TABLE chat_sessions (
+    token        TEXT PRIMARY KEY,
+    app_key      TEXT NOT NULL,
+    corp_id      TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    expires_at   BIGINT NOT NULL
+);

@@ -1068,6 +1068,7 @@ where
             "stream_cursors",
             "webhook_robots",
             "inbox",
+            "chat_sessions",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)

@@ -254,6 +254,7 @@ where
             "refresh_tokens",
             "consent_tickets",
             "rate_windows",
+            "chat_sessions",
         ] {
             let done = sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
                 .bind(before)

@@ -4,8 +4,9 @@ use super::{Dialect, SqlStore};
 use crate::error::map;
 use dingdir_core::StoreError;
 use dingdir_core::clock::Millis;
-use dingdir_core::robot::{InboxEntry, InboxQuery, RobotMessage, WebhookRobot};
+use dingdir_core::robot::{ChatSession, InboxEntry, InboxQuery, RobotMessage, WebhookRobot};
 use dingdir_core::store::MessageStore;
+use dingdir_proto::ids::AppKey;
 use dingdir_proto::ids::CorpId;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Type};
 
@@ -185,5 +186,40 @@ where
         .iter()
         .map(entry_from)
         .collect()
+    }
+
+    async fn put_session(&self, session: &ChatSession) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO chat_sessions (token, app_key, corp_id, conversation, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(session.token.as_str())
+        .bind(session.app_key.0.as_str())
+        .bind(session.corp_id.0.as_str())
+        .bind(session.conversation.as_str())
+        .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        tx.commit().await.map_err(map)
+    }
+
+    async fn session(&self, token: &str) -> Result<Option<ChatSession>, StoreError> {
+        let row =
+            sqlx::query("SELECT token, app_key, corp_id, conversation, expires_at FROM chat_sessions WHERE token = $1")
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map)?;
+        row.map(|r| {
+            Ok(ChatSession {
+                token: r.try_get("token").map_err(map)?,
+                app_key: AppKey(r.try_get("app_key").map_err(map)?),
+                corp_id: CorpId(r.try_get("corp_id").map_err(map)?),
+                conversation: r.try_get("conversation").map_err(map)?,
+                expires_at: r.try_get("expires_at").map_err(map)?,
+            })
+        })
+        .transpose()
     }
 }

@@ -104,4 +104,6 @@ super::super::table::endpoint_table! {
     RemoveRobot = DELETE path::ROBOT => robots::remove, Access::AdminToken;
     /// `GET /_dingdir/inbox?conversation=&sender_id=&after=&limit=`: the messages taken.
     ListInbox = GET path::INBOX => robots::inbox, Access::AdminToken;
+    /// `POST /_dingdir/chat`: a person writes to a bot; it gets the message over Stream mode.
+    ChatSay = POST path::CHAT => robots::chat, Access::AdminToken;
 }

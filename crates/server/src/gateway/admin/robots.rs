@@ -7,9 +7,10 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use dingdir_core::robot::{InboxEntry, InboxQuery, SetupError, WebhookRobot};
-use dingdir_proto::admin::{Cleared, InboxList, InboxMessage, RobotInfo, RobotList, RobotSetup};
+use dingdir_core::robot::{ChatError, ChatOrder, InboxEntry, InboxQuery, SetupError, WebhookRobot};
+use dingdir_proto::admin::{ChatSaid, ChatSay, Cleared, InboxList, InboxMessage, RobotInfo, RobotList, RobotSetup};
 use dingdir_proto::ids::CorpId;
+use dingdir_proto::ids::{AppKey, UserId};
 
 type PathArg = Result<Path<String>, axum::extract::rejection::PathRejection>;
 
@@ -131,4 +132,62 @@ pub(super) async fn inbox(State(state): State<AppState>, Query(q): Query<InboxPa
         .then(|| messages.last().map(|m| m.seq))
         .flatten();
     Ok(ok(&InboxList { messages, next_cursor }))
+}
+
+/// `POST /_dingdir/chat`: makes the person's message, records it, and sends it to one of the
+/// bot's Stream connections subscribed to `/v1.0/im/bot/messages/get`, waiting (at most the ack
+/// timeout) for its ack. Bot messages are not sent again (docs/wire/robots.md §B4).
+pub(super) async fn chat(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Json(say): Json<ChatSay>,
+) -> Result<Response, Error> {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b)))
+        .unwrap_or("127.0.0.1");
+    let session_base = format!("http://{host}{}", dingdir_proto::oapi::path::ROBOT_SEND_BY_SESSION);
+    let order = ChatOrder {
+        app_key: AppKey(say.app_key),
+        corp_id: say.corp_id.map(CorpId),
+        from: UserId(say.from),
+        group: say.group,
+        text: say.text,
+        at_bot: say.at_bot.unwrap_or(true),
+    };
+    let made = state
+        .service
+        .person_says(&order, &session_base, state.settings.inbox_max)
+        .await
+        .map_err(|e| match e {
+            ChatError::Invalid(why) => Error::BadRequest(why),
+            ChatError::Store(e) => store_error(e),
+        })?;
+    let pushed = state.stream.push_callback(
+        &order.app_key,
+        dingdir_proto::stream::topic::BOT_MESSAGES,
+        &made.data,
+        state.service.now(),
+    );
+    let (connection, ack) = match pushed {
+        None => (None, None),
+        Some((conn, message_id, answer)) => {
+            let ack = tokio::time::timeout(state.settings.stream.ack_timeout, answer)
+                .await
+                .ok()
+                .and_then(Result::ok);
+            if ack.is_none() {
+                conn.forget(&message_id);
+            }
+            (Some(conn.id.clone()), ack)
+        }
+    };
+    Ok(ok(&ChatSaid {
+        seq: made.seq,
+        conversation: made.conversation,
+        message: made.data,
+        connection,
+        ack,
+    }))
 }

@@ -66,7 +66,7 @@ pub(super) async fn close_one(
         .stream
         .connection(&id)
         .ok_or_else(|| Error::Missing(format!("no open stream connection {id:?} on this node")))?;
-    let _ = conn.tx.send(order(&body)());
+    conn.order(order(&body)());
     Ok(ok(&Cleared { cleared: 1 }))
 }
 

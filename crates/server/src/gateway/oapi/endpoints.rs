@@ -11,6 +11,8 @@ super::super::table::endpoint_table! {
     GetToken = GET path::GET_TOKEN => token::get_token, Envelope::Plain;
     /// `POST /robot/send?access_token=`: a custom group robot's webhook (docs/wire/robots.md §A).
     RobotSend = POST path::ROBOT_SEND => robot::send, Envelope::Plain;
+    /// `POST /robot/sendBySession?session=`: a bot's answer to a person's message.
+    RobotSendBySession = POST path::ROBOT_SEND_BY_SESSION => robot::send_by_session, Envelope::Plain;
     /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
     V2UserGetByMobile = POST path::V2_USER_GET_BY_MOBILE => user::get_by_mobile, Envelope::Top;
     /// `POST /topapi/v2/user/get`: a member's full record.

@@ -28,13 +28,7 @@ pub(super) async fn send(
     if content_type.is_some_and(|t| !t.to_ascii_lowercase().contains("json")) {
         return Err(Error::Robot(RobotRefusal::BadContentType));
     }
-    let bytes = crate::body::read(body, state.settings.body_limit, Some(state.settings.store_timeout))
-        .await
-        .map_err(|e| match e {
-            crate::body::BodyError::TooLarge => Error::Robot(RobotRefusal::TooLarge),
-            crate::body::BodyError::Read(why) => Error::BadBody(why),
-            crate::body::BodyError::TimedOut => Error::Busy,
-        })?;
+    let bytes = read(&state, body).await?;
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .and_then(|ConnectInfo(addr)| match addr.ip() {
@@ -53,4 +47,36 @@ pub(super) async fn send(
         Err(SendError::Refused(why)) => Err(Error::Robot(why)),
         Err(SendError::Store(e)) => Err(Error::Domain(e.into())),
     }
+}
+
+/// `POST /robot/sendBySession?session=`: the session webhook a bot answers a message through.
+pub(super) async fn send_by_session(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Result<Response, Error> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let session = pairs.iter().find(|(k, _)| k == "session").map(|(_, v)| v.as_str());
+    let bytes = read(&state, body).await?;
+    match state
+        .service
+        .send_by_session(session, &bytes, state.settings.inbox_max)
+        .await
+    {
+        Ok(_) => Ok(json_response(&serde_json::json!({"errcode": 0, "errmsg": "ok"}))),
+        Err(SendError::Refused(why)) => Err(Error::Robot(why)),
+        Err(SendError::Store(e)) => Err(Error::Domain(e.into())),
+    }
+}
+
+async fn read(state: &AppState, body: Body) -> Result<axum::body::Bytes, Error> {
+    crate::body::read(body, state.settings.body_limit, Some(state.settings.store_timeout))
+        .await
+        .map_err(|e| match e {
+            crate::body::BodyError::TooLarge => Error::Robot(RobotRefusal::TooLarge),
+            crate::body::BodyError::Read(why) => Error::BadBody(why),
+            crate::body::BodyError::TimedOut => Error::Busy,
+        })
 }
