@@ -488,7 +488,10 @@ impl crate::Service {
         if robot.blocked_until > now {
             return Err(RobotRefusal::TooFast.into());
         }
-        let (start, end) = crate::rate::window(dingdir_proto::admin::RateWindow::Minute, now);
+        // Fixed minute windows (**guess**, docs/wire/robots.md §A3), counted in the store so the
+        // limit holds across nodes.
+        let start = now.div_euclid(60_000) * 60_000;
+        let end = start + 60_000;
         let count = self.store().hit_window(&format!("robot|{token}|{start}"), end).await?;
         if count > PER_MINUTE {
             self.store().block_robot(token, now.saturating_add(BLOCK_MS)).await?;
@@ -706,7 +709,7 @@ impl crate::Service {
             corp_id: session.corp_id.clone(),
             conversation: session.conversation.clone(),
             sender_kind: "app_robot".to_owned(),
-            sender: app.map_or_else(|| session.app_key.0.clone(), |a| a.name.clone()),
+            sender: app.map_or_else(|| session.app_key.0.clone(), |a| a.name),
             sender_id: session.app_key.0.clone(),
             message,
         };
