@@ -155,12 +155,18 @@ pub fn system_frame(topic: &str, message_id: &str, data: &serde_json::Value, now
     }
 }
 
+/// The most subscriptions one connection takes.
+pub const MAX_SUBSCRIPTIONS: usize = 32;
+
 /// Whether a subscription list asks for events, and whether every entry is one the gateway
 /// knows: `EVENT` with topic `*`, or `CALLBACK` with a non-empty topic. The error names the
 /// first that is not.
 pub fn check_subscriptions(subs: &[wire::Subscription]) -> Result<bool, String> {
     if subs.is_empty() {
         return Err("subscriptions is empty".to_owned());
+    }
+    if subs.len() > MAX_SUBSCRIPTIONS {
+        return Err(format!("at most {MAX_SUBSCRIPTIONS} subscriptions"));
     }
     let mut events = false;
     for (i, s) in subs.iter().enumerate() {

@@ -32,6 +32,8 @@ pub(crate) fn start(state: &AppState, app: &AppKey) {
                 if !state.stream.release_line(&app) {
                     return;
                 }
+                // Still wanted here but nothing to do (the app is gone): do not spin.
+                wait(&wake, state.settings.callbacks.poll).await;
             }
         });
     }
@@ -124,6 +126,10 @@ async fn deliver(state: &AppState, app: &AppKey, wake: &Notify) -> Result<(), di
             continue;
         }
         for entry in &entries {
+            // However quickly the acks come, the lease must outlast every push made under it.
+            if !renew(state, app, &mut held).await? {
+                break;
+            }
             let Some(conn) = state.stream.next_for_events(app) else {
                 return Ok(());
             };
@@ -212,8 +218,11 @@ async fn await_ack(
                 return Ok(Waited::TimedOut);
             }
             Err(_) => {
-                if !renew(state, app, held).await? {
+                let renewed = renew(state, app, held).await;
+                if !matches!(renewed, Ok(true)) {
                     conn.forget(message_id);
+                }
+                if !renewed? {
                     return Ok(Waited::LeaseLost);
                 }
             }

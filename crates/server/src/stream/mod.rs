@@ -63,6 +63,9 @@ impl Default for StreamSettings {
 /// connecting can make it hold.
 pub(crate) const MAX_TICKETS: usize = 10_000;
 
+/// Of those, the most one app may hold, so one app's credentials cannot starve the others.
+pub(crate) const MAX_TICKETS_PER_APP: usize = 100;
+
 /// What a ticket was issued for.
 struct Ticket {
     app: AppKey,
@@ -107,8 +110,9 @@ pub(crate) struct Conn {
     pub(crate) zombie: AtomicBool,
     /// Told to close (with or without a notice) or to drop: nothing more is pushed to it.
     pub(crate) closing: AtomicBool,
-    /// Pushes waiting for their ack, by `messageId`.
-    pending: Mutex<HashMap<String, oneshot::Sender<Ack>>>,
+    /// Pushes waiting for their ack, by `messageId`; `None` once the connection is gone, so a
+    /// push made as it goes sees it closed at once.
+    pending: Mutex<Option<HashMap<String, oneshot::Sender<Ack>>>>,
     pub(crate) sent: AtomicU64,
     pub(crate) acked: AtomicU64,
     pub(crate) pings_answered: AtomicU64,
@@ -147,13 +151,17 @@ impl Conn {
     /// Waits for the ack of push `message_id`; `None` when the connection closed first.
     pub(crate) fn expect(&self, message_id: &str) -> oneshot::Receiver<Ack> {
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(message_id.to_owned(), tx);
+        if let Some(pending) = lock(&self.pending).as_mut() {
+            pending.insert(message_id.to_owned(), tx);
+        }
         rx
     }
 
     /// Forgets a push nobody waits for any longer.
     pub(crate) fn forget(&self, message_id: &str) {
-        lock(&self.pending).remove(message_id);
+        if let Some(pending) = lock(&self.pending).as_mut() {
+            pending.remove(message_id);
+        }
     }
 
     /// Hands an ack to the push waiting for it; `false` if none is.
@@ -163,7 +171,7 @@ impl Conn {
             .get(dingdir_proto::stream::header::MESSAGE_ID)
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
-        let Some(waiting) = id.and_then(|id| lock(&self.pending).remove(&id)) else {
+        let Some(waiting) = id.and_then(|id| lock(&self.pending).as_mut().and_then(|p| p.remove(&id))) else {
             return false;
         };
         self.acked.fetch_add(1, Ordering::Relaxed);
@@ -209,15 +217,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A fresh random id of 32 hex digits.
+/// A fresh id of 32 hex digits for a frame or a connection: random, or (should the system's
+/// randomness fail) unique in this process. Tickets take [`dingdir_core::secret::random_hex`]
+/// and fail instead.
 pub(crate) fn random_id() -> String {
-    let mut b = [0u8; 16];
-    let _ = getrandom::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    static FALLBACK: AtomicU64 = AtomicU64::new(1);
+    dingdir_core::secret::random_hex(16)
+        .unwrap_or_else(|_| format!("{:032x}", FALLBACK.fetch_add(1, Ordering::Relaxed)))
 }
 
 impl Hub {
-    /// Issues a ticket for `app`'s next connection; `None` when [`MAX_TICKETS`] wait already.
+    /// Issues a ticket for `app`'s next connection; `None` when [`MAX_TICKETS`] (or
+    /// [`MAX_TICKETS_PER_APP`] of the app's) wait already.
     pub(crate) fn issue(
         &self,
         app: AppKey,
@@ -227,11 +238,12 @@ impl Hub {
         local_ip: String,
         ttl: Duration,
     ) -> Option<String> {
-        let ticket = random_id();
+        let ticket = dingdir_core::secret::random_hex(16).ok()?;
         let now = Instant::now();
         let mut inner = lock(&self.inner);
         inner.tickets.retain(|_, t| t.expires > now);
-        if inner.tickets.len() >= MAX_TICKETS {
+        let of_app = inner.tickets.values().filter(|t| t.app == app).count();
+        if inner.tickets.len() >= MAX_TICKETS || of_app >= MAX_TICKETS_PER_APP {
             return None;
         }
         inner.tickets.insert(
@@ -279,7 +291,7 @@ impl Hub {
             tx,
             zombie: AtomicBool::new(false),
             closing: AtomicBool::new(false),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Some(HashMap::new())),
             sent: AtomicU64::new(0),
             acked: AtomicU64::new(0),
             pings_answered: AtomicU64::new(0),
@@ -292,7 +304,7 @@ impl Hub {
     pub(crate) fn remove(&self, id: &str) {
         let gone = lock(&self.inner).conns.remove(id);
         if let Some(conn) = gone {
-            lock(&conn.pending).clear();
+            lock(&conn.pending).take();
             self.wake(&conn.app);
         }
     }
@@ -479,12 +491,16 @@ impl Hub {
         conns.len()
     }
 
-    /// Forgets every ticket and ack fault (`reset`); connections stay open.
+    /// Forgets every ticket and ack fault and closes every connection with a `disconnect`
+    /// notice (`reset`): the store's cursors are gone, and the SDKs reconnect to new ones.
     pub(crate) fn reset(&self) {
-        let mut inner = lock(&self.inner);
-        inner.tickets.clear();
-        for line in inner.lines.values_mut() {
-            line.ack_fault = None;
+        {
+            let mut inner = lock(&self.inner);
+            inner.tickets.clear();
+            for line in inner.lines.values_mut() {
+                line.ack_fault = None;
+            }
         }
+        self.close(None, || Out::Close(Some("dingdir reset".to_owned())));
     }
 }

@@ -16,6 +16,13 @@ use tokio::time::Instant;
 /// Pings not yet answered that are remembered; older ones are forgotten.
 const MAX_PINGS: usize = 16;
 
+/// SYSTEM pings in a row left unanswered after which the connection is taken for dead and
+/// dropped (a client gone without a FIN would otherwise hold its place for many minutes).
+const UNANSWERED_PINGS: u32 = 3;
+
+/// How long a zombie lasts when the admin API gives no period.
+const ZOMBIE_MAX: Duration = Duration::from_secs(10 * 60);
+
 /// Serves one connection until it closes, then forgets it.
 pub(crate) async fn serve_socket(state: AppState, conn: Arc<Conn>, mut rx: UnboundedReceiver<Out>, mut ws: WebSocket) {
     tracing::info!(app = %conn.app.0, connection = %conn.id, "stream connection open");
@@ -28,6 +35,7 @@ pub(crate) async fn serve_socket(state: AppState, conn: Arc<Conn>, mut rx: Unbou
         every.max(Duration::from_millis(1)),
     );
     let mut pings: HashSet<String> = HashSet::new();
+    let mut unanswered: u32 = 0;
     let mut zombie_end: Option<(Instant, bool)> = None;
     let far = || Instant::now() + Duration::from_secs(86_400 * 365);
     loop {
@@ -35,7 +43,11 @@ pub(crate) async fn serve_socket(state: AppState, conn: Arc<Conn>, mut rx: Unbou
         let end_at = zombie_end.map_or_else(far, |(at, _)| at);
         tokio::select! {
             msg = ws.recv(), if !zombie => match msg {
-                Some(Ok(Message::Text(text))) => on_text(&state, &conn, &mut pings, text.as_str()),
+                Some(Ok(Message::Text(text))) => {
+                    if on_text(&state, &conn, &mut pings, text.as_str()) {
+                        unanswered = 0;
+                    }
+                }
                 Some(Ok(Message::Close(_))) => {
                     finish(&mut ws).await;
                     break;
@@ -56,10 +68,15 @@ pub(crate) async fn serve_socket(state: AppState, conn: Arc<Conn>, mut rx: Unbou
                 Some(Out::Drop) | None => break,
                 Some(Out::Zombie { period, drop }) => {
                     tracing::info!(app = %conn.app.0, connection = %conn.id, ?period, "stream connection made a zombie");
-                    zombie_end = period.map(|p| (Instant::now() + p, drop));
+                    zombie_end = Some((Instant::now() + period.unwrap_or(ZOMBIE_MAX).min(ZOMBIE_MAX), drop));
                 }
             },
             _ = ping.tick(), if !zombie && !every.is_zero() => {
+                if unanswered >= UNANSWERED_PINGS {
+                    tracing::info!(app = %conn.app.0, connection = %conn.id, "no answer to {UNANSWERED_PINGS} pings; dropping the connection");
+                    break;
+                }
+                unanswered += 1;
                 let id = super::random_id();
                 let frame = system_frame(topic::PING, &id, &serde_json::json!({ "opaque": super::random_id() }), state.service.now());
                 if pings.len() >= MAX_PINGS {
@@ -83,18 +100,19 @@ pub(crate) async fn serve_socket(state: AppState, conn: Arc<Conn>, mut rx: Unbou
     tracing::info!(app = %conn.app.0, connection = %conn.id, "stream connection closed");
 }
 
-/// Reads one text frame from the client: an answer to a ping, or an ack for a push.
-fn on_text(state: &AppState, conn: &Arc<Conn>, pings: &mut HashSet<String>, text: &str) {
+/// Reads one text frame from the client: an answer to a ping (then `true`), or an ack for a push.
+fn on_text(state: &AppState, conn: &Arc<Conn>, pings: &mut HashSet<String>, text: &str) -> bool {
     let Ok(ack) = serde_json::from_str::<Ack>(text) else {
         tracing::debug!(connection = %conn.id, "ignoring a frame that is not an ack");
-        return;
+        return false;
     };
     let id = ack.headers.get(header::MESSAGE_ID).and_then(serde_json::Value::as_str);
     if id.is_some_and(|id| pings.remove(id)) {
         conn.pings_answered.fetch_add(1, Ordering::Relaxed);
-        return;
+        return true;
     }
     state.stream.acked(conn, ack);
+    false
 }
 
 fn closing(reason: Option<&str>) -> Message {
@@ -130,7 +148,9 @@ async fn close(
             tokio::select! {
                 () = &mut grace => break,
                 msg = ws.recv() => match msg {
-                    Some(Ok(Message::Text(text))) => on_text(state, conn, pings, text.as_str()),
+                    Some(Ok(Message::Text(text))) => {
+                        on_text(state, conn, pings, text.as_str());
+                    }
                     Some(Ok(Message::Close(_))) => return finish(ws).await,
                     Some(Err(_)) | None => return,
                     Some(Ok(_)) => {}

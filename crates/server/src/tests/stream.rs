@@ -450,6 +450,10 @@ async fn a_zombie_gets_nothing_and_its_event_goes_out_again_on_the_other_connect
     let open = s.connections().await;
     let zombie = open.iter().find(|c| c["id"] == zombie_id.as_str()).unwrap();
     assert_eq!(zombie["acked"], 0);
+    assert!(
+        zombie["sent"].as_u64() >= Some(1),
+        "round robin did push to the zombie: {zombie}"
+    );
 }
 
 #[tokio::test]
@@ -672,4 +676,50 @@ async fn a_person_writes_to_a_bot_over_stream_and_its_answer_lands_in_the_inbox(
         .await;
     assert_eq!(nobody.status, StatusCode::OK, "{:?}", nobody.json);
     assert!(nobody.json.get("connection").is_none());
+}
+
+#[tokio::test]
+async fn a_client_that_stops_answering_pings_is_dropped() {
+    let s = live(|s| s.stream.ping_interval = Duration::from_millis(100)).await;
+    let mut ws = s.connect().await;
+    s.until_open(1).await;
+    // Read (so the socket stays healthy) but never answer: after three unanswered pings, gone.
+    let reader =
+        tokio::spawn(async move { while ws.frame_within(Duration::from_secs(5)).await.is_ok_and(|f| f.is_some()) {} });
+    s.until_open(0).await;
+    reader.abort();
+}
+
+#[tokio::test]
+async fn reset_closes_connections_with_a_notice_and_the_next_one_gets_events() {
+    let s = live(|_| {}).await;
+    let mut ws = s.connect().await;
+    s.until_open(1).await;
+    let r = s.admin(Method::POST, "/_dingdir/reset", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let notice = ws.frame().await.expect("a disconnect notice");
+    assert_eq!(
+        (notice.kind.as_str(), notice.headers["topic"].as_str()),
+        ("SYSTEM", Some("disconnect"))
+    );
+    s.until_open(0).await;
+    // Reset emptied the store (these fixtures have no startup seed): the directory again.
+    for (file, text) in [("demo.yaml", DEMO_SEED), ("apps.yaml", APPS)] {
+        seed::apply_text(s.fx.state.service.background(), file, text)
+            .await
+            .unwrap();
+    }
+    let writer = s.fx.app_token(APP, SECRET).await;
+    let mut ws = s.connect().await;
+    s.until_open(1).await;
+    let a = call(
+        &s.fx,
+        "/topapi/v2/user/create",
+        &writer,
+        &json!({"userid": "st_reset", "name": "r", "mobile": "13977770001", "dept_id_list": "1"}),
+    )
+    .await;
+    assert_eq!(a.json["errcode"], 0, "{:?}", a.json);
+    let got = ws.event().await;
+    assert_eq!(got.data["userId"], json!(["st_reset"]));
 }

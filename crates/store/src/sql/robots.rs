@@ -145,6 +145,9 @@ where
     async fn append_message(&self, e: &InboxEntry, keep: u64) -> Result<i64, StoreError> {
         let at_json = e.message.at.as_ref().map(ToString::to_string);
         let mut tx = self.write().await?;
+        // Writers take turns, so positions commit in order and a reader paging with `after`
+        // skips none (PostgreSQL hands out BIGSERIAL values before commit).
+        DB::serialize_writers(&mut tx).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO inbox (at, corp_id, conversation, sender_kind, sender, sender_id, msgtype, message, at_json) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
