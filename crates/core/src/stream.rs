@@ -93,27 +93,57 @@ pub fn event_data(change: &Change) -> String {
     }
 }
 
-/// The EVENT frame that carries `change` to `app` on `connection` as push `message_id`.
-pub fn event_frame(change: &Change, app: &AppKey, message_id: &str, connection_id: &str, now: Millis) -> Frame {
+/// A frame of `kind` on `topic`: the headers every frame carries (the app and connection ones
+/// when given), then `extra`.
+fn frame(
+    kind: &str,
+    topic: &str,
+    to: Option<(&AppKey, &str)>,
+    message_id: &str,
+    now: Millis,
+    extra: &[(&str, String)],
+    data: String,
+) -> Frame {
     let mut headers = BTreeMap::new();
-    let c = &change.change;
-    headers.insert(header::APP_ID.to_owned(), app.0.clone());
-    headers.insert(header::CONNECTION_ID.to_owned(), connection_id.to_owned());
+    if let Some((app, connection_id)) = to {
+        headers.insert(header::APP_ID.to_owned(), app.0.clone());
+        headers.insert(header::CONNECTION_ID.to_owned(), connection_id.to_owned());
+    }
     headers.insert(header::CONTENT_TYPE.to_owned(), wire::JSON.to_owned());
     headers.insert(header::MESSAGE_ID.to_owned(), message_id.to_owned());
-    headers.insert(header::TOPIC.to_owned(), wire::topic::ALL_EVENTS.to_owned());
+    headers.insert(header::TOPIC.to_owned(), topic.to_owned());
     headers.insert(header::TIME.to_owned(), now.to_string());
-    headers.insert(header::EVENT_ID.to_owned(), event_id(change.seq));
-    headers.insert(header::EVENT_BORN_TIME.to_owned(), change.at.to_string());
-    headers.insert(header::EVENT_CORP_ID.to_owned(), c.corp_id.0.clone());
-    headers.insert(header::EVENT_TYPE.to_owned(), c.kind.event_type().to_owned());
-    headers.insert(header::EVENT_UNIFIED_APP_ID.to_owned(), app.0.clone());
+    for (name, value) in extra {
+        headers.insert((*name).to_owned(), value.clone());
+    }
     Frame {
         spec_version: wire::SPEC_VERSION.to_owned(),
-        kind: wire::kind::EVENT.to_owned(),
+        kind: kind.to_owned(),
         headers,
-        data: event_data(change),
+        data,
     }
+}
+
+/// The EVENT frame that carries `change` to `app` on `connection` as push `message_id`.
+pub fn event_frame(change: &Change, app: &AppKey, message_id: &str, connection_id: &str, now: Millis) -> Frame {
+    let c = &change.change;
+    let extra = [
+        (header::EVENT_ID, event_id(change.seq)),
+        (header::EVENT_BORN_TIME, change.at.to_string()),
+        (header::EVENT_CORP_ID, c.corp_id.0.clone()),
+        (header::EVENT_TYPE, c.kind.event_type().to_owned()),
+        (header::EVENT_UNIFIED_APP_ID, app.0.clone()),
+    ];
+    let to = Some((app, connection_id));
+    frame(
+        wire::kind::EVENT,
+        wire::topic::ALL_EVENTS,
+        to,
+        message_id,
+        now,
+        &extra,
+        event_data(change),
+    )
 }
 
 /// A CALLBACK frame on `topic` (a bot message: `/v1.0/im/bot/messages/get`) to `app`.
@@ -125,34 +155,13 @@ pub fn callback_frame(
     data: &serde_json::Value,
     now: Millis,
 ) -> Frame {
-    let mut headers = BTreeMap::new();
-    headers.insert(header::APP_ID.to_owned(), app.0.clone());
-    headers.insert(header::CONNECTION_ID.to_owned(), connection_id.to_owned());
-    headers.insert(header::CONTENT_TYPE.to_owned(), wire::JSON.to_owned());
-    headers.insert(header::MESSAGE_ID.to_owned(), message_id.to_owned());
-    headers.insert(header::TOPIC.to_owned(), topic.to_owned());
-    headers.insert(header::TIME.to_owned(), now.to_string());
-    Frame {
-        spec_version: wire::SPEC_VERSION.to_owned(),
-        kind: wire::kind::CALLBACK.to_owned(),
-        headers,
-        data: data.to_string(),
-    }
+    let to = Some((app, connection_id));
+    frame(wire::kind::CALLBACK, topic, to, message_id, now, &[], data.to_string())
 }
 
 /// A SYSTEM frame on `topic` with `data`.
 pub fn system_frame(topic: &str, message_id: &str, data: &serde_json::Value, now: Millis) -> Frame {
-    let mut headers = BTreeMap::new();
-    headers.insert(header::CONTENT_TYPE.to_owned(), wire::JSON.to_owned());
-    headers.insert(header::MESSAGE_ID.to_owned(), message_id.to_owned());
-    headers.insert(header::TOPIC.to_owned(), topic.to_owned());
-    headers.insert(header::TIME.to_owned(), now.to_string());
-    Frame {
-        spec_version: wire::SPEC_VERSION.to_owned(),
-        kind: wire::kind::SYSTEM.to_owned(),
-        headers,
-        data: data.to_string(),
-    }
+    frame(wire::kind::SYSTEM, topic, None, message_id, now, &[], data.to_string())
 }
 
 /// The most subscriptions one connection takes.

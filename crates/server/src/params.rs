@@ -71,6 +71,14 @@ pub(crate) fn who_from(uri: &Uri, params: &HashMap<String, String>, caller: Opti
     }
 }
 
+/// The request's `Host`, when it is a plausible host and port (letters, digits, `.-:[]_`), for
+/// building URLs handed back to the client (the Stream endpoint, a session webhook).
+pub(crate) fn host(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| {
+        !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+    })
+}
+
 /// The value of the cookie `name` the request sends, if any.
 pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers

@@ -450,25 +450,9 @@ async fn python_stream_sdk_on_node_b_gets_node_a_writes_in_order_across_b_restar
         .stderr(Stdio::null())
         .process_group(0);
     let _receiver = Group(cmd.spawn().expect("spawn the receiver"));
-    let client = crate::harness::http();
-    let listed = |server: &Server| {
-        let (client, url, token) = (
-            client.clone(),
-            server.url("/_dingdir/stream/connections"),
-            server.admin_token.clone(),
-        );
-        async move {
-            let v: Value = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v["connections"].as_array().map_or(0, Vec::len)
-        }
+    let listed = async |server: &Server| {
+        let v = server.admin_get("/_dingdir/stream/connections").await;
+        v["connections"].as_array().map_or(0, Vec::len)
     };
     for _ in 0..200 {
         if listed(&b).await == 1 {
@@ -477,18 +461,12 @@ async fn python_stream_sdk_on_node_b_gets_node_a_writes_in_order_across_b_restar
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(listed(&b).await, 1, "the SDK connected to node B");
-    let create = |n: usize| {
-        let (client, url) = (
-            client.clone(),
-            a.url(&format!("/topapi/v2/user/create?access_token={token}")),
-        );
-        async move {
-            let userid = format!("nodeab{n}");
-            let body = serde_json::json!({"userid": userid, "name": userid, "mobile": format!("1350000{n:04}"), "dept_id_list": "1"});
-            let v: Value = client.post(url).json(&body).send().await.unwrap().json().await.unwrap();
-            assert_eq!(v["errcode"], 0, "{v}");
-            userid
-        }
+    let create = async |n: usize| {
+        let userid = format!("nodeab{n}");
+        let body = serde_json::json!({"userid": userid, "name": userid, "mobile": format!("1350000{n:04}"), "dept_id_list": "1"});
+        let v = a.legacy_post("/topapi/v2/user/create", &token, &body).await;
+        assert_eq!(v["errcode"], 0, "{v}");
+        userid
     };
     let mut written = Vec::new();
     for n in 0..3 {
@@ -516,15 +494,7 @@ async fn python_stream_sdk_on_node_b_gets_node_a_writes_in_order_across_b_restar
     assert_eq!(first_seen, written, "first deliveries in the order of the writes");
     // Once per acknowledgement: every entry has exactly one successful push, and an event came
     // twice only if node B died before it recorded the ack.
-    let attempts: Value = client
-        .get(a.url("/_dingdir/stream/attempts?app_key=dingdemointernal"))
-        .bearer_auth(&a.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let attempts = a.admin_get("/_dingdir/stream/attempts?app_key=dingdemointernal").await;
     let pushes = attempts["attempts"].as_array().unwrap();
     let mut successes: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
     for p in pushes {

@@ -132,7 +132,7 @@ impl Conn {
         let _ = self.tx.send(out);
     }
 
-    fn view(&self) -> StreamConnectionView {
+    pub(crate) fn view(&self) -> StreamConnectionView {
         StreamConnectionView {
             id: self.id.clone(),
             app_key: self.app.0.clone(),
@@ -357,11 +357,16 @@ impl Hub {
 
     /// The app's next connection for events, round robin; `None` when it has none here.
     pub(crate) fn next_for_events(&self, app: &AppKey) -> Option<Arc<Conn>> {
+        self.next(app, Conn::takes_events)
+    }
+
+    /// The app's next connection that `fits`, round robin over those that do.
+    fn next(&self, app: &AppKey, fits: impl Fn(&Conn) -> bool) -> Option<Arc<Conn>> {
         let mut inner = lock(&self.inner);
         let open: Vec<Arc<Conn>> = inner
             .conns
             .values()
-            .filter(|c| &c.app == app && c.takes_events())
+            .filter(|c| &c.app == app && fits(c))
             .cloned()
             .collect();
         let line = inner.lines.entry(app.clone()).or_default();
@@ -434,25 +439,12 @@ impl Hub {
         data: &serde_json::Value,
         now: Millis,
     ) -> Option<(Arc<Conn>, String, oneshot::Receiver<Ack>)> {
-        let conn = {
-            let mut inner = lock(&self.inner);
-            let open: Vec<Arc<Conn>> = inner
-                .conns
-                .values()
-                .filter(|c| {
-                    &c.app == app
-                        && !c.closing.load(Ordering::Relaxed)
-                        && c.subscriptions
-                            .iter()
-                            .any(|s| s.kind == dingdir_proto::stream::kind::CALLBACK && s.topic == topic)
-                })
-                .cloned()
-                .collect();
-            let line = inner.lines.entry(app.clone()).or_default();
-            let pick = open.get(line.next % open.len().max(1)).cloned();
-            line.next = line.next.wrapping_add(1);
-            pick?
-        };
+        let conn = self.next(app, |c| {
+            !c.closing.load(Ordering::Relaxed)
+                && c.subscriptions
+                    .iter()
+                    .any(|s| s.kind == dingdir_proto::stream::kind::CALLBACK && s.topic == topic)
+        })?;
         let message_id = random_id();
         let frame = dingdir_core::stream::callback_frame(topic, app, &message_id, &conn.id, data, now);
         let answer = conn.expect(&message_id);

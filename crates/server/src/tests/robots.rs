@@ -93,6 +93,15 @@ async fn every_message_type_lands_in_the_inbox_as_sent() {
     let rest = inbox(&fx, &format!("?conversation=Ops&after={next}")).await;
     assert_eq!(rest["messages"].as_array().unwrap().len(), 4);
     assert_eq!(inbox(&fx, "?conversation=Elsewhere").await["messages"], json!([]));
+    for bad in [
+        "/_dingdir/inbox?limit=many",
+        "/_dingdir/stream/attempts?app_key=x&after=soon",
+    ] {
+        let a = fx.send(admin(Method::GET, bad, None)).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(a.header("content-type"), "application/json;charset=utf-8", "{bad}");
+        assert_eq!(a.json["code"], "BadRequest", "{bad}: {:?}", a.json);
+    }
 }
 
 #[tokio::test]

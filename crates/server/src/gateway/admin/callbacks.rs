@@ -4,7 +4,7 @@
 use super::Error;
 use super::extract::Json;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use dingdir_core::callback::{self, Callback, CallbackState, ReceiveId};
@@ -125,9 +125,7 @@ const MAX_PAGE: u64 = 1000;
 /// `GET /_dingdir/events?corp_id=&type=&after=&limit=`: the change log by position, each entry
 /// with its delivery to each app it is for.
 pub(super) async fn events(State(state): State<AppState>, uri: Uri) -> Result<Response, Error> {
-    let q = Query::<EventQuery>::try_from_uri(&uri)
-        .map(|q| q.0)
-        .map_err(|e| Error::BadRequest(e.body_text()))?;
+    let q: EventQuery = super::extract::query(&uri)?;
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
         return Err(Error::BadRequest(format!("limit must be 1 to {MAX_PAGE}")));

@@ -43,6 +43,14 @@ fn bearer_is(req: &Request, want: &str) -> bool {
     !want.is_empty() && dingdir_core::secret::same(given.as_bytes(), want.as_bytes())
 }
 
+/// The query string read as `T`, refused in the admin API's own error form (axum's `Query`
+/// rejection is plain text).
+pub(super) fn query<T: DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, Error> {
+    axum::extract::Query::<T>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| Error::BadRequest(e.body_text()))
+}
+
 /// A JSON body for the admin API, rejected in its own error form.
 pub(super) struct Json<T>(pub(super) T);
 

@@ -4,7 +4,7 @@ use super::Error;
 use crate::journal::Journal;
 use crate::journal::Recorded;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -27,9 +27,7 @@ fn journal(state: &AppState) -> Result<&Journal, Error> {
 }
 
 fn filter(uri: &Uri) -> Result<JournalFilter, Error> {
-    Query::<JournalFilter>::try_from_uri(uri)
-        .map(|q| q.0)
-        .map_err(|e| Error::BadRequest(e.body_text()))
+    super::extract::query(uri)
 }
 
 /// `GET /_dingdir/journal?endpoint=&app=&corp=&user=&status=&code=&since_ms=&until_ms=&after=&faulted=&limit=`:

@@ -4,7 +4,7 @@
 use super::Error;
 use super::extract::Json;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dingdir_core::robot::{ChatError, ChatOrder, InboxEntry, InboxQuery, SetupError, WebhookRobot};
@@ -111,7 +111,8 @@ fn view(e: InboxEntry) -> InboxMessage {
 }
 
 /// `GET /_dingdir/inbox`.
-pub(super) async fn inbox(State(state): State<AppState>, Query(q): Query<InboxParams>) -> Result<Response, Error> {
+pub(super) async fn inbox(State(state): State<AppState>, uri: axum::http::Uri) -> Result<Response, Error> {
+    let q: InboxParams = super::extract::query(&uri)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1_000);
     let query = InboxQuery {
         conversation: q.conversation.filter(|c| !c.is_empty()),
@@ -142,11 +143,7 @@ pub(super) async fn chat(
     headers: axum::http::HeaderMap,
     Json(say): Json<ChatSay>,
 ) -> Result<Response, Error> {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b)))
-        .unwrap_or("127.0.0.1");
+    let host = crate::params::host(&headers).unwrap_or("127.0.0.1");
     let session_base = format!("http://{host}{}", dingdir_proto::oapi::path::ROBOT_SEND_BY_SESSION);
     let order = ChatOrder {
         app_key: AppKey(say.app_key),

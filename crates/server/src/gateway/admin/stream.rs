@@ -6,7 +6,7 @@ use super::Error;
 use super::extract::{Json, JsonOrDefault};
 use crate::state::AppState;
 use crate::stream::Out;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dingdir_core::stream::event_id;
@@ -37,12 +37,22 @@ pub(super) struct AppQuery {
 }
 
 /// `GET /_dingdir/stream/connections[?app_key=]`.
-pub(super) async fn connections(State(state): State<AppState>, Query(q): Query<AppQuery>) -> Response {
+pub(super) async fn connections(State(state): State<AppState>, uri: axum::http::Uri) -> Result<Response, Error> {
+    let q: AppQuery = super::extract::query(&uri)?;
     let app = q.app_key.map(AppKey);
-    ok(&StreamConnectionList {
+    Ok(ok(&StreamConnectionList {
         node: state.settings.callbacks.node.clone(),
         connections: state.stream.connections(app.as_ref()),
-    })
+    }))
+}
+
+/// The connection the path names, open on this node.
+fn open_connection(state: &AppState, path: PathArg) -> Result<std::sync::Arc<crate::stream::Conn>, Error> {
+    let id = segment(path, "connection id")?;
+    state
+        .stream
+        .connection(&id)
+        .ok_or_else(|| Error::Missing(format!("no open stream connection {id:?} on this node")))
 }
 
 fn order(body: &StreamClose) -> impl Fn() -> Out + use<> {
@@ -56,16 +66,12 @@ pub(super) async fn close_one(
     path: PathArg,
     JsonOrDefault(body): JsonOrDefault<StreamClose>,
 ) -> Result<Response, Error> {
-    let id = segment(path, "connection id")?;
     if body.app_key.is_some() {
         return Err(Error::BadRequest(
             "app_key belongs to /_dingdir/stream/close".to_owned(),
         ));
     }
-    let conn = state
-        .stream
-        .connection(&id)
-        .ok_or_else(|| Error::Missing(format!("no open stream connection {id:?} on this node")))?;
+    let conn = open_connection(&state, path)?;
     conn.order(order(&body)());
     Ok(ok(&Cleared { cleared: 1 }))
 }
@@ -86,21 +92,13 @@ pub(super) async fn zombie(
     path: PathArg,
     JsonOrDefault(body): JsonOrDefault<StreamZombie>,
 ) -> Result<Response, Error> {
-    let id = segment(path, "connection id")?;
-    let conn = state
-        .stream
-        .connection(&id)
-        .ok_or_else(|| Error::Missing(format!("no open stream connection {id:?} on this node")))?;
+    let conn = open_connection(&state, path)?;
     conn.zombie.store(true, Ordering::Relaxed);
     let _ = conn.tx.send(Out::Zombie {
         period: body.for_ms.map(Duration::from_millis),
         drop: body.drop,
     });
-    Ok(ok(&state
-        .stream
-        .connections(Some(&conn.app))
-        .into_iter()
-        .find(|c| c.id == id)))
+    Ok(ok(&conn.view()))
 }
 
 /// `PUT /_dingdir/stream/acks/{appKey}` with `{"drop"?, "delay_ms"?, "count"?}`.
@@ -138,7 +136,8 @@ pub(super) async fn clear_ack_fault(State(state): State<AppState>, path: PathArg
 }
 
 /// `GET /_dingdir/stream/attempts?app_key=&after=&limit=`.
-pub(super) async fn attempts(State(state): State<AppState>, Query(q): Query<AppQuery>) -> Result<Response, Error> {
+pub(super) async fn attempts(State(state): State<AppState>, uri: axum::http::Uri) -> Result<Response, Error> {
+    let q: AppQuery = super::extract::query(&uri)?;
     let app = AppKey(
         q.app_key
             .ok_or_else(|| Error::BadRequest("app_key is required".to_owned()))?,

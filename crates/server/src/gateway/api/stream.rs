@@ -6,7 +6,7 @@ use super::{Error, json_response};
 use crate::state::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dingdir_core::Error as Domain;
 use dingdir_core::stream::check_subscriptions;
@@ -28,19 +28,13 @@ fn endpoint_base(state: &AppState, headers: &HeaderMap) -> Result<String, Error>
     if let Some(base) = &state.settings.stream.endpoint {
         return Ok(base.trim_end_matches('/').to_owned());
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
-        })
-        .ok_or_else(|| {
-            Error::Stream(
-                StatusCode::BAD_REQUEST,
-                code::INVALID_PARAMETER,
-                "the request has no usable Host header to build the endpoint from".to_owned(),
-            )
-        })?;
+    let host = crate::params::host(headers).ok_or_else(|| {
+        Error::Stream(
+            StatusCode::BAD_REQUEST,
+            code::INVALID_PARAMETER,
+            "the request has no usable Host header to build the endpoint from".to_owned(),
+        )
+    })?;
     Ok(format!("ws://{host}"))
 }
 
@@ -107,7 +101,7 @@ pub(super) struct TicketQuery {
 pub(super) async fn connect(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
-    Query(query): Query<TicketQuery>,
+    query: Result<Query<TicketQuery>, axum::extract::rejection::QueryRejection>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
     let upgrade = upgrade.map_err(|e| {
@@ -120,7 +114,11 @@ pub(super) async fn connect(
     let peer = extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map_or_else(String::new, |ConnectInfo(peer)| peer.to_string());
-    let ticket = query.ticket.unwrap_or_default();
+    let ticket = query
+        .map_err(|e| Error::Stream(StatusCode::BAD_REQUEST, code::INVALID_PARAMETER, e.body_text()))?
+        .0
+        .ticket
+        .unwrap_or_default();
     let (conn, rx) = state
         .stream
         .redeem(&ticket, peer, state.service.now(), state.settings.stream.max_per_app)

@@ -19,9 +19,7 @@ pub(super) async fn send(
     extensions: axum::http::Extensions,
     body: Body,
 ) -> Result<Response, Error> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = pairs(query.as_deref());
     let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     // A Content-Type that is there and not JSON has its own code (43004); none is taken as JSON.
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
@@ -55,9 +53,7 @@ pub(super) async fn send_by_session(
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Result<Response, Error> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = pairs(query.as_deref());
     let session = pairs.iter().find(|(k, _)| k == "session").map(|(_, v)| v.as_str());
     let bytes = read(&state, body).await?;
     match state
@@ -79,4 +75,11 @@ async fn read(state: &AppState, body: Body) -> Result<axum::body::Bytes, Error> 
             crate::body::BodyError::Read(why) => Error::BadBody(why),
             crate::body::BodyError::TimedOut => Error::Busy,
         })
+}
+
+/// The query's `name=value` pairs, URL-decoded.
+fn pairs(query: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
 }
