@@ -6,8 +6,8 @@ use crate::client::Client;
 use crate::error::{Error, decode_api};
 use crate::signin::join;
 use dingdir_proto::admin::{
-    Cleared, FaultList, FaultRule, FaultView, JournalCount, JournalEntry, JournalFilter, JournalPage, RateLimit,
-    RateLimits, path,
+    ChatSaid, ChatSay, Cleared, FaultList, FaultRule, FaultView, InboxFilter, InboxList, JournalCount, JournalEntry,
+    JournalFilter, JournalPage, RateLimit, RateLimits, path,
 };
 
 /// The admin API of one dingdir server, with its admin token.
@@ -35,7 +35,7 @@ impl Admin {
         path: &str,
         body: Option<&impl serde::Serialize>,
     ) -> Result<T, Error> {
-        self.call_with(method, path, body, None).await
+        self.call_with(method, path, body, None::<&()>).await
     }
 
     async fn call_with<T: serde::de::DeserializeOwned>(
@@ -43,7 +43,7 @@ impl Admin {
         method: reqwest::Method,
         path: &str,
         body: Option<&impl serde::Serialize>,
-        query: Option<&JournalFilter>,
+        query: Option<&impl serde::Serialize>,
     ) -> Result<T, Error> {
         let url = join(self.client.api_base(), path);
         let mut req = self.client.http.request(method, url).bearer_auth(&self.token);
@@ -212,5 +212,21 @@ impl Admin {
     /// Lifts every rate limit: `DELETE /_dingdir/rate-limits`.
     pub async fn clear_rate_limits(&self) -> Result<Cleared, Error> {
         self.call(reqwest::Method::DELETE, path::RATE_LIMITS, None::<&()>).await
+    }
+}
+
+impl Admin {
+    /// The inbox's messages that pass `filter`, by position: `GET /_dingdir/inbox`. With
+    /// `filter.wait_ms`, an empty page waits that long for the next message; build the client
+    /// with a request timeout longer than the wait.
+    pub async fn inbox(&self, filter: &InboxFilter) -> Result<InboxList, Error> {
+        self.call_with(reqwest::Method::GET, path::INBOX, None::<&()>, Some(filter))
+            .await
+    }
+
+    /// A person writes to a bot, which gets DingTalk's chatbot message over Stream mode:
+    /// `POST /_dingdir/chat`.
+    pub async fn chat(&self, say: &ChatSay) -> Result<ChatSaid, Error> {
+        self.call(reqwest::Method::POST, path::CHAT, Some(say)).await
     }
 }

@@ -7,6 +7,7 @@
 //! that namespace is rejected without a store read. openIds use the same codec keyed per app.
 
 use crate::model::{Developer, PersonId};
+use base64::Engine as _;
 use dingdir_proto::ids::{AppKey, CorpId, OpenId, UnionId, UserId};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -212,6 +213,22 @@ pub fn userid_for(corp: &CorpId, person: &PersonId) -> UserId {
     first.copy_from_slice(&digest[..8]);
     let n = u64::from_be_bytes(first) % 90_000_000_000_000_000 + 10_000_000_000_000_000;
     UserId(n.to_string())
+}
+
+/// The `downloadCode` a person's file message carries: the upload's id, sealed in base64.
+pub fn download_code(media_id: &str) -> String {
+    format!(
+        "dc{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(media_id)
+    )
+}
+
+/// The upload a [`download_code`] names, when it is one.
+pub fn media_of_download_code(code: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(code.strip_prefix("dc")?)
+        .ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]

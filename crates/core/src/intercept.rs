@@ -285,6 +285,10 @@ impl<H: Hook> LimitStore for Intercepted<H> {
         let run = self.inner.hit_window(key, expires_at);
         self.hook.around(Call::write("hit_window"), run).await
     }
+    async fn hit_windows(&self, hits: &[(String, u64)], expires_at: Millis) -> Result<Vec<u64>, StoreError> {
+        let run = self.inner.hit_windows(hits, expires_at);
+        self.hook.around(Call::write("hit_windows"), run).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -380,6 +384,55 @@ impl<H: Hook> MessageStore for Intercepted<H> {
     }
     async fn session(&self, token: &str) -> Result<Option<ChatSession>, StoreError> {
         self.hook.around(Call::read("session"), self.inner.session(token)).await
+    }
+    async fn append_messages(&self, entries: &[InboxEntry], keep: u64) -> Result<Vec<i64>, StoreError> {
+        let run = self.inner.append_messages(entries, keep);
+        self.hook.around(Call::write("append_messages"), run).await
+    }
+    async fn put_group(&self, group: &crate::group::Group) -> Result<(), StoreError> {
+        self.hook
+            .around(Call::write("put_group"), self.inner.put_group(group))
+            .await
+    }
+    async fn group(&self, corp: &CorpId, name: &str) -> Result<Option<crate::group::Group>, StoreError> {
+        self.hook
+            .around(Call::read("group"), self.inner.group(corp, name))
+            .await
+    }
+    async fn group_by_conversation(&self, conversation_id: &str) -> Result<Option<crate::group::Group>, StoreError> {
+        let run = self.inner.group_by_conversation(conversation_id);
+        self.hook.around(Call::read("group_by_conversation"), run).await
+    }
+    async fn groups(&self) -> Result<Vec<crate::group::Group>, StoreError> {
+        self.hook.around(Call::read("groups"), self.inner.groups()).await
+    }
+    async fn put_notice(
+        &self,
+        notice: &crate::message::Notice,
+        entries: &[InboxEntry],
+        keep: u64,
+    ) -> Result<i64, StoreError> {
+        let run = self.inner.put_notice(notice, entries, keep);
+        self.hook.around(Call::write("put_notice"), run).await
+    }
+    async fn notice(&self, task_id: i64) -> Result<Option<crate::message::Notice>, StoreError> {
+        self.hook.around(Call::read("notice"), self.inner.notice(task_id)).await
+    }
+    async fn recall(&self, task: &str, at: Millis) -> Result<u64, StoreError> {
+        self.hook
+            .around(Call::write("recall"), self.inner.recall(task, at))
+            .await
+    }
+    async fn mark_read(&self, person: &UserId, through: i64, at: Millis) -> Result<u64, StoreError> {
+        let run = self.inner.mark_read(person, through, at);
+        self.hook.around(Call::write("mark_read"), run).await
+    }
+    async fn put_media(&self, media: &crate::message::Media, keep: u64) -> Result<(), StoreError> {
+        let run = self.inner.put_media(media, keep);
+        self.hook.around(Call::write("put_media"), run).await
+    }
+    async fn media(&self, media_id: &str) -> Result<Option<crate::message::Media>, StoreError> {
+        self.hook.around(Call::read("media"), self.inner.media(media_id)).await
     }
 }
 

@@ -4,6 +4,7 @@
 //! This crate knows nothing of HTTP or SQL: it never uses axum, sqlx or reqwest. Gateways shape
 //! responses from what it returns; the `dingdir-store` crate implements [`Store`].
 
+pub mod app_robot;
 pub mod by_mobile;
 mod cache;
 pub mod callback;
@@ -11,13 +12,17 @@ pub mod change;
 pub mod clock;
 pub mod contact;
 pub mod error;
+pub mod group;
 pub mod ident;
 pub mod intercept;
 pub mod iso_time;
 mod leave;
+pub mod media;
+pub mod message;
 mod meter;
 pub mod mobile;
 pub mod model;
+pub mod notice;
 pub mod org;
 mod profile;
 pub mod rate;

@@ -270,6 +270,31 @@ pub struct App {
     /// Limited contact ranges, one per corp at most, by corp; any other corp the app is
     /// installed in is readable whole.
     pub contact_ranges: Vec<ContactRange>,
+    /// The agentId work notifications name the app by (`asyncsend_v2`'s `agent_id`): the
+    /// seed's, or [`derived_agent_id`] of the key.
+    pub agent_id: i64,
+    /// Where the app's robot takes messages over HTTP (机器人 HTTP 回调), when it does.
+    pub bot_callback: Option<BotCallback>,
+}
+
+/// A robot's HTTP callback: DingTalk POSTs each message for the bot to `url`, signed with the
+/// app's secret (docs/wire/robots.md §B5). The secret is kept in the clear because signing
+/// needs it; app secrets themselves are kept only as hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BotCallback {
+    /// The bot's absolute http(s) URL.
+    pub url: String,
+    /// The key the `sign` header is made with: the app's secret.
+    pub secret: String,
+}
+
+/// The agentId of an app whose seed gives none: ten digits, stable for the key, so a test can
+/// compute it and an export writes it out.
+pub fn derived_agent_id(key: &AppKey) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.0.as_bytes());
+    let n = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
+    1_000_000_000 + i64::try_from(n % 9_000_000_000).unwrap_or(0)
 }
 
 impl App {

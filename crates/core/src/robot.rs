@@ -415,6 +415,15 @@ pub struct InboxEntry {
     pub sender_id: String,
     /// The message as taken.
     pub message: RobotMessage,
+    /// The person a one-to-one message (an app robot's, a work notification) went to.
+    pub person: Option<dingdir_proto::ids::UserId>,
+    /// The send it belongs to: an app robot's `processQueryKey`, a work notification's
+    /// `task_id`, or empty.
+    pub task: String,
+    /// When its person read it, if they did.
+    pub read_at: Option<Millis>,
+    /// When it was recalled, if it was.
+    pub recalled_at: Option<Millis>,
 }
 
 /// What `GET /_dingdir/inbox` asks for.
@@ -424,6 +433,10 @@ pub struct InboxQuery {
     pub conversation: Option<String>,
     /// Only this sender id (robot token or app key).
     pub sender_id: Option<String>,
+    /// Only what this person (a userid) was sent one to one, or said.
+    pub person: Option<String>,
+    /// Only the messages of this send (a `processQueryKey` or a work notification's task id).
+    pub task: Option<String>,
     /// Entries after this position.
     pub after: i64,
     /// At most this many.
@@ -456,16 +469,7 @@ pub enum SendError {
     Store(#[from] crate::StoreError),
 }
 
-/// Why a robot could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    /// Its settings: the message names the field.
-    #[error("{0}")]
-    Invalid(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] crate::StoreError),
-}
+pub use crate::group::SetupError;
 
 impl crate::Service {
     /// Takes one message through a custom robot's webhook, as DingTalk does: the token, then
@@ -506,8 +510,13 @@ impl crate::Service {
             sender: robot.name.clone(),
             sender_id: robot.token.clone(),
             message,
+            person: None,
+            task: String::new(),
+            read_at: None,
+            recalled_at: None,
         };
-        Ok(self.store().append_message(&entry, keep).await?)
+        let seq = self.keep_message(&entry, keep).await?;
+        Ok(seq)
     }
 
     /// Creates or replaces a custom robot, after checking its settings and that its corp exists.
@@ -557,6 +566,9 @@ pub struct ChatOrder {
     pub text: String,
     /// Whether the message @s the bot (always so in a one-to-one chat).
     pub at_bot: bool,
+    /// A file uploaded to the corp (`/media/upload`) the person sends instead of text: the
+    /// bot gets a `picture`, `file`, `audio` or `video` message with its `downloadCode`.
+    pub media_id: Option<String>,
 }
 
 /// A person's message made ready for the bot: its inbox entry and the data of the CALLBACK
@@ -569,6 +581,8 @@ pub struct ChatPrepared {
     pub conversation: String,
     /// The frame's `data`: DingTalk's chatbot message (docs/wire/robots.md §B1).
     pub data: Value,
+    /// The session webhook's token, which the bot's answers name.
+    pub session: String,
 }
 
 /// Why a person's message could not be made.
@@ -582,12 +596,6 @@ pub enum ChatError {
     Store(#[from] crate::StoreError),
 }
 
-fn short_id(prefix: &str, parts: &[&str], suffix: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(parts.join("|").as_bytes());
-    format!("{prefix}{}{suffix}", BASE64.encode(&digest[..16]).trim_end_matches('='))
-}
-
 impl crate::Service {
     /// Makes a person's message to a bot: checks the person and the app, opens a session
     /// webhook for the answer, records the message in the inbox, and gives the chatbot message
@@ -599,7 +607,7 @@ impl crate::Service {
         keep: u64,
     ) -> Result<ChatPrepared, ChatError> {
         let text = order.text.trim_end();
-        if text.is_empty() || text.len() > MAX_BODY {
+        if order.media_id.is_none() && (text.is_empty() || text.len() > MAX_BODY) {
             return Err(ChatError::Invalid(format!("text: 1 to {MAX_BODY} bytes")));
         }
         let app = self
@@ -628,14 +636,45 @@ impl crate::Service {
         let (conversation, kind, at_bot) = match &order.group {
             Some(g) if !g.trim().is_empty() => (g.clone(), "2", order.at_bot),
             Some(_) => return Err(ChatError::Invalid("group must not be empty".to_owned())),
-            None => (format!("single:{}:{}", app.key.0, order.from.0), "1", true),
+            None => (crate::group::single_conversation(&app.key, &order.from), "1", true),
         };
+        if kind == "2" {
+            self.join_chat(&corp, &conversation, &order.from, &app.key).await?;
+        }
         let session = ChatSession {
             token: crate::secret::random_hex(16).map_err(|e| ChatError::Invalid(e.to_string()))?,
             app_key: app.key.clone(),
             corp_id: corp.clone(),
             conversation: conversation.clone(),
             expires_at: now.saturating_add(SESSION_MS),
+        };
+        // A file: the message type and content the bot gets for its kind (§B1).
+        let file = match &order.media_id {
+            None => None,
+            Some(id) => {
+                let media = self
+                    .store()
+                    .media(id)
+                    .await?
+                    .filter(|m| m.corp_id == corp)
+                    .ok_or_else(|| ChatError::Invalid(format!("no media {id:?} uploaded in {}", corp.0)))?;
+                let code = crate::ident::download_code(&media.media_id);
+                Some(match media.kind.as_str() {
+                    "image" => ("picture", serde_json::json!({ "downloadCode": code })),
+                    "voice" => (
+                        "audio",
+                        serde_json::json!({ "downloadCode": code, "duration": 0, "recognition": "" }),
+                    ),
+                    "video" => (
+                        "video",
+                        serde_json::json!({ "downloadCode": code, "duration": 0, "videoType": "mp4" }),
+                    ),
+                    _ => (
+                        "file",
+                        serde_json::json!({ "downloadCode": code, "fileName": media.file_name }),
+                    ),
+                })
+            }
         };
         self.store().put_session(&session).await?;
         let name = member.membership.name.clone().unwrap_or_else(|| order.from.0.clone());
@@ -653,32 +692,45 @@ impl crate::Service {
             sender: name.clone(),
             sender_id: order.from.0.clone(),
             message: RobotMessage {
-                msgtype: "text".to_owned(),
-                content: serde_json::json!({ "content": text }),
+                msgtype: file.as_ref().map_or("text", |f| f.0).to_owned(),
+                content: file
+                    .as_ref()
+                    .map_or_else(|| serde_json::json!({ "content": text }), |f| f.1.clone()),
                 at: at_bot.then(|| serde_json::json!({ "atRobot": app.key.0 })),
             },
+            person: crate::group::person_of(&conversation),
+            task: String::new(),
+            read_at: None,
+            recalled_at: None,
         };
-        let seq = self.store().append_message(&entry, keep).await?;
-        let conversation_id = short_id("cid", &[&corp.0, &conversation], "==");
+        let seq = self.keep_message(&entry, keep).await?;
+        let conversation_id = crate::group::short_id("cid", &[&corp.0, &conversation], "==");
         let mut data = serde_json::json!({
             "conversationId": conversation_id,
             "conversationType": kind,
             "chatbotCorpId": corp.0,
-            "chatbotUserId": short_id("$:LWCP_v1:$", &["bot", &app.key.0], ""),
-            "msgId": short_id("msg", &[&seq.to_string(), &now.to_string()], "=="),
+            "chatbotUserId": crate::group::short_id("$:LWCP_v1:$", &["bot", &app.key.0], ""),
+            "msgId": crate::group::short_id("msg", &[&seq.to_string(), &now.to_string()], "=="),
             "senderNick": name,
             "isAdmin": member.details.admin,
             "senderStaffId": order.from.0,
             "sessionWebhookExpiredTime": session.expires_at,
             "createAt": now,
             "senderCorpId": corp.0,
-            "senderId": short_id("$:LWCP_v1:$", &["person", &member.membership.person_id.0], ""),
+            "senderId": crate::group::short_id("$:LWCP_v1:$", &["person", &member.membership.person_id.0], ""),
             "isInAtList": at_bot,
             "sessionWebhook": format!("{session_base}?session={}", session.token),
             "text": { "content": content },
             "msgtype": "text",
             "robotCode": app.key.0,
         });
+        if let Some((msgtype, content)) = file {
+            if let Some(obj) = data.as_object_mut() {
+                obj.remove("text");
+                obj.insert("msgtype".to_owned(), Value::from(msgtype));
+                obj.insert("content".to_owned(), content);
+            }
+        }
         if kind == "2" {
             data["conversationTitle"] = Value::from(conversation.clone());
             if at_bot {
@@ -689,7 +741,41 @@ impl crate::Service {
             seq,
             conversation,
             data,
+            session: session.token,
         })
+    }
+
+    /// Checks that a person writing in a group is in it with the bot; a group not yet known is
+    /// made with the two of them, so a test can talk in a group it never seeded.
+    async fn join_chat(
+        &self,
+        corp: &CorpId,
+        name: &str,
+        from: &dingdir_proto::ids::UserId,
+        app: &dingdir_proto::ids::AppKey,
+    ) -> Result<(), ChatError> {
+        match self.store().group(corp, name).await? {
+            Some(g) if !g.has_member(from) => Err(ChatError::Invalid(format!(
+                "{:?} is not a member of group {name:?}",
+                from.0
+            ))),
+            Some(g) if !g.has_bot(app) => Err(ChatError::Invalid(format!(
+                "the robot of app {:?} is not in group {name:?}",
+                app.0
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                let group = crate::group::Group::new(
+                    corp.clone(),
+                    name.to_owned(),
+                    None,
+                    vec![from.clone()],
+                    vec![app.clone()],
+                );
+                crate::group::check(&group).map_err(|why| ChatError::Invalid(format!("group: {why}")))?;
+                Ok(self.store().put_group(&group).await?)
+            }
+        }
     }
 
     /// Takes a bot's answer through a session webhook into the session's conversation.
@@ -712,7 +798,12 @@ impl crate::Service {
             sender: app.map_or_else(|| session.app_key.0.clone(), |a| a.name),
             sender_id: session.app_key.0.clone(),
             message,
+            person: crate::group::person_of(&session.conversation),
+            task: String::new(),
+            read_at: None,
+            recalled_at: None,
         };
-        Ok(self.store().append_message(&entry, keep).await?)
+        let seq = self.keep_message(&entry, keep).await?;
+        Ok(seq)
     }
 }

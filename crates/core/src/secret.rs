@@ -113,9 +113,14 @@ pub fn app_token(key: &[u8; 32], nonce: &str) -> String {
 
 /// `n` random bytes as lower-case hex: `random_hex(16)` is a DingTalk-shaped token. WIRE.md §C5.
 pub fn random_hex(n: usize) -> Result<String, SecretError> {
+    Ok(crate::ident::hex(&random_bytes(n)?))
+}
+
+/// `n` random bytes from the operating system.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, SecretError> {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).map_err(|e| SecretError::Random(e.to_string()))?;
-    Ok(crate::ident::hex(&bytes))
+    Ok(bytes)
 }
 
 #[cfg(test)]

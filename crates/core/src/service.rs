@@ -192,6 +192,7 @@ pub struct Service {
     pub(crate) verifier: crate::verify::Verifier,
     pub(crate) limits: crate::rate::Limits,
     commits: tokio::sync::watch::Sender<u64>,
+    inbox: tokio::sync::watch::Sender<u64>,
     background: Arc<dyn Store>,
 }
 
@@ -220,6 +221,7 @@ impl Service {
             throttle: crate::throttle::Throttle::default(),
             limits: crate::rate::Limits::default(),
             commits: tokio::sync::watch::Sender::new(0),
+            inbox: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -233,6 +235,40 @@ impl Service {
     /// deliverer and [`Self::keep_numbered`] wait on.
     pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
         self.commits.subscribe()
+    }
+
+    /// Changes each time this node adds to the inbox, so a reader following it wakes at once
+    /// (messages other nodes add are seen by polling the store).
+    pub fn inbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inbox.subscribe()
+    }
+
+    /// Signals [`Self::inbox_changes`].
+    pub(crate) fn inbox_grew(&self) {
+        self.inbox.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Adds a message to the inbox (keeping the newest `keep`) and wakes its followers;
+    /// answers its position.
+    pub(crate) async fn keep_message(
+        &self,
+        entry: &crate::robot::InboxEntry,
+        keep: u64,
+    ) -> Result<i64, crate::StoreError> {
+        let seq = self.store().append_message(entry, keep).await?;
+        self.inbox_grew();
+        Ok(seq)
+    }
+
+    /// [`Self::keep_message`] for several, in one transaction.
+    pub(crate) async fn keep_messages(
+        &self,
+        entries: &[crate::robot::InboxEntry],
+        keep: u64,
+    ) -> Result<Vec<i64>, crate::StoreError> {
+        let seqs = self.store().append_messages(entries, keep).await?;
+        self.inbox_grew();
+        Ok(seqs)
     }
 
     /// Renumbers the departments that writes marked, until dropped: [`NUMBERING_DELAY`] after
@@ -351,9 +387,7 @@ impl Service {
             self.store().set_rate_limits(limits).await?;
             self.limits.set(limits.to_vec());
         }
-        for robot in plan.robots() {
-            self.store().put_robot(robot).await?;
-        }
+        crate::seed::apply_messaging(self.store(), plan).await?;
         Ok(())
     }
 

@@ -232,6 +232,10 @@ pub trait LimitStore: Send + Sync + 'static {
     /// Counts one call in the window named `key` (kept until `expires_at`) and returns the
     /// window's count with it. Atomic across every node sharing the store.
     async fn hit_window(&self, key: &str, expires_at: Millis) -> Result<u64, StoreError>;
+
+    /// Adds each `(key, n)`'s `n` to the window named `key` (kept until `expires_at`), in one
+    /// transaction, and returns their counts in order. Atomic across every node.
+    async fn hit_windows(&self, hits: &[(String, u64)], expires_at: Millis) -> Result<Vec<u64>, StoreError>;
 }
 
 /// Where each app's callback delivery stands, shared by every node so that one node at a time
@@ -309,6 +313,48 @@ pub trait MessageStore: Send + Sync + 'static {
     /// Appends a message to the inbox (its `seq` is ignored) and keeps only the newest `keep`;
     /// answers its position.
     async fn append_message(&self, entry: &InboxEntry, keep: u64) -> Result<i64, StoreError>;
+
+    /// Appends messages to the inbox in one transaction, in order, keeping only the newest
+    /// `keep`; answers their positions.
+    async fn append_messages(&self, entries: &[InboxEntry], keep: u64) -> Result<Vec<i64>, StoreError>;
+
+    /// Creates or replaces a group chat.
+    async fn put_group(&self, group: &crate::group::Group) -> Result<(), StoreError>;
+
+    /// A corp's group by name.
+    async fn group(&self, corp: &CorpId, name: &str) -> Result<Option<crate::group::Group>, StoreError>;
+
+    /// The group with this `openConversationId`.
+    async fn group_by_conversation(&self, conversation_id: &str) -> Result<Option<crate::group::Group>, StoreError>;
+
+    /// Every group, by corp and name.
+    async fn groups(&self) -> Result<Vec<crate::group::Group>, StoreError>;
+
+    /// Keeps a work notification (its `task_id` is assigned) and its inbox entries (their
+    /// `task` set to it) in one transaction; answers the task id.
+    async fn put_notice(
+        &self,
+        notice: &crate::message::Notice,
+        entries: &[InboxEntry],
+        keep: u64,
+    ) -> Result<i64, StoreError>;
+
+    /// A work notification by task id.
+    async fn notice(&self, task_id: i64) -> Result<Option<crate::message::Notice>, StoreError>;
+
+    /// Marks a send recalled at `at`: the inbox entries of `task`, and the work notification
+    /// with that task id when there is one. Answers how many entries it marked.
+    async fn recall(&self, task: &str, at: Millis) -> Result<u64, StoreError>;
+
+    /// Marks what a person was sent one to one read at `at`, up to position `through`; answers
+    /// how many messages it marked.
+    async fn mark_read(&self, person: &UserId, through: i64, at: Millis) -> Result<u64, StoreError>;
+
+    /// Keeps an uploaded file, and only the newest `keep` files.
+    async fn put_media(&self, media: &crate::message::Media, keep: u64) -> Result<(), StoreError>;
+
+    /// An uploaded file by media id.
+    async fn media(&self, media_id: &str) -> Result<Option<crate::message::Media>, StoreError>;
 
     /// Messages by position.
     async fn messages(&self, query: &InboxQuery) -> Result<Vec<InboxEntry>, StoreError>;

@@ -62,6 +62,12 @@ pub(crate) enum Command {
     Journal(JournalArgs),
     /// Read or set the rate limits of a running dingdir server (every node sharing its store).
     RateLimits(RateLimitsArgs),
+    /// Read a running dingdir server's inbox: every message robots, apps and people sent, one
+    /// JSON line each, oldest first.
+    Inbox(InboxArgs),
+    /// Write to a bot as a person, on a running dingdir server: the bot gets DingTalk's chatbot
+    /// message over Stream mode; prints what was sent and the bot's ack.
+    Chat(ChatArgs),
     /// Run COMMAND against a `dingdir dev` started for it on a free port: its address, admin
     /// token and the seed's credentials are in COMMAND's environment (see the README); dingdir
     /// stops when COMMAND ends, and exits with COMMAND's status.
@@ -393,6 +399,10 @@ pub(crate) struct ServeArgs {
     /// 100000).
     #[arg(long, value_name = "N")]
     pub(crate) inbox_max: Option<u64>,
+    /// The most uploaded files (`/media/upload`) the store keeps; the oldest go first (env:
+    /// DINGDIR_MEDIA_MAX; default 1000).
+    #[arg(long, value_name = "N")]
+    pub(crate) media_max: Option<u64>,
 }
 
 /// Options of `call`: where DingTalk is, and the call.
@@ -721,4 +731,56 @@ pub(crate) enum GatewayArg {
     Api,
     /// The legacy gateway (oapi.dingtalk.com).
     Oapi,
+}
+
+/// Options of `inbox`.
+#[derive(Debug, Args)]
+pub(crate) struct InboxArgs {
+    #[command(flatten)]
+    pub(crate) server: AdminArgs,
+    /// One conversation: a group's name, `single:{appKey}:{userid}`, `notice:{appKey}:{userid}`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) conversation: Option<String>,
+    /// What one person was sent one to one, or said (a userid).
+    #[arg(long, value_name = "USERID")]
+    pub(crate) person: Option<String>,
+    /// One sender: a robot's token or an app key.
+    #[arg(long, value_name = "ID")]
+    pub(crate) sender_id: Option<String>,
+    /// One send: a `processQueryKey` or a work notification's `task_id`.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) task: Option<String>,
+    /// Messages after this position.
+    #[arg(long, value_name = "SEQ")]
+    pub(crate) after: Option<i64>,
+    /// At most this many (default 100, at most 1000); with --follow, per page.
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u64>,
+    /// Keep printing messages as they arrive, until interrupted.
+    #[arg(long, short)]
+    pub(crate) follow: bool,
+}
+
+/// Options of `chat`: a person writes to a bot.
+#[derive(Debug, Args)]
+pub(crate) struct ChatArgs {
+    #[command(flatten)]
+    pub(crate) server: AdminArgs,
+    /// The bot's app key (its robotCode).
+    #[arg(long, value_name = "APP_KEY")]
+    pub(crate) app: String,
+    /// The person writing, by userid.
+    #[arg(long, value_name = "USERID")]
+    pub(crate) from: String,
+    /// The group written in (default: the person's one-to-one chat with the bot).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) group: Option<String>,
+    /// In a group, write without @-ing the bot.
+    #[arg(long)]
+    pub(crate) no_at: bool,
+    /// The corp the person writes in (default: the app's own).
+    #[arg(long, value_name = "CORP_ID")]
+    pub(crate) corp: Option<String>,
+    /// The message.
+    pub(crate) text: String,
 }

@@ -70,6 +70,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Faults(args) => crate::faults::run(args).await,
         Command::Journal(args) => crate::faults::journal(args).await,
         Command::RateLimits(args) => crate::faults::rate_limits(args).await,
+        Command::Inbox(args) => crate::faults::inbox(args).await,
+        Command::Chat(args) => crate::faults::chat(args).await,
     }
 }
 
@@ -164,6 +166,7 @@ async fn serve(mode: Mode, args: &ServeArgs, config: Config, exec: Option<Vec<St
         callbacks: config.callbacks.clone(),
         stream: config.stream.clone(),
         inbox_max: config.inbox_max,
+        media_max: config.media_max,
         ..Settings::default()
     };
     let clock = Arc::new(MovableClock::new());
@@ -396,9 +399,7 @@ async fn apply(file: &Path, config: &Config) -> anyhow::Result<()> {
         store.set_rate_limits(limits).await?;
         println!("set {} rate limits from {name}", limits.len());
     }
-    for robot in plan.robots() {
-        store.put_robot(robot).await?;
-    }
+    seed::apply_messaging(store.as_ref(), &plan).await?;
     if plan.faults().next().is_some() {
         eprintln!(
             "{name}: its fault rules are not armed: `dingdir apply` writes the store only; send the seed to a running server (POST /_dingdir/seed) or start one with --seed"

@@ -86,6 +86,7 @@ struct FileConfig {
     stream_ping_ms: Option<u64>,
     stream_max_per_app: Option<usize>,
     inbox_max: Option<u64>,
+    media_max: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -123,6 +124,8 @@ pub(crate) struct Config {
     pub(crate) stream: dingdir_server::StreamSettings,
     /// The most messages the inbox keeps.
     pub(crate) inbox_max: u64,
+    /// The most uploaded files the store keeps.
+    pub(crate) media_max: u64,
     /// Warnings to log once logging is up.
     pub(crate) warnings: Vec<String>,
 }
@@ -454,8 +457,13 @@ pub(crate) fn resolve(
     if inbox_max == 0 {
         bail!("inbox_max must be at least 1");
     }
+    let media_max = layers.number(s.media_max, "MEDIA_MAX", f.media_max)?.unwrap_or(1_000);
+    if media_max == 0 {
+        bail!("media_max must be at least 1");
+    }
     Ok(Config {
         inbox_max,
+        media_max,
         stream,
         callbacks,
         connections,

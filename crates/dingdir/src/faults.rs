@@ -1,14 +1,18 @@
-//! `dingdir faults`, `dingdir journal` and `dingdir rate-limits`: a running server's fault rules,
-//! request journal and rate limits, through the client's admin API.
+//! `dingdir faults`, `journal`, `rate-limits`, `inbox` and `chat`: a running server's fault
+//! rules, request journal, rate limits and messages, through the client's admin API.
 #![expect(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "the answer on stdout is the command's interface; a lag warning goes to stderr"
 )]
 
-use crate::cli::{AdminArgs, FaultAdd, FaultsArgs, FaultsCommand, JournalArgs, RateLimitsArgs, RateLimitsCommand};
+use crate::cli::{
+    AdminArgs, ChatArgs, FaultAdd, FaultsArgs, FaultsCommand, InboxArgs, JournalArgs, RateLimitsArgs, RateLimitsCommand,
+};
 use anyhow::{Context, bail};
-use dingdir_client::proto::admin::{FaultAction, FaultFire, FaultRule, JournalFilter, RateLimit, RateWindow};
+use dingdir_client::proto::admin::{
+    ChatSay, FaultAction, FaultFire, FaultRule, InboxFilter, JournalFilter, RateLimit, RateWindow,
+};
 use dingdir_client::{Admin, Client, JournalEvent};
 use std::io::Write;
 use std::time::Duration;
@@ -75,6 +79,59 @@ pub(crate) async fn journal(args: JournalArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
+    Ok(())
+}
+
+/// How long one follow request waits for a message before asking again.
+const INBOX_WAIT_MS: u64 = 30_000;
+
+/// Runs `inbox`: prints matching messages, one JSON line each; with --follow, goes on printing
+/// them as they arrive (long polls of `wait_ms`).
+pub(crate) async fn inbox(args: InboxArgs) -> anyhow::Result<()> {
+    let mut filter = InboxFilter {
+        conversation: args.conversation,
+        sender_id: args.sender_id,
+        person: args.person,
+        task: args.task,
+        after: args.after,
+        limit: args.limit,
+        wait_ms: None,
+    };
+    let admin = admin_with(
+        &args.server,
+        Duration::from_millis(INBOX_WAIT_MS) + Duration::from_secs(30),
+    )?;
+    let mut out = std::io::stdout();
+    loop {
+        let page = admin.inbox(&filter).await?;
+        for m in &page.messages {
+            writeln!(out, "{}", serde_json::to_string(m)?)?;
+            filter.after = Some(m.seq);
+        }
+        out.flush()?;
+        match (args.follow, page.next_cursor) {
+            (_, Some(_)) => {}
+            (true, None) => filter.wait_ms = Some(INBOX_WAIT_MS),
+            (false, None) => return Ok(()),
+        }
+    }
+}
+
+/// Runs `chat`: prints the server's answer (the message sent and the bot's ack) as JSON.
+pub(crate) async fn chat(args: ChatArgs) -> anyhow::Result<()> {
+    let admin = admin(&args.server)?;
+    let said = admin
+        .chat(&ChatSay {
+            app_key: args.app,
+            from: args.from,
+            text: args.text,
+            group: args.group,
+            at_bot: Some(!args.no_at),
+            corp_id: args.corp,
+            media_id: None,
+        })
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&said)?);
     Ok(())
 }
 

@@ -738,6 +738,8 @@ fn apps(corps: &[CorpId]) -> anyhow::Result<Vec<App>> {
             authorized_corps: Vec::new(),
             suite_ticket: None,
             contact_ranges: Vec::new(),
+            agent_id: dingdir_core::model::derived_agent_id(&AppKey(APP_KEY.to_owned())),
+            bot_callback: None,
         },
         App {
             key: AppKey("dingbenchsuite".to_owned()),
@@ -751,6 +753,8 @@ fn apps(corps: &[CorpId]) -> anyhow::Result<Vec<App>> {
             authorized_corps: authorized,
             suite_ticket: None,
             contact_ranges: Vec::new(),
+            agent_id: dingdir_core::model::derived_agent_id(&AppKey("dingbenchsuite".to_owned())),
+            bot_callback: None,
         },
     ])
 }

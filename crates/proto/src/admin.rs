@@ -77,6 +77,12 @@ pub mod path {
     pub const INBOX: &str = "/_dingdir/inbox";
     /// A person writes to a bot.
     pub const CHAT: &str = "/_dingdir/chat";
+    /// A person reads what they were sent.
+    pub const INBOX_READ: &str = "/_dingdir/inbox/read";
+    /// The group chats.
+    pub const GROUPS: &str = "/_dingdir/groups";
+    /// An uploaded file's bytes, by media id: the `downloadUrl` messageFiles/download gives.
+    pub const MEDIA: &str = "/_dingdir/media/{mediaId}";
 }
 
 /// Answer of the health endpoints.
@@ -799,9 +805,94 @@ pub struct InboxMessage {
     /// Whom it @s, as sent (`atMobiles`, `atUserIds`, `isAtAll`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mentions: Option<serde_json::Value>,
+    /// The person a one-to-one message went to (a robot's chat, a work notification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// The send it belongs to: the `processQueryKey` or the work notification's `task_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// When its person read it (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<i64>,
+    /// When it was recalled (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalled_at: Option<i64>,
 }
 
-/// `GET /_dingdir/inbox?conversation=&sender_id=&after=&limit=`.
+/// `POST /_dingdir/inbox/read`: a person reads what they were sent one to one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxRead {
+    /// The person's userid.
+    pub person: String,
+    /// Up to this inbox position; everything when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<i64>,
+}
+
+/// What `POST /_dingdir/inbox/read` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxMarked {
+    /// How many messages it marked read.
+    pub marked: u64,
+}
+
+/// A group chat, as `GET /_dingdir/groups` lists it and `PUT /_dingdir/groups` takes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupInfo {
+    /// The corp.
+    pub corp_id: String,
+    /// The title, unique in the corp.
+    pub name: String,
+    /// Its `openConversationId` (derived; ignored when put).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub conversation_id: String,
+    /// The owner's userid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The members' userids.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// The app robots in it, by app key.
+    #[serde(default)]
+    pub bots: Vec<String>,
+}
+
+/// `GET /_dingdir/groups`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupList {
+    /// By corp and name.
+    pub groups: Vec<GroupInfo>,
+}
+
+/// The query of `GET /_dingdir/inbox`; every field narrows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxFilter {
+    /// One conversation: a group's name, `single:{appKey}:{userid}` or `notice:{appKey}:{userid}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
+    /// One sender: a robot's token or an app key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_id: Option<String>,
+    /// What one person was sent one to one, or said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// One send: a `processQueryKey` or a work notification's `task_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// Messages after this position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// At most this many (default 100, at most 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// When none match yet, wait up to this long (at most 60000 ms) for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<u64>,
+}
+
+/// `GET /_dingdir/inbox?conversation=&sender_id=&person=&task=&after=&limit=&wait_ms=`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxList {
     /// By position.
@@ -830,6 +921,11 @@ pub struct ChatSay {
     /// The corp the person writes in (default: the app's own, or first authorising, corp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corp_id: Option<String>,
+    /// A file uploaded in the corp (`/media/upload`) sent instead of `text`: the bot gets a
+    /// `picture`, `file`, `audio` or `video` message whose `downloadCode` messageFiles/download
+    /// takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<String>,
 }
 
 /// What `POST /_dingdir/chat` did.
@@ -848,4 +944,22 @@ pub struct ChatSaid {
     /// The bot's ack, when one came within the ack timeout.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ack: Option<crate::stream::Ack>,
+    /// What the robot's HTTP callback answered, when the message went there (the app has one
+    /// and no Stream connection took the message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<BotHttpAnswer>,
+}
+
+/// What a robot's HTTP callback did with a person's message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotHttpAnswer {
+    /// Its HTTP status, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The inbox position of its synchronous reply, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_seq: Option<i64>,
+    /// Why it did not take the message, or why its reply was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

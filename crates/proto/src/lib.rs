@@ -15,6 +15,7 @@ pub mod admin;
 pub mod api;
 pub mod browser;
 pub mod ids;
+pub mod message;
 pub mod oapi;
 pub mod scope;
 pub mod stream;

@@ -20,3 +20,6 @@ pub const QYAPI_GET_DEPARTMENT_LIST: &str = "qyapi_get_department_list";
 /// Legacy directory writes (`/topapi/v2/user/create|update|delete`,
 /// `/topapi/v2/department/create|update|delete`). docs/wire/writes-and-callbacks.md §1.
 pub const QYAPI_MANAGE_ADDRESSLIST: &str = "qyapi_manage_addresslist";
+/// The basic permission every app holds (基础权限): work notifications and media upload.
+/// docs/wire/messages.md §B0.
+pub const QYAPI_BASE: &str = "qyapi_base";

@@ -9,6 +9,7 @@
 //! Handlers are thin: they call `dingdir-core` and shape the answer. This crate never names sqlx.
 
 mod body;
+mod bot_callback;
 mod callbacks;
 mod context;
 mod delivery;
@@ -18,6 +19,7 @@ mod in_flight;
 mod journal;
 mod listen;
 mod metrics;
+mod multipart;
 mod params;
 mod request;
 mod state;

@@ -43,6 +43,8 @@ pub struct Settings {
     pub stream: crate::stream::StreamSettings,
     /// The most messages the inbox keeps (the store drops the oldest past it).
     pub inbox_max: u64,
+    /// The most uploaded files the store keeps (the oldest go first).
+    pub media_max: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -60,6 +62,7 @@ impl std::fmt::Debug for Settings {
             .field("callbacks", &self.callbacks)
             .field("stream", &self.stream)
             .field("inbox_max", &self.inbox_max)
+            .field("media_max", &self.media_max)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +83,7 @@ impl Default for Settings {
             callbacks: crate::delivery::CallbackSettings::default(),
             stream: crate::stream::StreamSettings::default(),
             inbox_max: 100_000,
+            media_max: 1_000,
         }
     }
 }

@@ -93,6 +93,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0016_robots",
         sql: include_str!("../migrations/sqlite/0016_robots.sql"),
     },
+    Migration {
+        version: 17,
+        name: "0017_messages",
+        sql: include_str!("../migrations/sqlite/0017_messages.sql"),
+    },
 ];
 
 #[cfg(feature = "postgres")]
@@ -176,6 +181,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 16,
         name: "0016_robots",
         sql: include_str!("../migrations/postgres/0016_robots.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "0017_messages",
+        sql: include_str!("../migrations/postgres/0017_messages.sql"),
     },
 ];
 

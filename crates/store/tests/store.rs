@@ -847,6 +847,10 @@ async fn robots_round_trip_and_the_inbox_keeps_the_newest() {
                 content: serde_json::json!({"content": format!("m{n}")}),
                 at: (n == 1).then(|| serde_json::json!({"isAtAll": true})),
             },
+            person: None,
+            task: String::new(),
+            read_at: None,
+            recalled_at: None,
         };
         let mut seqs = Vec::new();
         for n in 1..=5 {
@@ -893,5 +897,134 @@ async fn robots_round_trip_and_the_inbox_keeps_the_newest() {
                 .unwrap()
                 .is_empty()
         );
+    }
+}
+
+#[tokio::test]
+async fn groups_notices_reads_recalls_and_media_round_trip() {
+    use dingdir_core::group::Group;
+    use dingdir_core::message::{Forbidden, Media, Notice};
+    use dingdir_core::robot::{InboxEntry, InboxQuery, RobotMessage};
+    for backend in backends() {
+        let store = store_on(backend).await;
+        let corp = CorpId("dingcorp".into());
+        let group = Group::new(
+            corp.clone(),
+            "Ops".into(),
+            Some(UserId("amy".into())),
+            vec![UserId("bob".into())],
+            vec![AppKey("bot1".into())],
+        );
+        store.put_group(&group).await.unwrap();
+        assert_eq!(store.group(&corp, "Ops").await.unwrap(), Some(group.clone()));
+        assert_eq!(
+            store.group_by_conversation(&group.conversation_id).await.unwrap(),
+            Some(group.clone()),
+            "{backend:?}"
+        );
+        assert_eq!(store.groups().await.unwrap().len(), 1);
+
+        let entry = |user: &str| InboxEntry {
+            seq: 0,
+            at: 10,
+            corp_id: corp.clone(),
+            conversation: format!("notice:bot1:{user}"),
+            sender_kind: "work_notice".into(),
+            sender: "Bot".into(),
+            sender_id: "bot1".into(),
+            message: RobotMessage {
+                msgtype: "text".into(),
+                content: serde_json::json!({"content": "hi"}),
+                at: None,
+            },
+            person: Some(UserId(user.into())),
+            task: String::new(),
+            read_at: None,
+            recalled_at: None,
+        };
+        let notice = Notice {
+            task_id: 0,
+            corp_id: corp.clone(),
+            app_key: AppKey("bot1".into()),
+            agent_id: 77,
+            at: 10,
+            message: entry("amy").message,
+            recipients: vec![UserId("amy".into()), UserId("bob".into())],
+            invalid_users: vec!["nobody".into()],
+            invalid_depts: vec![404],
+            forbidden: vec![Forbidden {
+                code: "143106".into(),
+                count: 1,
+                userid: "cat".into(),
+            }],
+            recalled_at: None,
+        };
+        let task = store
+            .put_notice(&notice, &[entry("amy"), entry("bob")], 100)
+            .await
+            .unwrap();
+        let kept = store.notice(task).await.unwrap().unwrap();
+        assert_eq!(
+            kept,
+            Notice {
+                task_id: task,
+                ..notice.clone()
+            }
+        );
+        let of_task = |t: String| InboxQuery {
+            task: Some(t),
+            limit: 10,
+            ..InboxQuery::default()
+        };
+        let sent = store.messages(&of_task(task.to_string())).await.unwrap();
+        assert_eq!(sent.len(), 2);
+        assert!(sent.iter().all(|e| e.task == task.to_string()));
+        let amy = store
+            .messages(&InboxQuery {
+                person: Some("amy".into()),
+                limit: 10,
+                ..InboxQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(amy.len(), 1);
+        assert_eq!(store.mark_read(&UserId("amy".into()), amy[0].seq, 20).await.unwrap(), 1);
+        assert_eq!(
+            store.mark_read(&UserId("amy".into()), amy[0].seq, 30).await.unwrap(),
+            0,
+            "read once"
+        );
+        assert_eq!(store.recall(&task.to_string(), 40).await.unwrap(), 2);
+        let after = store.messages(&of_task(task.to_string())).await.unwrap();
+        assert_eq!(
+            after.iter().map(|e| (e.read_at, e.recalled_at)).collect::<Vec<_>>(),
+            [(Some(20), Some(40)), (None, Some(40))]
+        );
+        assert_eq!(store.notice(task).await.unwrap().unwrap().recalled_at, Some(40));
+
+        let media = |id: &str| Media {
+            media_id: id.into(),
+            corp_id: corp.clone(),
+            app_key: AppKey("bot1".into()),
+            kind: "image".into(),
+            file_name: "a.png".into(),
+            content_type: "image/png".into(),
+            at: 5,
+            data: vec![0, 159, 146, 150, 255],
+        };
+        store.put_media(&media("@a"), 2).await.unwrap();
+        store.put_media(&media("@b"), 2).await.unwrap();
+        assert_eq!(store.media("@a").await.unwrap(), Some(media("@a")));
+        store.put_media(&media("@c"), 2).await.unwrap();
+        assert_eq!(store.media("@a").await.unwrap(), None, "only the newest 2 are kept");
+        assert!(store.media("@c").await.unwrap().is_some());
+
+        let hits = [("w1".to_owned(), 3), ("w2".to_owned(), 1), ("w1".to_owned(), 2)];
+        assert_eq!(store.hit_windows(&hits, i64::MAX).await.unwrap(), [3, 1, 5]);
+
+        store.reset().await.unwrap();
+        assert!(store.groups().await.unwrap().is_empty());
+        assert!(store.notice(task).await.unwrap().is_none());
+        assert!(store.media("@c").await.unwrap().is_none());
     }
 }

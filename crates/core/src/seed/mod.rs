@@ -51,6 +51,30 @@ pub struct SeedDoc {
     /// Custom group robots: each a webhook into one group (docs/wire/robots.md §A).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub robots: Vec<RobotSeed>,
+    /// Group chats: their people and the app robots added to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSeed>,
+}
+
+/// A group chat of a corp.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSeed {
+    /// The corp: defined in this file or already stored.
+    pub corp: String,
+    /// The group's title, unique in the corp: the inbox's conversation name. Its
+    /// `openConversationId` is derived from the corp and the name.
+    #[schemars(length(min = 1, max = 64))]
+    pub name: String,
+    /// The owner, by userid (a member too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The people in it, by userid (members of the corp).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+    /// The app robots added to it, by app key (= robotCode): apps installed in the corp.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bots: Vec<String>,
 }
 
 /// A custom group robot, as a group's admin adds it: its webhook token and security settings.
@@ -206,6 +230,27 @@ pub struct AppSeed {
     /// the APIs stays as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<CallbackSeed>,
+    /// The agentId work notifications name the app by; derived from the key when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub agent_id: Option<i64>,
+    /// The robot's HTTP callback (机器人 HTTP 回调): a person's message to the bot is POSTed
+    /// there when the app has no Stream connection for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_callback: Option<BotCallbackSeed>,
+}
+
+/// A robot's HTTP callback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BotCallbackSeed {
+    /// The bot's absolute `http` or `https` URL.
+    #[schemars(length(min = 8))]
+    pub url: String,
+    /// The secret the requests are signed with: DingTalk signs with the app's secret, so this
+    /// defaults to the app's plain `secret`; give it when the app has only a `secret_hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 /// An app's callback registration (事件订阅, HTTP push): where DingTalk POSTs its events and the
@@ -699,6 +744,11 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
                         events: c.events.clone(),
                         receive_id: c.receive_id,
                     }),
+                agent_id: Some(a.agent_id),
+                bot_callback: a.bot_callback.as_ref().map(|b| BotCallbackSeed {
+                    url: b.url.clone(),
+                    secret: Some(b.secret.clone()),
+                }),
             })
             .collect(),
         people: directory
@@ -721,9 +771,22 @@ fn unsorted_export(directory: &Directory) -> SeedDoc {
         // The export is the directory: rate limits and faults are run-time settings.
         rate_limits: None,
         faults: Vec::new(),
-        // Robots are the messaging side's, not the directory's.
+        // Robots and groups are the messaging side's, not the directory's.
         robots: Vec::new(),
+        groups: Vec::new(),
     }
+}
+
+/// Writes what a seed sets up for messages, after its directory: its custom group robots and
+/// its group chats.
+pub async fn apply_messaging(store: &dyn crate::store::MessageStore, plan: &Plan) -> Result<(), StoreError> {
+    for robot in plan.robots() {
+        store.put_robot(robot).await?;
+    }
+    for group in plan.groups() {
+        store.put_group(group).await?;
+    }
+    Ok(())
 }
 
 /// Writes a seed document as YAML.

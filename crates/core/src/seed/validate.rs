@@ -76,6 +76,11 @@ pub struct Plan {
     rate_limit_places: Vec<Place>,
     /// The custom group robots the file adds.
     robots: Vec<crate::robot::WebhookRobot>,
+    /// The group chats the file adds or replaces.
+    groups: Vec<crate::group::Group>,
+    /// App robots groups name that the file does not define: each must be stored and installed
+    /// in the group's corp.
+    bot_refs: Vec<(AppKey, CorpId, Place)>,
 }
 
 /// How many levels a department may sit below the root; a longer chain of parents is a loop.
@@ -375,6 +380,9 @@ impl Plan {
             }
             redirect_uris.sort();
             redirect_uris.dedup();
+            if a.agent_id.is_some_and(|id| id < 1) {
+                return Err(cx.err(at.key("agent_id"), "must be a positive number"));
+            }
             if a.suite_ticket.as_deref().is_some_and(|t| !non_empty(t)) {
                 return Err(cx.err(at.key("suite_ticket"), "must not be empty"));
             }
@@ -442,6 +450,26 @@ impl Plan {
                 }
                 None => None,
             };
+            let agent_id = a.agent_id.unwrap_or_else(|| crate::model::derived_agent_id(&key));
+            let bot_callback = match &a.bot_callback {
+                None => None,
+                Some(b) => {
+                    let bat = at.key("bot_callback");
+                    if !is_http_url(&b.url) {
+                        return Err(cx.err(bat.key("url"), format!("`{}` is not an absolute http(s) URL", b.url)));
+                    }
+                    let secret = b.secret.clone().or_else(|| a.secret.clone()).ok_or_else(|| {
+                        cx.err(bat.key("secret"), "give it: the app's secret is given only as a hash")
+                    })?;
+                    if secret.is_empty() {
+                        return Err(cx.err(bat.key("secret"), "must not be empty"));
+                    }
+                    Some(crate::model::BotCallback {
+                        url: b.url.clone(),
+                        secret,
+                    })
+                }
+            };
             apps.push(PlannedApp {
                 callback,
                 app: App {
@@ -456,6 +484,8 @@ impl Plan {
                     authorized_corps: authorized,
                     suite_ticket: a.suite_ticket.clone(),
                     contact_ranges,
+                    agent_id,
+                    bot_callback,
                 },
                 secret,
             });
@@ -671,8 +701,6 @@ impl Plan {
                 }
             }
         }
-        // A member the file itself names needs no store check.
-        member_refs.retain(|(key, _, _)| !userid_lines.contains_key(key));
 
         let limits_at = root.key("rate_limits");
         if let Some(limits) = &doc.rate_limits {
@@ -711,6 +739,51 @@ impl Plan {
             }
             robots.push(robot);
         }
+        let mut groups: Vec<crate::group::Group> = Vec::new();
+        let mut bot_refs = Vec::new();
+        for (i, g) in doc.groups.iter().enumerate() {
+            let at = root.key("groups").index(i);
+            let corp = corp_ref(&g.corp, at.key("corp"))?;
+            let mut members = Vec::new();
+            for (k, u) in g.members.iter().enumerate() {
+                let uat = at.key("members").index(k);
+                let uid = userid_ref(&cx, u, uat.clone())?;
+                member_refs.push(((corp.clone(), uid.clone()), cx.place(uat), "group member"));
+                members.push(uid);
+            }
+            let owner = match &g.owner {
+                Some(o) => {
+                    let uid = userid_ref(&cx, o, at.key("owner"))?;
+                    member_refs.push(((corp.clone(), uid.clone()), cx.place(at.key("owner")), "group owner"));
+                    Some(uid)
+                }
+                None => None,
+            };
+            let mut bots = Vec::new();
+            for (k, b) in g.bots.iter().enumerate() {
+                let bat = at.key("bots").index(k);
+                let key = AppKey(b.clone());
+                match apps.iter().find(|p| p.app.key == key) {
+                    Some(p) if !p.app.installed_in().contains(&corp) => {
+                        return Err(cx.err(bat, format!("app {b} is not installed in corp {corp}")));
+                    }
+                    Some(_) => {}
+                    None => bot_refs.push((key.clone(), corp.clone(), cx.place(bat))),
+                }
+                bots.push(key);
+            }
+            let group = crate::group::Group::new(corp, g.name.clone(), owner, members, bots);
+            crate::group::check(&group).map_err(|why| cx.err(at.clone(), why))?;
+            if let Some(j) = groups
+                .iter()
+                .position(|x| x.corp_id == group.corp_id && x.name == group.name)
+            {
+                return Err(cx.err(at.key("name"), format!("the name of groups[{j}] too, in the same corp")));
+            }
+            groups.push(group);
+        }
+        // A member the file itself names needs no store check.
+        member_refs.retain(|(key, _, _)| !userid_lines.contains_key(key));
         Ok(Self {
             file: file.to_owned(),
             corps,
@@ -726,7 +799,14 @@ impl Plan {
             faults,
             rate_limit_places,
             robots,
+            groups,
+            bot_refs,
         })
+    }
+
+    /// The group chats the seed adds or replaces.
+    pub fn groups(&self) -> &[crate::group::Group] {
+        &self.groups
     }
 
     /// The custom group robots the seed adds or replaces.
@@ -816,6 +896,17 @@ impl Plan {
                     .err_at(
                         place,
                         format!("unknown role {role} in corp {corp}: not in this file nor in the store"),
+                    )
+                    .into());
+            }
+        }
+        for (key, corp, place) in &self.bot_refs {
+            let installed = store.app(key).await?.is_some_and(|a| a.installed_in().contains(corp));
+            if !installed {
+                return Err(self
+                    .err_at(
+                        place,
+                        format!("unknown app {key} installed in corp {corp}: not in this file nor in the store"),
                     )
                     .into());
             }

@@ -349,6 +349,9 @@ impl crate::LimitStore for MemoryDirectory {
     async fn hit_window(&self, _: &str, _: Millis) -> Result<u64, StoreError> {
         not_here()
     }
+    async fn hit_windows(&self, _: &[(String, u64)], _: Millis) -> Result<Vec<u64>, StoreError> {
+        not_here()
+    }
 }
 
 /// The callback and Stream tests run against the SQL store; this double has no registrations.
@@ -426,6 +429,44 @@ impl crate::store::MessageStore for MemoryDirectory {
         not_here()
     }
     async fn session(&self, _: &str) -> Result<Option<crate::robot::ChatSession>, StoreError> {
+        Ok(None)
+    }
+    async fn append_messages(&self, _: &[crate::robot::InboxEntry], _: u64) -> Result<Vec<i64>, StoreError> {
+        not_here()
+    }
+    async fn put_group(&self, _: &crate::group::Group) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn group(&self, _: &CorpId, _: &str) -> Result<Option<crate::group::Group>, StoreError> {
+        Ok(None)
+    }
+    async fn group_by_conversation(&self, _: &str) -> Result<Option<crate::group::Group>, StoreError> {
+        Ok(None)
+    }
+    async fn groups(&self) -> Result<Vec<crate::group::Group>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn put_notice(
+        &self,
+        _: &crate::message::Notice,
+        _: &[crate::robot::InboxEntry],
+        _: u64,
+    ) -> Result<i64, StoreError> {
+        not_here()
+    }
+    async fn notice(&self, _: i64) -> Result<Option<crate::message::Notice>, StoreError> {
+        Ok(None)
+    }
+    async fn recall(&self, _: &str, _: Millis) -> Result<u64, StoreError> {
+        not_here()
+    }
+    async fn mark_read(&self, _: &UserId, _: i64, _: Millis) -> Result<u64, StoreError> {
+        not_here()
+    }
+    async fn put_media(&self, _: &crate::message::Media, _: u64) -> Result<(), StoreError> {
+        not_here()
+    }
+    async fn media(&self, _: &str) -> Result<Option<crate::message::Media>, StoreError> {
         Ok(None)
     }
 }

@@ -282,6 +282,15 @@ fn a_chatbot_on_the_official_python_stream_sdk_answers_a_person_into_the_inbox()
 }
 
 #[test]
+fn an_app_sends_robot_messages_and_work_notifications_through_the_python_sdks() {
+    let Some(python) = python(&["alibabacloud_dingtalk", "dingtalk"]) else {
+        return;
+    };
+    let server = Server::dev(&[]);
+    drive(&server, &python, "py_messages.py", &[], &[]);
+}
+
+#[test]
 fn official_node_stream_sdk_gets_events_through_the_documented_shim() {
     let Some(modules) = node_modules(&["dingtalk-stream"]) else {
         return;

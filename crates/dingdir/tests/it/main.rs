@@ -20,6 +20,7 @@ mod faults;
 mod harness;
 mod hostile;
 mod journal;
+mod messages;
 mod multinode;
 mod seeds;
 mod serve;

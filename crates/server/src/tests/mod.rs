@@ -18,6 +18,7 @@ mod inspector;
 mod journal;
 mod leave_records;
 mod legacy_reads;
+mod messages;
 mod metrics;
 mod rate_limits;
 mod robots;
@@ -148,19 +149,25 @@ pub(super) async fn fixture() -> Fixture {
 pub(super) async fn seeded_store() -> Arc<dyn Store> {
     let store = dingdir_store::testing::fresh_store().await;
     for (file, text) in [("demo.yaml", DEMO_SEED), ("tests.yaml", TEST_SEED)] {
-        if let Err(e) = seed::apply_text(store.as_ref(), file, text).await {
-            panic!("applying {file}: {e}");
-        }
+        apply(store.as_ref(), file, text).await;
     }
     store
+}
+
+/// Applies a seed whole: its directory, then its robots and groups.
+async fn apply(store: &dyn Store, file: &str, text: &str) {
+    match seed::apply_text(store, file, text).await {
+        Ok(plan) => seed::apply_messaging(store, &plan)
+            .await
+            .unwrap_or_else(|e| panic!("applying {file}'s robots and groups: {e}")),
+        Err(e) => panic!("applying {file}: {e}"),
+    }
 }
 
 /// The demo directory plus one more seed file, with test settings.
 pub(super) async fn fixture_seeded_with(file: &str, text: &str) -> Fixture {
     let store = seeded_store().await;
-    if let Err(e) = seed::apply_text(store.as_ref(), file, text).await {
-        panic!("applying {file}: {e}");
-    }
+    apply(store.as_ref(), file, text).await;
     fixture_with(Setup {
         store: Some(store),
         ..Setup::default()

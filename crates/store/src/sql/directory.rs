@@ -433,8 +433,16 @@ where
     /// An app's own row; [`app_children`](Self::app_children) fills in the rest.
     fn app_from(row: &DB::Row) -> Result<App, StoreError> {
         let kind: String = row.try_get("kind").map_err(map)?;
+        let key = AppKey(row.try_get("app_key").map_err(map)?);
+        let agent_id: Option<i64> = row.try_get("agent_id").map_err(map)?;
+        let bot_url: Option<String> = row.try_get("bot_url").map_err(map)?;
+        let bot_secret: Option<String> = row.try_get("bot_secret").map_err(map)?;
         Ok(App {
-            key: AppKey(row.try_get("app_key").map_err(map)?),
+            bot_callback: bot_url
+                .zip(bot_secret)
+                .map(|(url, secret)| dingdir_core::model::BotCallback { url, secret }),
+            agent_id: agent_id.unwrap_or_else(|| dingdir_core::model::derived_agent_id(&key)),
+            key,
             name: row.try_get("name").map_err(map)?,
             secret_hash: row.try_get("secret_hash").map_err(map)?,
             kind: AppKind::parse(&kind).ok_or_else(|| corrupt("app kind", &kind))?,
@@ -490,10 +498,11 @@ where
     /// Creates or updates an app and replaces its scopes, redirect URIs and authorised corps.
     async fn write_app(tx: &mut Transaction<'static, DB>, a: &App) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_key) DO UPDATE SET \
+            "INSERT INTO apps (app_key, name, secret_hash, kind, corp_id, isv, suite_ticket, agent_id, bot_url, \
+             bot_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (app_key) DO UPDATE SET \
              name = excluded.name, secret_hash = excluded.secret_hash, kind = excluded.kind, \
-             corp_id = excluded.corp_id, isv = excluded.isv, suite_ticket = excluded.suite_ticket",
+             corp_id = excluded.corp_id, isv = excluded.isv, suite_ticket = excluded.suite_ticket, \
+             agent_id = excluded.agent_id, bot_url = excluded.bot_url, bot_secret = excluded.bot_secret",
         )
         .bind(&a.key.0)
         .bind(&a.name)
@@ -502,6 +511,9 @@ where
         .bind(a.corp_id.as_ref().map(|c| c.0.as_str()))
         .bind(a.isv.as_deref())
         .bind(a.suite_ticket.as_deref())
+        .bind(a.agent_id)
+        .bind(a.bot_callback.as_ref().map(|b| b.url.as_str()))
+        .bind(a.bot_callback.as_ref().map(|b| b.secret.as_str()))
         .execute(&mut **tx)
         .await
         .map_err(map)?;
@@ -1069,6 +1081,9 @@ where
             "webhook_robots",
             "inbox",
             "chat_sessions",
+            "chat_groups",
+            "notices",
+            "media",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)

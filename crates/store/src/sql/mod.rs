@@ -205,12 +205,37 @@ where
         tx.commit().await.map_err(map)?;
         Ok(u64::try_from(hits).unwrap_or(0))
     }
+
+    async fn hit_windows(&self, hits: &[(String, u64)], expires_at: Millis) -> Result<Vec<u64>, StoreError> {
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write().await?;
+        let mut counts = Vec::with_capacity(hits.len());
+        for (key, n) in hits {
+            let n = i64::try_from(*n).unwrap_or(i64::MAX);
+            let count: i64 = sqlx::query_scalar(
+                "INSERT INTO rate_windows (window_key, hits, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (window_key) DO UPDATE SET hits = rate_windows.hits + excluded.hits RETURNING hits",
+            )
+            .bind(key.as_str())
+            .bind(n)
+            .bind(expires_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map)?;
+            counts.push(u64::try_from(count).unwrap_or(0));
+        }
+        tx.commit().await.map_err(map)?;
+        Ok(counts)
+    }
 }
 
 #[async_trait::async_trait]
 impl<DB> dingdir_core::Store for SqlStore<DB>
 where
     DB: Dialect,
+    for<'q> Vec<u8>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,

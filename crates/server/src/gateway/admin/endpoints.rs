@@ -102,8 +102,17 @@ super::super::table::endpoint_table! {
     PutRobot = PUT path::ROBOT => robots::put, Access::AdminToken;
     /// `DELETE /_dingdir/robots/{token}`: removes one.
     RemoveRobot = DELETE path::ROBOT => robots::remove, Access::AdminToken;
-    /// `GET /_dingdir/inbox?conversation=&sender_id=&after=&limit=`: the messages taken.
+    /// `GET /_dingdir/inbox?conversation=&sender_id=&person=&task=&after=&limit=&wait_ms=`: the
+    /// messages taken; with `wait_ms`, waits for the next one.
     ListInbox = GET path::INBOX => robots::inbox, Access::AdminToken;
     /// `POST /_dingdir/chat`: a person writes to a bot; it gets the message over Stream mode.
     ChatSay = POST path::CHAT => robots::chat, Access::AdminToken;
+    /// `POST /_dingdir/inbox/read`: a person reads what they were sent.
+    InboxRead = POST path::INBOX_READ => robots::read, Access::AdminToken;
+    /// `GET /_dingdir/groups`: the group chats.
+    ListGroups = GET path::GROUPS => robots::groups, Access::AdminToken;
+    /// `PUT /_dingdir/groups`: adds or replaces a group chat.
+    PutGroup = PUT path::GROUPS => robots::put_group, Access::AdminToken;
+    /// `GET /_dingdir/media/{mediaId}`: an uploaded file (messageFiles/download's URL).
+    MediaFile = GET path::MEDIA => robots::media, Access::Open;
 }

@@ -40,6 +40,9 @@ pub(crate) enum Error {
     /// Stream mode refused to open or connect: the status, the code and the message.
     #[error("stream refused: {0} {1}")]
     Stream(StatusCode, &'static str, String),
+    /// An app robot's refusal (docs/wire/messages.md §A): HTTP 400 with its code.
+    #[error("refused: {0}")]
+    Refused(dingdir_core::app_robot::ApiRefusal),
     /// A fault rule's answer ([`crate::faults`]).
     #[error("injected {status} {code}")]
     Injected {
@@ -182,6 +185,7 @@ impl Error {
             ),
             Self::Stream(status, code, message) => (*status, Cow::Borrowed(*code), message.clone(), None),
             Self::Injected { status, code, message } => (*status, Cow::Owned(code.clone()), message.clone(), None),
+            Self::Refused(r) => (S::BAD_REQUEST, Cow::Borrowed(r.code), r.message.clone(), None),
         }
     }
 }

@@ -10,6 +10,7 @@ mod endpoints;
 mod error;
 mod extract;
 mod oauth2;
+mod robot;
 mod stream;
 
 pub(crate) use endpoints::Endpoint;

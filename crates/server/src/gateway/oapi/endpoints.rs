@@ -1,6 +1,7 @@
 //! Every legacy-gateway operation, one row each.
 
-use super::{call_back, contact, department, legacy, robot, token, user, write};
+use super::{call_back, contact, department, legacy, media, notice, robot, token, user, write};
+use dingdir_proto::message::path as message_path;
 use dingdir_proto::oapi::Envelope;
 use dingdir_proto::oapi::path;
 
@@ -13,6 +14,16 @@ super::super::table::endpoint_table! {
     RobotSend = POST path::ROBOT_SEND => robot::send, Envelope::Plain;
     /// `POST /robot/sendBySession?session=`: a bot's answer to a person's message.
     RobotSendBySession = POST path::ROBOT_SEND_BY_SESSION => robot::send_by_session, Envelope::Plain;
+    /// `POST /media/upload?type=`: uploads a file for messages (multipart, part `media`).
+    MediaUpload = POST message_path::MEDIA_UPLOAD => media::upload, Envelope::Plain;
+    /// `POST /topapi/message/corpconversation/asyncsend_v2`: a work notification.
+    NoticeSend = POST message_path::NOTICE_SEND => notice::send, Envelope::Top;
+    /// `POST /topapi/message/corpconversation/getsendprogress`: how far it got.
+    NoticeProgress = POST message_path::NOTICE_PROGRESS => notice::progress, Envelope::Top;
+    /// `POST /topapi/message/corpconversation/getsendresult`: whom it reached.
+    NoticeResult = POST message_path::NOTICE_RESULT => notice::result, Envelope::Top;
+    /// `POST /topapi/message/corpconversation/recall`: takes it back.
+    NoticeRecall = POST message_path::NOTICE_RECALL => notice::recall, Envelope::Top;
     /// `POST /topapi/v2/user/getbymobile`: a userid by mobile (seed 003).
     V2UserGetByMobile = POST path::V2_USER_GET_BY_MOBILE => user::get_by_mobile, Envelope::Top;
     /// `POST /topapi/v2/user/get`: a member's full record.

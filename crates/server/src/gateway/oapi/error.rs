@@ -53,6 +53,9 @@ pub(crate) enum Error {
     /// A custom robot refused a message (docs/wire/robots.md §A3).
     #[error("robot refused: {0}")]
     Robot(dingdir_core::robot::RobotRefusal),
+    /// A work-notification or media refusal, with its own errcode, never wrapped.
+    #[error("refused: {0}")]
+    Refusal(dingdir_core::notice::OapiRefusal),
     /// A fault rule's answer ([`crate::faults`]).
     #[error("injected errcode {errcode}")]
     Injected {
@@ -195,6 +198,8 @@ impl Error {
                 direct(errcode, errmsg)
             }
             Self::Injected { errcode, errmsg } => direct(*errcode, errmsg.clone()),
+            // docs/wire/messages.md §B and §C: each refusal's code, as the endpoint answers it.
+            Self::Refusal(r) => direct(r.errcode, r.errmsg.clone()),
             Self::Refused { errcode, errmsg } => direct(*errcode, (*errmsg).to_owned()),
         }
     }

@@ -140,7 +140,7 @@ impl TopRequest {
 
     /// An integer parameter: a JSON number or a string of digits (the Java TOP SDK sends every
     /// value as a string), or absent. docs/wire/directory-read.md §1.2.
-    fn int(&self, name: &'static str) -> Result<Option<i64>, Error> {
+    pub(super) fn int(&self, name: &'static str) -> Result<Option<i64>, Error> {
         match self.params.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(Domain::InvalidParameter { name }.into()),
@@ -195,6 +195,27 @@ impl TopRequest {
 pub(crate) trait FromParams: Sized {
     /// Reads the parameters; a value of the wrong kind is [`Domain::InvalidParameter`].
     fn from_params(request: &TopRequest) -> Result<Self, Error>;
+}
+
+impl FromParams for dingdir_proto::message::NoticeSendRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            agent_id: r.int("agent_id")?,
+            userid_list: r.string("userid_list"),
+            dept_id_list: r.string("dept_id_list"),
+            to_all_user: r.flag("to_all_user")?,
+            msg: r.params.get("msg").cloned(),
+        })
+    }
+}
+
+impl FromParams for dingdir_proto::message::NoticeTaskRequest {
+    fn from_params(r: &TopRequest) -> Result<Self, Error> {
+        Ok(Self {
+            agent_id: r.int("agent_id")?,
+            task_id: r.int("task_id")?,
+        })
+    }
 }
 
 impl FromParams for GetByMobileRequest {

@@ -13,6 +13,8 @@ mod endpoints;
 mod error;
 mod extract;
 mod legacy;
+mod media;
+mod notice;
 mod robot;
 mod token;
 mod user;
