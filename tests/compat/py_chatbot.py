@@ -3,6 +3,8 @@
 unmodified, pointed at dingdir only by `DINGTALK_OPENAPI_ENDPOINT`: a person writes to it (the
 admin API's `POST /_dingdir/chat`), it answers through the message's session webhook with the
 SDK's own `reply_text` and `reply_markdown`, and the test reads the conversation from the inbox.
+A picture the person sends is fetched with the SDK's own `get_image_download_url`
+(`/v1.0/robot/messageFiles/download`, then a plain GET of the URL it gives).
 
 Usage: py_chatbot.py HOST:PORT ADMIN_TOKEN   (a `dingdir dev` server)
 """
@@ -11,6 +13,7 @@ import sys
 
 sys.dont_write_bytecode = True  # keep tests/compat free of __pycache__
 
+import hashlib
 import os
 import threading
 import time
@@ -22,6 +25,7 @@ HOSTPORT, ADMIN, _ = parse_args(__doc__.split("\n\n")[1].strip())
 os.environ["DINGTALK_OPENAPI_ENDPOINT"] = f"http://{HOSTPORT}"
 
 import dingtalk_stream  # noqa: E402 - must follow the endpoint
+import requests  # noqa: E402
 from dingtalk_stream import AckMessage, ChatbotHandler, ChatbotMessage  # noqa: E402
 
 APP_KEY, APP_SECRET = "dingdemointernal", "demo-internal-secret"
@@ -38,6 +42,11 @@ class EchoBot(ChatbotHandler):
     async def process(self, callback):
         incoming = ChatbotMessage.from_dict(callback.data)
         self.seen.append(incoming)
+        if incoming.message_type == "picture":
+            url = self.get_image_download_url(incoming.image_content.download_code)
+            data = requests.get(url, timeout=10).content
+            self.replies.append(self.reply_text(f"picture {len(data)} {hashlib.sha256(data).hexdigest()[:12]}", incoming))
+            return AckMessage.STATUS_OK, "OK"
         text = incoming.text.content.strip()
         self.replies.append(self.reply_text(f"echo: {text}", incoming))
         if text.startswith("md "):
@@ -102,6 +111,27 @@ def check_an_expired_session_webhook_is_refused(dingdir, bot):
     eq((status, answer), (200, {"errcode": 300001, "errmsg": "session 不存在"}), "a session 91 minutes old")
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"compat-picture" * 8
+
+
+def check_a_picture_is_downloaded_with_the_sdks_own_call(dingdir, bot):
+    status, token = http_json("GET", f"{dingdir.base}/gettoken?appkey={APP_KEY}&appsecret={APP_SECRET}")
+    eq(status, 200, "gettoken")
+    up = requests.post(f"{dingdir.base}/media/upload", params={"access_token": token["access_token"], "type": "image"},
+                       files={"media": ("photo.png", PNG, "image/png")}, timeout=10).json()
+    eq(up["errcode"], 0, f"the upload: {up}")
+    said = dingdir.admin("POST", "/_dingdir/chat", {"app_key": APP_KEY, "from": "chanxm", "text": "",
+                                                    "media_id": up["media_id"]})
+    eq(said["message"]["msgtype"], "picture", "a picture message")
+    incoming = wait_for(lambda: [m for m in bot.seen if m.sender_staff_id == "chanxm"], "the picture")[0]
+    if not incoming.image_content or not incoming.image_content.download_code:
+        raise AssertionError(f"no downloadCode in {incoming.to_dict()}")
+    got = wait_for(lambda: [m for m in inbox(dingdir, said["conversation"]) if m["sender_kind"] == "app_robot"],
+                   "the bot's answer")
+    eq(got[0]["content"], {"content": f"picture {len(PNG)} {hashlib.sha256(PNG).hexdigest()[:12]}"},
+       "the bot fetched the very bytes through messageFiles/download")
+
+
 def check_bad_orders(dingdir):
     status, answer = http_json("POST", f"{dingdir.base}/_dingdir/chat",
                                {"app_key": APP_KEY, "from": "nobody", "text": "x"},
@@ -123,6 +153,8 @@ def main():
                check_a_group_message_reaches_the_bot_and_its_answers_land_in_the_inbox, dingdir, bot)
     checks.run("a one-to-one chat", check_a_one_to_one_chat, dingdir, bot)
     checks.run("an expired session webhook is refused", check_an_expired_session_webhook_is_refused, dingdir, bot)
+    checks.run("a picture is downloaded with the SDK's own call", check_a_picture_is_downloaded_with_the_sdks_own_call,
+               dingdir, bot)
     checks.run("a message from a non-member is refused", check_bad_orders, dingdir)
     checks.finish()
 
