@@ -68,10 +68,16 @@ impl Limits {
                 continue;
             }
             let (start, end) = window(rule.per, now);
-            // The limit's own numbers are in the key, so changing a limit starts a new count.
+            // The limit itself (its numbers and whom it names) is in the key, so changing a limit
+            // starts a new count and two limits that both match a call count it once each.
+            let scope = format!(
+                "{}|{}",
+                rule.app.as_deref().unwrap_or("*"),
+                rule.endpoint.as_deref().unwrap_or("*")
+            );
             let key = match rule.per {
-                RateWindow::Second => format!("{}/s|{}|{}|{start}", rule.limit, call.app, call.endpoint),
-                RateWindow::Minute => format!("{}/m|{}|{}|{start}", rule.limit, call.app, call.endpoint),
+                RateWindow::Second => format!("{}/s|{scope}|{}|{}|{start}", rule.limit, call.app, call.endpoint),
+                RateWindow::Minute => format!("{}/m|{scope}|{}|{}|{start}", rule.limit, call.app, call.endpoint),
                 // The monthly quota is the organisation's: a call in no corp is not counted. Its
                 // count is kept when the quota changes mid-month, as a bought upgrade keeps it.
                 RateWindow::Month => match call.corp {

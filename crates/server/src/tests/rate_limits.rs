@@ -288,3 +288,21 @@ async fn a_call_a_per_second_limit_refuses_does_not_count_against_the_monthly_qu
         "the month's third call"
     );
 }
+
+#[tokio::test]
+async fn two_limits_of_the_same_size_that_match_one_call_each_count_it_once() {
+    let fx = fixture().await;
+    let token = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    to_next_minute(&fx);
+    let a = set(
+        &fx,
+        json!([{"app": "dingdemointernal", "limit": 2}, {"endpoint": "V2UserGetByMobile", "limit": 2}]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    for _ in 0..2 {
+        assert_eq!(by_mobile(&fx, &token, "15000009144").await.json["errcode"], 0);
+    }
+    let refused = by_mobile(&fx, &token, "15000009144").await;
+    assert_eq!(refused.json["sub_code"], json!("90018"), "{}", refused.text());
+}
