@@ -85,10 +85,13 @@ async fn renew(state: &AppState, app: &AppKey, held: &mut Option<Held>) -> Resul
 async fn deliver(state: &AppState, app: &AppKey, wake: &Notify) -> Result<(), dingdir_core::Error> {
     let service = &state.service;
     let poll = state.settings.callbacks.poll;
+    let resets = state.stream.resets();
     service.background().open_stream_cursor(app).await?;
     let mut held: Option<Held> = None;
     loop {
-        if !state.stream.has_events(app) {
+        // After a reset the cursor held here is stale: the next deliverer opens a new one when
+        // the app connects again, at the log as it is then.
+        if !state.stream.has_events(app) || state.stream.resets() != resets {
             return Ok(());
         }
         if !renew(state, app, &mut held).await? {
@@ -127,7 +130,7 @@ async fn deliver(state: &AppState, app: &AppKey, wake: &Notify) -> Result<(), di
         }
         for entry in &entries {
             // However quickly the acks come, the lease must outlast every push made under it.
-            if !renew(state, app, &mut held).await? {
+            if !renew(state, app, &mut held).await? || state.stream.resets() != resets {
                 break;
             }
             let Some(conn) = state.stream.next_for_events(app) else {

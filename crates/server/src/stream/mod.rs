@@ -202,6 +202,9 @@ struct Inner {
 pub(crate) struct Hub {
     inner: Mutex<Inner>,
     ids: AtomicU64,
+    /// How many resets this node has seen: a deliverer started before one stops, since the
+    /// cursor it holds in memory is gone from the store.
+    resets: AtomicU64,
 }
 
 /// Why a ticket or connection is refused.
@@ -483,9 +486,15 @@ impl Hub {
         conns.len()
     }
 
+    /// How many resets this node has seen.
+    pub(crate) fn resets(&self) -> u64 {
+        self.resets.load(Ordering::SeqCst)
+    }
+
     /// Forgets every ticket and ack fault and closes every connection with a `disconnect`
     /// notice (`reset`): the store's cursors are gone, and the SDKs reconnect to new ones.
     pub(crate) fn reset(&self) {
+        self.resets.fetch_add(1, Ordering::SeqCst);
         {
             let mut inner = lock(&self.inner);
             inner.tickets.clear();
