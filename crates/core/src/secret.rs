@@ -77,6 +77,16 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// HMAC-SHA256 of `message` under `key`, labelled so one key's tags for two purposes differ:
+/// 64 lower-case hex.
+pub fn tag(key: &[u8], label: &str, message: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(label.as_bytes());
+    mac.update(b"\0");
+    mac.update(message);
+    crate::ident::hex(&mac.finalize().into_bytes())
+}
+
 /// The stored form of a token, code or refresh token: SHA-256 as 64 lower-case hex. The store
 /// keeps only this, so a copy of it holds nothing a client could present; lookups are by digest.
 /// A token carries 128 random bits, so no salt or slow hash is needed.

@@ -76,6 +76,30 @@ async fn signing_in_once_gives_a_cookie_that_reads_and_never_writes() {
         .send(get_with_cookie("/_dingdir/glance", Some("dingdir_inspector=00")))
         .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    // The cookie carries its issue time under the HMAC: older than 30 days, moved, or made with
+    // another token, it is refused.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let issued: u64 = cookie
+        .split('.')
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .expect("v1.<issued>.<tag>");
+    assert!(now.abs_diff(issued) < 60, "{cookie}");
+    let old = crate::gateway::admin::inspector::session_at(ADMIN_TOKEN, now - 31 * 24 * 3600);
+    let moved = cookie.replacen(&issued.to_string(), &(issued + 1).to_string(), 1);
+    let other = crate::gateway::admin::inspector::session_at("another token", now);
+    let recent = crate::gateway::admin::inspector::session_at(ADMIN_TOKEN, now - 29 * 24 * 3600);
+    for (value, want) in [
+        (format!("dingdir_inspector={old}"), StatusCode::UNAUTHORIZED),
+        (moved, StatusCode::UNAUTHORIZED),
+        (format!("dingdir_inspector={other}"), StatusCode::UNAUTHORIZED),
+        (format!("dingdir_inspector={recent}"), StatusCode::OK),
+    ] {
+        let a = fx.send(get_with_cookie("/_dingdir/glance", Some(&value))).await;
+        assert_eq!(a.status, want, "{value}");
+    }
     let script = fx.send(get_with_cookie("/_dingdir/inspector/app.js", None)).await;
     assert_eq!(script.header("content-type"), "text/javascript; charset=utf-8");
     assert!(

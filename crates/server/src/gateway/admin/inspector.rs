@@ -2,10 +2,12 @@
 //! fault rules and the journal as it grows, for a person looking at a running dingdir.
 //!
 //! Signing in takes the admin token once per browser: the form posts it, and the answer sets a
-//! cookie holding the token's digest (never the token), `HttpOnly`, `SameSite=Strict` and
-//! scoped to the admin prefix. The cookie lets `GET` admin requests through (the page reads the
-//! glance, the rules and the journal with it) and nothing that changes state: every write still
-//! needs the bearer token. A new admin token signs every browser out.
+//! cookie holding when it was issued and an HMAC of that time under the admin token (never the
+//! token), `HttpOnly`, `SameSite=Strict` and scoped to the admin prefix. The server refuses a
+//! cookie older than 30 days by its own clock, so a copied cookie stops working even if the
+//! browser keeps it. The cookie lets `GET` admin requests through (the page reads the glance,
+//! the rules and the journal with it) and nothing that changes state: every write still needs
+//! the bearer token. A new admin token signs every browser out.
 
 use super::Error;
 use crate::body;
@@ -29,18 +31,47 @@ const STYLE: &str = include_str!("inspector/app.css");
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
                    img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The cookie value that proves a browser signed in with `admin_token`.
-fn session(admin_token: &str) -> String {
-    dingdir_core::secret::digest(&format!("dingdir inspector session\n{admin_token}"))
+/// How far ahead of this server's clock an issue time may be (another node's clock).
+const CLOCK_SKEW_SECS: u64 = 300;
+
+/// Seconds since the epoch by the wall clock: a browser's session ages in real time, whatever
+/// the test clock says.
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
-/// Whether the request carries the inspector's cookie for the current admin token.
+/// The cookie value that proves a browser signed in with `admin_token` at `issued` (seconds
+/// since the epoch): `v1.<issued>.<HMAC>`.
+pub(crate) fn session_at(admin_token: &str, issued: u64) -> String {
+    let tag = dingdir_core::secret::tag(
+        admin_token.as_bytes(),
+        "dingdir inspector session",
+        issued.to_string().as_bytes(),
+    );
+    format!("v1.{issued}.{tag}")
+}
+
+/// Whether the request carries an inspector cookie made with the current admin token within
+/// the last 30 days.
 pub(super) fn signed_in(headers: &HeaderMap, admin_token: &str) -> bool {
     if admin_token.is_empty() {
         return false;
     }
-    let want = session(admin_token);
-    crate::params::cookie(headers, COOKIE).is_some_and(|v| dingdir_core::secret::same(v.as_bytes(), want.as_bytes()))
+    let Some(value) = crate::params::cookie(headers, COOKIE) else {
+        return false;
+    };
+    let Some(issued) = value
+        .strip_prefix("v1.")
+        .and_then(|rest| rest.split_once('.'))
+        .and_then(|(t, _)| t.parse::<u64>().ok())
+    else {
+        return false;
+    };
+    let now = now_secs();
+    let fresh = issued <= now + CLOCK_SKEW_SECS && now.saturating_sub(issued) <= COOKIE_MAX_AGE_SECS;
+    fresh && dingdir_core::secret::same(value.as_bytes(), session_at(admin_token, issued).as_bytes())
 }
 
 /// Whether the inspector's cookie may stand in for the bearer token on this request: reads only.
@@ -92,7 +123,7 @@ pub(super) async fn sign_in(State(state): State<AppState>, req: Request) -> Resp
     }
     let cookie = format!(
         "{COOKIE}={}; Path={}; Max-Age={COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Strict",
-        session(want),
+        session_at(want, now_secs()),
         dingdir_proto::admin::path::PREFIX
     );
     let mut response = StatusCode::SEE_OTHER.into_response();

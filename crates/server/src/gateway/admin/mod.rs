@@ -11,7 +11,7 @@ mod error;
 mod extract;
 mod faults;
 mod health;
-mod inspector;
+pub(crate) mod inspector;
 mod journal;
 mod limits;
 mod robots;
