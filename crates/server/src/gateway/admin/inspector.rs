@@ -37,9 +37,8 @@ const CLOCK_SKEW_SECS: u64 = 300;
 /// Seconds since the epoch by the wall clock: a browser's session ages in real time, whatever
 /// the test clock says.
 fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    use dingdir_core::clock::Clock as _;
+    u64::try_from(dingdir_core::clock::SystemClock.now_ms() / 1000).unwrap_or(0)
 }
 
 /// The cookie value that proves a browser signed in with `admin_token` at `issued` (seconds
