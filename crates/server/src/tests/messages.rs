@@ -771,3 +771,38 @@ async fn a_person_sends_the_bot_a_picture_and_the_bot_downloads_it() {
     let a = fx.send(admin(Method::POST, "/_dingdir/chat", Some(&unknown))).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
 }
+
+#[tokio::test]
+async fn uploads_past_four_at_once_answer_system_busy() {
+    use futures_util::StreamExt as _;
+    let fx = Arc::new(fixture().await);
+    let t = fx.app_token(APP, SECRET).await;
+    // Four uploads whose bodies never end hold every slot.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let stream = futures_util::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b"--b\r\n")) })
+            .chain(futures_util::stream::pending());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/media/upload?access_token={t}&type=image"))
+            .header("Content-Type", "multipart/form-data; boundary=b")
+            .body(Body::from_stream(stream))
+            .expect("a valid request");
+        let fx = fx.clone();
+        held.push(tokio::spawn(async move { fx.send(req).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let png: &[u8] = b"\x89PNG";
+    let busy = fx
+        .send(upload(&t, "&type=image", &[("media", Some("a.png"), png)]))
+        .await;
+    assert_legacy(&busy, json!({"errcode": -1, "errmsg": "系统繁忙"}));
+    for h in held {
+        h.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let ok = fx
+        .send(upload(&t, "&type=image", &[("media", Some("a.png"), png)]))
+        .await;
+    assert_eq!(ok.json["errcode"], json!(0), "a slot is free again: {}", ok.text());
+}

@@ -14,6 +14,11 @@ use serde_json::json;
 /// Room for the part headers and boundaries around the largest file.
 const OVERHEAD: usize = 64 * 1024;
 
+/// Uploads read at once on this node: each holds up to 20 MB in memory, so this bounds what
+/// uploads can take (80 MB); one more answers "system busy" at once.
+const UPLOADS_AT_ONCE: usize = 4;
+static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(UPLOADS_AT_ONCE);
+
 /// `POST /media/upload`.
 pub(super) async fn upload(
     State(state): State<AppState>,
@@ -30,6 +35,9 @@ pub(super) async fn upload(
             _ => {}
         }
     }
+    let Ok(_reading) = UPLOADS.try_acquire() else {
+        return Err(Error::Busy);
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
