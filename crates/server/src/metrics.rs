@@ -5,7 +5,8 @@
 //! The root layer counts every answer by endpoint, gateway, HTTP status and DingTalk code, and
 //! times it. An answer with status 200 and no error code (nearly all of them) costs three relaxed
 //! adds on this thread's own cache line ([`dingdir_core::stats::Striped`] lines); an error
-//! answer takes a lock, which errors can afford. The code comes from the error that made the
+//! answer takes the lock of its thread's stripe of the outcome counts, so a flood of errors on
+//! every core does not queue on one lock. The code comes from the error that made the
 //! answer ([`crate::request::Answered`]), never from parsing the body.
 
 use crate::request::{Answered, Gateway};
@@ -38,11 +39,17 @@ struct Outcome {
     code: Option<Answered>,
 }
 
+/// One stripe's outcome counts, on its own cache lines.
+#[repr(align(128))]
+#[derive(Default)]
+struct Stripe(Mutex<HashMap<Outcome, u64>>);
+
 /// This node's counters.
 pub(crate) struct Metrics {
     /// `MAX_ROUTES + 1` endpoints (the last is "no endpoint") × [`STRIPES`].
     cells: Box<[Cell]>,
-    outcomes: Mutex<HashMap<Outcome, u64>>,
+    /// Counts by outcome, one map per stripe.
+    outcomes: Box<[Stripe]>,
     shed: [Striped; 4],
     rate_limited: Mutex<HashMap<&'static str, u64>>,
     faults_fired: Mutex<HashMap<&'static str, u64>>,
@@ -92,7 +99,7 @@ impl Metrics {
     pub(crate) fn new() -> Self {
         Self {
             cells: (0..(MAX_ROUTES + 1) * STRIPES).map(|_| Cell::default()).collect(),
-            outcomes: Mutex::new(HashMap::new()),
+            outcomes: (0..STRIPES).map(|_| Stripe::default()).collect(),
             shed: Default::default(),
             rate_limited: Mutex::new(HashMap::new()),
             faults_fired: Mutex::new(HashMap::new()),
@@ -121,7 +128,7 @@ impl Metrics {
             status,
             code: code.cloned(),
         };
-        *lock(&self.outcomes).entry(outcome).or_insert(0) += 1;
+        *lock(&self.outcomes[stripe()].0).entry(outcome).or_insert(0) += 1;
     }
 
     /// Counts a request shed over the in-flight limit (it is also answered, and counted so).
@@ -176,8 +183,14 @@ impl Metrics {
                 all.push((route, gateway, 200, None, plain));
             }
         }
-        for (o, n) in lock(&self.outcomes).iter() {
-            all.push((o.route, o.gateway, o.status, o.code.clone(), *n));
+        let mut merged: HashMap<Outcome, u64> = HashMap::new();
+        for s in &self.outcomes {
+            for (o, n) in lock(&s.0).iter() {
+                *merged.entry(o.clone()).or_insert(0) += n;
+            }
+        }
+        for (o, n) in merged {
+            all.push((o.route, o.gateway, o.status, o.code, n));
         }
         all.sort_by_key(|a| (a.0, gateway_slot(a.1), a.2));
         all
@@ -546,6 +559,27 @@ mod tests {
         let mut out = String::new();
         sample(&mut out, "m", &[("code", "a\"b\\c\nd")], 1);
         assert_eq!(out, "m{code=\"a\\\"b\\\\c\\nd\"} 1\n");
+    }
+
+    #[test]
+    fn error_answers_counted_on_many_threads_add_up_across_stripes() {
+        let m = std::sync::Arc::new(Metrics::new());
+        let threads: Vec<_> = (0..12)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..500 {
+                        m.answered(Some(1), Gateway::Oapi, 200, Some(&Answered::Errcode(-1)), 10);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("a counting thread");
+        }
+        let routes = [("GetUser", Gateway::Api), ("GetToken", Gateway::Oapi)];
+        let counted: Vec<_> = m.requests(&routes).into_iter().map(|r| (r.0, r.2, r.4)).collect();
+        assert_eq!(counted, [(1, 200, 6_000)], "one outcome, summed over every stripe");
     }
 
     #[test]
