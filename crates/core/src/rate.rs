@@ -75,9 +75,11 @@ impl Limits {
                 rule.app.as_deref().unwrap_or("*"),
                 rule.endpoint.as_deref().unwrap_or("*")
             );
+            // A global limit counts every app's calls together.
+            let app = if rule.all_apps { "*" } else { call.app };
             let key = match rule.per {
-                RateWindow::Second => format!("{}/s|{scope}|{}|{}|{start}", rule.limit, call.app, call.endpoint),
-                RateWindow::Minute => format!("{}/m|{scope}|{}|{}|{start}", rule.limit, call.app, call.endpoint),
+                RateWindow::Second => format!("{}/s|{scope}|{app}|{}|{start}", rule.limit, call.endpoint),
+                RateWindow::Minute => format!("{}/m|{scope}|{app}|{}|{start}", rule.limit, call.endpoint),
                 // The monthly quota is the organisation's: a call in no corp is not counted. Its
                 // count is kept when the quota changes mid-month, as a bought upgrade keeps it.
                 RateWindow::Month => match call.corp {
@@ -149,6 +151,12 @@ pub fn check(limits: &[RateLimit]) -> Result<(), String> {
     for l in limits {
         if l.limit == 0 {
             return Err("a rate limit's `limit` is at least 1".to_owned());
+        }
+        if l.all_apps && l.app.is_some() {
+            return Err("a rate limit with `all_apps` counts every app: leave `app` out".to_owned());
+        }
+        if l.all_apps && l.per == RateWindow::Month {
+            return Err("`all_apps` is for per-second and per-minute limits; a month is the corp's".to_owned());
         }
         for (what, value) in [("app", &l.app), ("endpoint", &l.endpoint)] {
             if value.as_deref().is_some_and(|v| v.trim().is_empty() || v.len() > 128) {

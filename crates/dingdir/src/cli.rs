@@ -114,6 +114,9 @@ pub(crate) enum RateLimitsCommand {
         /// Only this endpoint (default: every endpoint, each counted apart).
         #[arg(long, value_name = "NAME")]
         endpoint: Option<String>,
+        /// Count every app's calls together: DingTalk's global per-API limit (`90002`).
+        #[arg(long)]
+        all_apps: bool,
     },
     /// Lift every limit.
     Clear,

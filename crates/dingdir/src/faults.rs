@@ -145,6 +145,7 @@ pub(crate) async fn rate_limits(args: RateLimitsArgs) -> anyhow::Result<()> {
             per,
             app,
             endpoint,
+            all_apps,
         } => {
             let per = match per.as_str() {
                 "second" => RateWindow::Second,
@@ -158,6 +159,7 @@ pub(crate) async fn rate_limits(args: RateLimitsArgs) -> anyhow::Result<()> {
                 endpoint,
                 limit,
                 per,
+                all_apps,
             });
             serde_json::json!({ "limits": admin.set_rate_limits(limits).await? })
         }

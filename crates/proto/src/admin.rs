@@ -476,6 +476,10 @@ pub struct RateLimit {
     /// The window.
     #[serde(default)]
     pub per: RateWindow,
+    /// Count every app's calls together: DingTalk's global per-API limit, answered `90002` and
+    /// `Forbidden.AccessDenied.QpsLimitForApi` (per second or minute; `app` must be absent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_apps: bool,
 }
 
 /// The fixed window a rate limit counts in.

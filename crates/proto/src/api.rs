@@ -59,6 +59,9 @@ pub mod code {
     pub const INVALID_AUTHENTICATION: &str = "InvalidAuthentication";
     /// One app calling one API past its per-second limit: HTTP 403.
     pub const QPS_LIMIT: &str = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi";
+    /// Every app together calling one API past its global limit: HTTP 403.
+    /// docs/wire/rate-limits.md §2.
+    pub const API_QPS_LIMIT: &str = "Forbidden.AccessDenied.QpsLimitForApi";
     /// One app calling one API past its per-minute limit: HTTP 403.
     pub const QPM_LIMIT: &str = "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi";
     /// An organisation past its monthly API quota: HTTP 403 (dingtalk.com help 1061621972).

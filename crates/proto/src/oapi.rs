@@ -145,6 +145,9 @@ pub struct OapiError {
 pub mod errcode {
     /// One app calling one API past its per-second limit (调用频次与限流).
     pub const APP_QPS_LIMIT: i64 = 90018;
+    /// Every app together calling one API past its global limit (调用频率限制; the real 2019
+    /// capture in docs/wire/rate-limits.md §2).
+    pub const API_QPS_LIMIT: i64 = 90002;
     /// One app calling one API past its per-minute limit (global error table).
     pub const APP_QPM_LIMIT: i64 = 90006;
     /// An organisation past its monthly API quota (dingtalk.com help 1061621972).

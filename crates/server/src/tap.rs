@@ -187,6 +187,7 @@ async fn over_limit(
             match gateway {
                 Gateway::Oapi => crate::gateway::oapi::Error::RateLimited {
                     per: over.limit.per,
+                    all_apps: over.limit.all_apps,
                     limit: over.limit.limit,
                     hits: over.hits,
                     window: over.window,
@@ -194,7 +195,7 @@ async fn over_limit(
                 }
                 .into_response(),
                 Gateway::Api | Gateway::Admin | Gateway::Browser => {
-                    crate::gateway::api::Error::RateLimited(over.limit.per).into_response()
+                    crate::gateway::api::Error::RateLimited(over.limit.per, over.limit.all_apps).into_response()
                 }
             }
         }),

@@ -699,12 +699,14 @@ async fn rate_windows_count_concurrent_hits_exactly_and_limits_round_trip() {
                 endpoint: None,
                 limit: 20,
                 per: RateWindow::Minute,
+                all_apps: false,
             },
             RateLimit {
                 app: None,
                 endpoint: Some("GetUser".into()),
                 limit: 1,
                 per: RateWindow::Second,
+                all_apps: true,
             },
         ];
         store.set_rate_limits(&limits).await.unwrap();

@@ -306,3 +306,47 @@ async fn two_limits_of_the_same_size_that_match_one_call_each_count_it_once() {
     let refused = by_mobile(&fx, &token, "15000009144").await;
     assert_eq!(refused.json["sub_code"], json!("90018"), "{}", refused.text());
 }
+
+#[tokio::test]
+async fn a_global_limit_counts_every_app_together_and_answers_90002() {
+    let fx = fixture().await;
+    let demo = fx.app_token("dingdemointernal", "demo-internal-secret").await;
+    let other = fx.app_token("dingothercoapp", "other-internal-secret").await;
+    to_next_minute(&fx);
+    let refused = set(&fx, json!([{"app": "dingdemointernal", "all_apps": true, "limit": 2}])).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text());
+    let a = set(
+        &fx,
+        json!([{"endpoint": "V2UserGetByMobile", "all_apps": true, "limit": 2}]),
+    )
+    .await;
+    assert_eq!(
+        a.json["limits"],
+        json!([{"endpoint": "V2UserGetByMobile", "limit": 2, "per": "second", "all_apps": true}])
+    );
+    assert_eq!(by_mobile(&fx, &demo, "15000009144").await.json["errcode"], 0);
+    assert_eq!(by_mobile(&fx, &other, "13700000008").await.json["errcode"], 0);
+    let over = by_mobile(&fx, &demo, "15000009144").await;
+    assert_eq!(
+        over.json["sub_code"],
+        json!("90002"),
+        "the third call of any app: {}",
+        over.text()
+    );
+    let sub_msg = over.json["sub_msg"].as_str().unwrap_or_default();
+    assert!(
+        sub_msg.starts_with(
+            "您的服务器调用钉钉开放平台当前接口的所有请求都被暂时禁用了, apiPath(dingtalk.oapi.v2.user.getbymobile)"
+        ),
+        "{sub_msg}"
+    );
+    assert!(sub_msg.contains("请求总次数超过了 2 次"), "{sub_msg}");
+
+    set(&fx, json!([{"endpoint": "GetUser", "all_apps": true, "limit": 1}])).await;
+    let user = fx.user_token("dingdemointernal", "15000009144").await;
+    let first = fx.send(sdk_get("/v1.0/contact/users/me", Some(&user))).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let second = fx.send(sdk_get("/v1.0/contact/users/me", Some(&user))).await;
+    assert_eq!(second.status, StatusCode::FORBIDDEN);
+    assert_eq!(second.json["code"], json!("Forbidden.AccessDenied.QpsLimitForApi"));
+}

@@ -35,8 +35,9 @@ pub(crate) enum Error {
     #[error("busy")]
     Busy,
     /// Over a rate limit ([`dingdir_core::rate`]).
-    #[error("over the rate limit per {0:?}")]
-    RateLimited(dingdir_proto::admin::RateWindow),
+    #[error("over the rate limit per {0:?} (every app together: {1})")]
+    /// The window, and whether the limit is the global per-API one (every app together).
+    RateLimited(dingdir_proto::admin::RateWindow, bool),
     /// Stream mode refused to open or connect: the status, the code and the message.
     #[error("stream refused: {0} {1}")]
     Stream(StatusCode, &'static str, String),
@@ -167,18 +168,28 @@ impl Error {
             ),
             Self::BodyTooLarge => plain(S::PAYLOAD_TOO_LARGE, code::BODY_TOO_LARGE, "请求体过大"),
             // docs/wire/rate-limits.md §2: 403 with the global error table's code and text.
-            Self::RateLimited(dingdir_proto::admin::RateWindow::Second) => plain(
+            // The global per-API limit (docs/wire/rate-limits.md §2): its own code; the message
+            // is the same sentence (a guess: no capture of this body was found).
+            Self::RateLimited(
+                dingdir_proto::admin::RateWindow::Second | dingdir_proto::admin::RateWindow::Minute,
+                true,
+            ) => plain(
+                S::FORBIDDEN,
+                code::API_QPS_LIMIT,
+                "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
+            ),
+            Self::RateLimited(dingdir_proto::admin::RateWindow::Second, _) => plain(
                 S::FORBIDDEN,
                 code::QPS_LIMIT,
                 "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
             ),
-            Self::RateLimited(dingdir_proto::admin::RateWindow::Minute) => plain(
+            Self::RateLimited(dingdir_proto::admin::RateWindow::Minute, _) => plain(
                 S::FORBIDDEN,
                 code::QPM_LIMIT,
                 "您的企业应用调用钉钉开放平台当前接口的所有请求都被暂时禁用了",
             ),
             // The message is a guess: only the code is published.
-            Self::RateLimited(dingdir_proto::admin::RateWindow::Month) => plain(
+            Self::RateLimited(dingdir_proto::admin::RateWindow::Month, _) => plain(
                 S::FORBIDDEN,
                 code::API_COUNT_LIMIT,
                 "您的企业本月api调用量已超过限制,请登录开发者后台-资源管理-查看用量明细",

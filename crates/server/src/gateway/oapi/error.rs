@@ -41,6 +41,8 @@ pub(crate) enum Error {
     RateLimited {
         /// The limit's window.
         per: dingdir_proto::admin::RateWindow,
+        /// Whether it is the global per-API limit (every app together).
+        all_apps: bool,
         /// Calls allowed in it.
         limit: u64,
         /// Calls counted in it, this one included.
@@ -187,11 +189,12 @@ impl Error {
             // so wrapped in 88 on /topapi/ as the 2018 capture of 90002 is.
             Self::RateLimited {
                 per,
+                all_apps,
                 limit,
                 hits,
                 window,
                 path,
-            } => rate_limited(*per, (*limit, *hits), *window, path, topapi),
+            } => rate_limited((*per, *all_apps), (*limit, *hits), *window, path, topapi),
             // As the rule gives it: a rule that wants the 88 wrapper gives errcode 88.
             Self::Robot(why) => {
                 let (errcode, errmsg) = why.wire();
@@ -238,7 +241,7 @@ fn refused(why: dingdir_core::Refusal) -> Parts {
 /// (docs/wire/rate-limits.md §1): the official sentence, then the API, the window in Beijing
 /// time, the limit and when the refusal ends. 90006's text is the global error table's.
 fn rate_limited(
-    per: dingdir_proto::admin::RateWindow,
+    (per, all_apps): (dingdir_proto::admin::RateWindow, bool),
     (limit, hits): (u64, u64),
     (start, end): (i64, i64),
     path: &str,
@@ -255,6 +258,16 @@ fn rate_limited(
         path.to_owned()
     };
     let (code, errmsg) = match per {
+        // The global per-API limit: the 2019 capture's code and text, word for word in form.
+        dingdir_proto::admin::RateWindow::Second | dingdir_proto::admin::RateWindow::Minute if all_apps => (
+            errcode::API_QPS_LIMIT,
+            format!(
+                "您的服务器调用钉钉开放平台当前接口的所有请求都被暂时禁用了, apiPath({api}), 从 {} 到 {} 请求总次数超过了 {limit} 次, 处罚将在 {} 结束.",
+                beijing(start),
+                beijing(end - 1),
+                beijing(end)
+            ),
+        ),
         dingdir_proto::admin::RateWindow::Second => (
             errcode::APP_QPS_LIMIT,
             format!(
