@@ -2,7 +2,7 @@
 // Referee: a real browser (Debian's Chromium, driven by playwright-core) uses the inspector page
 // as a person would: signs in once with the admin token, sees the directory at a glance and the
 // fault rules, watches a request it did not make arrive in the journal while the page is open,
-// and stays signed in on a reload. Screenshots on a desktop and a phone go to $DINGDIR_ARTIFACTS.
+// watches a robot's message arrive in the chat view, and stays signed in on a reload. Screenshots on a desktop and a phone go to $DINGDIR_ARTIFACTS.
 //
 // Usage: node inspector.js HOST:PORT ADMIN_TOKEN
 // Env:   DINGDIR_COMPAT_CHROMIUM (default /usr/bin/chromium), DINGDIR_ARTIFACTS (screenshots)
@@ -61,6 +61,53 @@ async function check_the_journal_shows_a_request_live(dd, page, device) {
   await shot(page, `inspector-${device.name}.png`);
 }
 
+// An app robot writes to zhangsan while the page is open: the chat appears without a reload,
+// its text as sent (markup in it stays text), and zhangsan's answer names him in the list.
+async function check_the_chat_view_shows_messages_live(dd, page, device) {
+  await page.getByText('following', { exact: true }).waitFor();
+  const token = await fetch(`${dd.base}/v1.0/oauth2/accessToken`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appKey: 'dingdemointernal', appSecret: C.SECRETS.dingdemointernal }),
+  });
+  const { accessToken } = await token.json();
+  const send = async (content) => {
+    const res = await fetch(`${dd.base}/v1.0/robot/oToMessages/batchSend`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-acs-dingtalk-access-token': accessToken },
+      body: JSON.stringify({
+        robotCode: 'dingdemointernal', userIds: ['zhangsan'], msgKey: 'sampleText', msgParam: JSON.stringify({ content }),
+      }),
+    });
+    const body = await res.json();
+    eq(res.status, 200, `batchSend answered ${JSON.stringify(body)}`);
+  };
+  const stamp = `${device.name} ${Date.now()}`;
+  const plain = `部署完成 ${stamp}`;
+  await send(plain);
+  const conversations = page.getByRole('navigation', { name: 'Conversations' });
+  const single = conversations.getByRole('button').filter({ hasText: 'single:dingdemointernal:zhangsan' });
+  await single.waitFor({ timeout: 10000 });
+  await single.click();
+  eq(await single.getAttribute('aria-current'), 'true', 'the conversation is the one shown');
+  const chat = page.getByRole('log', { name: 'Chat' });
+  const bubble = chat.getByRole('listitem').filter({ hasText: plain });
+  await bubble.waitFor({ timeout: 10000 });
+  eq(await bubble.locator('.who').innerText(), 'Demo Internal App', 'the sender: the app');
+  eq(await bubble.locator('.body').innerText(), plain, 'the text as sent');
+  const hostile = `<img src=x onerror="document.title='pwned'"><b>bold</b> ${stamp}`;
+  await send(hostile);
+  const shown = chat.getByRole('listitem').filter({ hasText: hostile });
+  await shown.waitFor({ timeout: 10000 });
+  eq(await shown.locator('.body').innerText(), hostile, 'markup in a message is shown as its text');
+  eq(await chat.locator('img, b').count(), 0, 'no element made from a message');
+  eq(await page.title(), 'dingdir inspector', 'no handler from a message ran');
+  const answer = `收到 ${stamp}`;
+  await dd.admin('POST', '/_dingdir/chat', { app_key: 'dingdemointernal', from: 'zhangsan', text: answer });
+  await chat.getByRole('listitem').filter({ hasText: answer }).waitFor({ timeout: 10000 });
+  eq((await single.locator('.name').innerText()), '张三 ↔ Demo Internal App', 'the conversation by the person\'s name');
+  await shot(page, `inspector-messages-${device.name}.png`);
+}
+
 async function check_a_reload_stays_signed_in(dd, page) {
   await page.reload();
   await page.getByRole('table', { name: 'Journal' }).waitFor();
@@ -87,6 +134,7 @@ async function main() {
         check_wrong_token_is_refused_with_an_alert,
         check_sign_in_shows_the_directory_and_the_rules,
         check_the_journal_shows_a_request_live,
+        check_the_chat_view_shows_messages_live,
         check_a_reload_stays_signed_in,
       ]) {
         await checks.run(`${device.name} ${check.name}`, () => check(dd, page, device));
