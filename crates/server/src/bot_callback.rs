@@ -14,26 +14,17 @@ pub(crate) async fn deliver(state: &AppState, bot: &BotCallback, data: &Value, s
     let timestamp = state.service.now().to_string();
     let sign = dingdir_core::robot::sign(&bot.secret, &timestamp);
     let timeout = state.settings.stream.ack_timeout;
-    let sent = state
+    let request = state
         .delivery
         .client
         .post(&bot.url)
         .header("timestamp", &timestamp)
         .header("sign", sign)
         .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
-        .body(data.to_string())
-        .timeout(timeout)
-        .send();
-    let answer = async {
-        let response = sent.await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        Ok::<_, reqwest::Error>((status, body))
-    };
-    let (status, body) = match tokio::time::timeout(timeout, answer).await {
-        Err(_) => return failed(None, format!("no answer within {} ms", timeout.as_millis())),
-        Ok(Err(e)) => return failed(None, format!("unreachable: {e}")),
-        Ok(Ok(answer)) => answer,
+        .body(data.to_string());
+    let (status, body) = match crate::delivery::exchange(request, timeout).await {
+        Ok(answer) => answer,
+        Err(why) => return failed(None, why),
     };
     let code = Some(status.as_u16());
     if !status.is_success() {

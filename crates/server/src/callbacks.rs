@@ -62,36 +62,15 @@ async fn push(
         ("nonce", sealed.nonce.as_str()),
     ];
     let timeout = state.settings.callbacks.timeout;
-    let sent = state
+    let request = state
         .delivery
         .client
         .post(&cb.url)
         .query(&query)
-        .json(&serde_json::json!({ "encrypt": sealed.encrypt }))
-        .timeout(timeout)
-        .send();
-    let answer = async {
-        let response = sent.await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        Ok::<_, reqwest::Error>((status, body))
-    };
-    let (status, body) = match tokio::time::timeout(timeout, answer).await {
-        Err(_) => {
-            return Err(PushError::Unreachable(format!(
-                "timed out after {} ms",
-                timeout.as_millis()
-            )));
-        }
-        Ok(Err(e)) if e.is_timeout() => {
-            return Err(PushError::Unreachable(format!(
-                "timed out after {} ms",
-                timeout.as_millis()
-            )));
-        }
-        Ok(Err(e)) => return Err(PushError::Unreachable(format!("request failed: {}", error_chain(&e)))),
-        Ok(Ok(answer)) => answer,
-    };
+        .json(&serde_json::json!({ "encrypt": sealed.encrypt }));
+    let (status, body) = crate::delivery::exchange(request, timeout)
+        .await
+        .map_err(PushError::Unreachable)?;
     if !status.is_success() {
         return Err(PushError::Unreachable(format!("answered HTTP {}", status.as_u16())));
     }
@@ -120,17 +99,6 @@ async fn push(
 
 fn truncate(s: &str) -> String {
     s.chars().take(80).collect()
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// Sends `{"EventType":"check_url"}` closed by `receive_id`, as DingTalk does when a callback is

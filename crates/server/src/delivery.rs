@@ -81,3 +81,36 @@ impl Drop for Busy<'_> {
             .remove(&self.1);
     }
 }
+
+/// Sends `request` and reads its whole answer within `timeout`: the status and the body, or why
+/// not (`timed out after N ms`, `request failed: …` with the error's causes).
+pub(crate) async fn exchange(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+) -> Result<(reqwest::StatusCode, axum::body::Bytes), String> {
+    let answer = async {
+        let response = request.timeout(timeout).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        Ok::<_, reqwest::Error>((status, body))
+    };
+    let timed_out = || format!("timed out after {} ms", timeout.as_millis());
+    match tokio::time::timeout(timeout, answer).await {
+        Err(_) => Err(timed_out()),
+        Ok(Err(e)) if e.is_timeout() => Err(timed_out()),
+        Ok(Err(e)) => Err(format!("request failed: {}", error_chain(&e))),
+        Ok(Ok(answer)) => Ok(answer),
+    }
+}
+
+/// An error with its causes, `: `-joined.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
