@@ -791,12 +791,21 @@ async fn uploads_past_four_at_once_answer_system_busy() {
         let fx = fx.clone();
         held.push(tokio::spawn(async move { fx.send(req).await }));
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Until the four hold every slot (bounded: 5 s).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while crate::gateway::oapi::media_uploads_free() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let png: &[u8] = b"\x89PNG";
     let busy = fx
         .send(upload(&t, "&type=image", &[("media", Some("a.png"), png)]))
         .await;
     assert_legacy(&busy, json!({"errcode": -1, "errmsg": "系统繁忙"}));
+    // A wrong token in the query is refused before any slot is needed.
+    let wrong = fx
+        .send(upload("nosuchtoken", "&type=image", &[("media", Some("a.png"), png)]))
+        .await;
+    assert_eq!(wrong.json["errcode"], json!(40014), "{}", wrong.text());
     for h in held {
         h.abort();
     }

@@ -19,6 +19,12 @@ const OVERHEAD: usize = 64 * 1024;
 const UPLOADS_AT_ONCE: usize = 4;
 static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(UPLOADS_AT_ONCE);
 
+/// Upload slots free right now (the tests wait on it).
+#[cfg(test)]
+pub(crate) fn uploads_free() -> usize {
+    UPLOADS.available_permits()
+}
+
 /// `POST /media/upload`.
 pub(super) async fn upload(
     State(state): State<AppState>,
@@ -35,6 +41,12 @@ pub(super) async fn upload(
             _ => {}
         }
     }
+    // A token in the query is checked before the body is read: a wrong one costs no upload slot
+    // and no 20 MB read. A token in a form field can only be checked after.
+    let mut caller = match &token {
+        Some(t) => Some(state.service.authenticate(Some(t)).await?),
+        None => None,
+    };
     let Ok(_reading) = UPLOADS.try_acquire() else {
         return Err(Error::Busy);
     };
@@ -70,7 +82,10 @@ pub(super) async fn upload(
             }
         }
     }
-    let caller = state.service.authenticate(token.as_deref()).await?;
+    let caller = match caller.take() {
+        Some(c) => c,
+        None => state.service.authenticate(token.as_deref()).await?,
+    };
     crate::request::note_caller(&caller);
     if too_large {
         // The type is still checked first, as for a file within bounds.

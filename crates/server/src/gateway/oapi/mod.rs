@@ -22,6 +22,8 @@ mod write;
 
 pub(crate) use endpoints::Endpoint;
 pub(crate) use error::Error;
+#[cfg(test)]
+pub(crate) use media::uploads_free as media_uploads_free;
 
 use crate::state::AppState;
 use axum::Router;
