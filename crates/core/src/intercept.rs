@@ -95,6 +95,10 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.insert_directory(directory);
         self.hook.around(Call::write("insert_directory"), run).await
     }
+    async fn import(&self, batches: &mut (dyn Iterator<Item = Directory> + Send)) -> Result<(), StoreError> {
+        let run = self.inner.import(batches);
+        self.hook.around(Call::write("import"), run).await
+    }
     async fn directory(&self) -> Result<Directory, StoreError> {
         self.hook.around(Call::read("directory"), self.inner.directory()).await
     }

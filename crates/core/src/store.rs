@@ -36,6 +36,17 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// whole insert.
     async fn insert_directory(&self, directory: &Directory) -> Result<(), StoreError>;
 
+    /// Imports a whole directory, batch by batch, into a store that holds none of its entities,
+    /// then numbers every department's members: `dingdir generate` at scale. Any conflict fails
+    /// the whole import. A store may do it in one transaction with its indexes built once at the
+    /// end; this default inserts batch by batch.
+    async fn import(&self, batches: &mut (dyn Iterator<Item = Directory> + Send)) -> Result<(), StoreError> {
+        for batch in batches {
+            self.insert_directory(&batch).await?;
+        }
+        self.number_members().await
+    }
+
     /// The whole directory, ordered by id (corps, apps by key, people, memberships by corp).
     async fn directory(&self) -> Result<Directory, StoreError>;
 

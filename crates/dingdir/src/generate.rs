@@ -759,6 +759,53 @@ fn apps(corps: &[CorpId]) -> anyhow::Result<Vec<App>> {
     ])
 }
 
+/// The import's progress bar on stderr: people handed to the store, a bar, the rate and the time
+/// so far, redrawn at most ten times a second; then the index build, which has no steps to show.
+struct Progress {
+    people: u64,
+    started: Instant,
+    drawn: Option<Instant>,
+}
+
+impl Progress {
+    const WIDTH: u64 = 30;
+
+    fn new(people: u64, started: Instant) -> Self {
+        Self {
+            people,
+            started,
+            drawn: None,
+        }
+    }
+
+    fn show(&mut self, written: u64) {
+        let now = Instant::now();
+        if self.drawn.is_some_and(|d| now.duration_since(d).as_millis() < 100) && written < self.people {
+            return;
+        }
+        self.drawn = Some(now);
+        let filled = (written * Self::WIDTH / self.people.max(1)) as usize;
+        let secs = self.started.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 { written as f64 / secs } else { 0.0 };
+        let mut stderr = std::io::stderr();
+        let _ = write!(
+            stderr,
+            "\rgenerating [{}{}] {written}/{} people ({}%), {rate:.0}/s, {secs:.1} s ",
+            "#".repeat(filled),
+            "-".repeat(Self::WIDTH as usize - filled),
+            self.people,
+            written * 100 / self.people.max(1),
+        );
+        let _ = stderr.flush();
+    }
+
+    fn done(&mut self) {
+        self.drawn = None;
+        self.show(self.people);
+        let _ = writeln!(std::io::stderr());
+    }
+}
+
 /// Writes the directory of `people` people into an empty store and returns a sample for callers.
 pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>) -> anyhow::Result<Sample> {
     anyhow::ensure!(people >= 1, "--people must be at least 1");
@@ -773,48 +820,58 @@ pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>)
             name: format!("Generated Co {c}"),
         })
         .collect();
-    let (trees, mut departments, counts) = trees(people, &corps_rows);
+    let (trees, departments, counts) = trees(people, &corps_rows);
     let department_rows = departments.len();
-    let mut corps_rows = Some(corps_rows);
+    let first = Directory {
+        corps: corps_rows,
+        apps: apps(&corp_list)?,
+        departments,
+        roles: roles(&corp_list),
+        ..Directory::default()
+    };
+    // The batches are made on a thread of their own while the store writes the one before, so
+    // generating and writing share the machine's cores; at most two batches wait in between.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Directory>(2);
+    let made = {
+        let corp_list = corp_list.clone();
+        std::thread::Builder::new()
+            .name("generate".to_owned())
+            .spawn(move || {
+                // The first batch carries every corp, app and department, so each later member's
+                // departments (and the corps of all) already exist when it is written.
+                let mut dir = first;
+                let mut start = 0u64;
+                while start < people {
+                    let end = (start + BATCH).min(people);
+                    for i in start..end {
+                        dir.people.push(normal(i, &corp_list, &trees));
+                        dir.people.extend(exclusive(i, &corp_list, &trees));
+                    }
+                    if tx.send(std::mem::take(&mut dir)).is_err() {
+                        break;
+                    }
+                    start = end;
+                }
+            })
+            .context("starting the generator thread")?
+    };
     let mut stderr = std::io::stderr();
     let mut written = 0u64;
     let mut accounts = 0u64;
     let mut member_rows = 0u64;
-    let mut start = 0u64;
-    while start < people {
-        let end = (start + BATCH).min(people);
-        let mut dir = Directory::default();
-        // The first batch carries every corp, app and department, so each later member's
-        // departments (and the corps of all) already exist when it is written.
-        if let Some(corps) = corps_rows.take() {
-            dir.corps = corps;
-            dir.apps = apps(&corp_list)?;
-            dir.departments = std::mem::take(&mut departments);
-            dir.roles = roles(&corp_list);
-        }
-        for i in start..end {
-            dir.people.push(normal(i, &corp_list, &trees));
-            dir.people.extend(exclusive(i, &corp_list, &trees));
-        }
+    let mut bar = Progress::new(people, started);
+    let mut batches = rx.into_iter().inspect(|dir| {
+        // A batch taken means the one before it is written.
+        bar.show(written);
+        written = (written + BATCH).min(people);
         accounts += dir.people.len() as u64;
         member_rows += dir.people.iter().map(|(_, m)| m.len() as u64).sum::<u64>();
-        store
-            .insert_directory(&dir)
-            .await
-            .with_context(|| format!("writing people {start}..{end} (generate needs an empty store)"))?;
-        written = end;
-        let _ = write!(
-            stderr,
-            "\rgenerating: {written}/{people} people ({}%), {:.1} s",
-            written * 100 / people,
-            started.elapsed().as_secs_f64()
-        );
-        let _ = stderr.flush();
-        start = end;
-    }
-    let _ = writeln!(stderr);
-    // One numbering pass for every department, so member pages see what the batches wrote.
-    store.number_members().await.context("numbering department members")?;
+    });
+    let imported = store.import(&mut batches).await;
+    drop(batches);
+    let _ = made.join();
+    imported.context("importing the directory (generate needs an empty store)")?;
+    bar.done();
     let _ = writeln!(
         stderr,
         "generated {written} people ({accounts} accounts, {member_rows} memberships, {corps_n} corps, \

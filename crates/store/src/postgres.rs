@@ -59,6 +59,41 @@ impl Dialect for Postgres {
         pool.close().await;
     }
 
+    async fn secondary_indexes(
+        tx: &mut Transaction<'static, Postgres>,
+        tables: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut found = Vec::new();
+        for table in tables {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT i.indexname::text, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() \
+                 AND i.tablename = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                 WHERE c.conname = i.indexname AND c.connamespace = current_schema()::regnamespace) \
+                 ORDER BY i.indexname",
+            )
+            .bind(*table)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map)?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The import's numbering joins two freshly filled tables: planned on the statistics of
+    /// empty ones, it would be a nested loop.
+    async fn refresh_statistics(tx: &mut Transaction<'static, Postgres>, tables: &[&str]) -> Result<(), StoreError> {
+        sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
+        Ok(())
+    }
+
+    const ANONYMOUS_VALUES: bool = false;
+    /// Far below PostgreSQL's limit of 65,535 parameters a statement.
+    const BULK_PARAMS: usize = 4000;
+
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
     }

@@ -64,7 +64,11 @@ impl SqlStore<Sqlite> {
                     // 32 MiB of page cache per connection (SQLite's default is 2 MiB): a bulk
                     // import's index inserts stay in memory longer (1M generated people: 107 s at
                     // the default, 84 s at this), and eight connections cost at most 256 MiB.
-                    .pragma("cache_size", "-32768"),
+                    .pragma("cache_size", "-32768")
+                    // Statement journals (each multi-row insert's undo, for a constraint failing
+                    // half-way) and sorts kept in memory, not in temporary files: a bulk import
+                    // wrote and reread every page it changed through one.
+                    .pragma("temp_store", "MEMORY"),
                 SqlitePoolOptions::new().max_connections(8),
             ),
             // A named database in shared-cache mode, so the keeper and the pool's connection
@@ -136,6 +140,35 @@ impl Dialect for Sqlite {
             let _ = conn.close().await;
         }
     }
+
+    async fn secondary_indexes(
+        tx: &mut Transaction<'static, Sqlite>,
+        tables: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        // An index SQLite made for a key or a UNIQUE constraint has no SQL.
+        let mut found = Vec::new();
+        for table in tables {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL \
+                 ORDER BY name",
+            )
+            .bind(*table)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map)?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// SQLite plans without statistics unless ANALYZE has run, and dingdir never runs it.
+    async fn refresh_statistics(_: &mut Transaction<'static, Sqlite>, _: &[&str]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    const ANONYMOUS_VALUES: bool = true;
+    /// Far below SQLite's limit of 32,766.
+    const BULK_PARAMS: usize = 4000;
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, reason = "test helpers fail by panicking")]
 
 use dingdir_core::ident::IdSecret;
-use dingdir_core::model::{MemberDept, PersonId};
+use dingdir_core::mobile::Mobile;
+use dingdir_core::model::{Directory, MemberDept, PersonId};
 use dingdir_core::seed;
 use dingdir_core::token::{CodeRecord, Grant, StoredAppToken, TokenKind, TokenRecord};
 use dingdir_core::{Store, TokenStore};
@@ -682,8 +683,38 @@ async fn department_pages_cover_every_active_member_once_in_order() {
         assert_eq!(collect(bulk.clone()).await, moved_want, "{backend:?}");
         bulk.number_members().await.unwrap();
         assert_eq!(collect(bulk.clone()).await, moved_want, "{backend:?}");
+
+        // The import, in two batches (the first with the corps and departments): the same
+        // directory, the same pages, seeking at once, and its dropped indexes back.
+        let imported = store_on(backend).await;
+        let mut first = dir.clone();
+        let rest = first.people.split_off(first.people.len() / 2);
+        let second = Directory {
+            people: rest,
+            ..Directory::default()
+        };
+        imported.import(&mut vec![first, second].into_iter()).await.unwrap();
+        assert_eq!(imported.directory().await.unwrap(), dir, "{backend:?}");
+        assert_eq!(collect(imported.clone()).await, moved_want, "{backend:?}");
+        let mobile = Mobile::from_parts("86", "13900000100").unwrap();
+        assert_eq!(
+            imported.members_by_mobile(&corp, &mobile).await.unwrap().len(),
+            1,
+            "{backend:?}"
+        );
+        // A second import of the same people conflicts and leaves the store as it was.
+        let again = Directory {
+            people: dir.people.clone(),
+            ..Directory::default()
+        };
+        assert!(
+            imported.import(&mut std::iter::once(again)).await.is_err(),
+            "{backend:?}"
+        );
+        assert_eq!(imported.directory().await.unwrap(), dir, "{backend:?}");
         store.close().await;
         bulk.close().await;
+        imported.close().await;
     }
 }
 

@@ -47,6 +47,19 @@ const DETAIL_COLUMNS: &str = "m.title, m.job_number, m.hired_date, m.work_place,
 /// A member's departments, in the member's own order.
 const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader, seq) ";
 
+/// The tables an import fills whose secondary indexes it builds at the end.
+const IMPORT_TABLES: &[&str] = &["people", "memberships", "member_departments"];
+
+/// Numbers the active members of every department 0, 1, 2, … in custom order (the order
+/// [`SqlStore::renumber`] numbers one department in), in one statement.
+const NUMBER_ALL: &str = "UPDATE member_departments SET seq = n.rn - 1 FROM (\
+     SELECT d.corp_id, d.userid, d.dept_id, \
+     ROW_NUMBER() OVER (PARTITION BY d.corp_id, d.dept_id ORDER BY d.ord, d.userid) AS rn \
+     FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
+     WHERE m.status = 'active') AS n \
+     WHERE member_departments.corp_id = n.corp_id AND member_departments.userid = n.userid \
+     AND member_departments.dept_id = n.dept_id";
+
 /// A member's row in one department: (corp, userid, department).
 type MemberDeptKey = (String, String, i64);
 
@@ -59,15 +72,9 @@ const DEPT_UPSERT: &str = "INSERT INTO departments (corp_id, dept_id, name, pare
      name = excluded.name, parent_id = excluded.parent_id, ord = excluded.ord, hide_dept = excluded.hide_dept, \
      dept_permits = excluded.dept_permits, user_permits = excluded.user_permits";
 
-/// Bound parameters per multi-row statement. Far below both backends' limits, and small on
-/// purpose: SQLite finds each named parameter (`$N`) by a linear search of the statement's
-/// parameters, so binding costs grow with the square of a statement's width (400 member rows of 20
-/// columns a statement spent 84% of `generate`'s time in that search).
-const PARAMS: usize = 250;
-
-/// Rows of `columns` columns per multi-row statement: [`PARAMS`] parameters at most.
-const fn rows(columns: usize) -> usize {
-    let n = PARAMS / columns;
+/// Rows of `columns` columns per multi-row statement: [`Dialect::BULK_PARAMS`] parameters at most.
+const fn rows<DB: Dialect>(columns: usize) -> usize {
+    let n = DB::BULK_PARAMS / columns;
     if n == 0 { 1 } else { n }
 }
 
@@ -304,8 +311,8 @@ where
         members: &[&Member],
         kept: &HashMap<MemberDeptKey, i64>,
     ) -> Result<(), StoreError> {
-        for part in members.chunks(rows(MEMBER_WIDTH)) {
-            let sql = format!("{MEMBER_INSERT} {}", values(MEMBER_WIDTH, part.len()));
+        for part in members.chunks(rows::<DB>(MEMBER_WIDTH)) {
+            let sql = format!("{MEMBER_INSERT} {}", values::<DB>(MEMBER_WIDTH, part.len()));
             let json: Vec<JsonColumns> = part
                 .iter()
                 .map(|m| JsonColumns {
@@ -318,28 +325,104 @@ where
                 q = Self::bind_member(q, m, json);
             }
             q.execute(&mut **tx).await.map_err(map)?;
-            let depts: Vec<(&Member, usize, &MemberDept)> = part
-                .iter()
-                .flat_map(|m| m.details.departments.iter().enumerate().map(move |(i, d)| (*m, i, d)))
-                .collect();
-            for rows in depts.chunks(rows(7)) {
-                let sql = format!("{MEMBER_DEPT_INSERT} {}", values(7, rows.len()));
-                let mut q = sqlx::query(&sql);
-                for (m, pos, d) in rows {
-                    let (corp, userid) = (&m.membership.corp_id.0, &m.membership.userid.0);
-                    let seq = kept.get(&(corp.clone(), userid.clone(), d.dept_id)).copied();
-                    q = q
-                        .bind(corp.as_str())
-                        .bind(userid.as_str())
-                        .bind(d.dept_id)
-                        .bind(i64::try_from(*pos).unwrap_or(i64::MAX))
-                        .bind(d.order)
-                        .bind(i64::from(d.leader))
-                        .bind(seq);
-                }
-                q.execute(&mut **tx).await.map_err(map)?;
-            }
         }
+        // Every department row of the slice, then full statements of them: a statement per
+        // member chunk would have a different width each time, and each new width is a new
+        // statement to prepare that pushes a reused one out of the connection's cache.
+        let depts: Vec<(&Member, usize, &MemberDept)> = members
+            .iter()
+            .flat_map(|m| m.details.departments.iter().enumerate().map(move |(i, d)| (*m, i, d)))
+            .collect();
+        for rows in depts.chunks(rows::<DB>(7)) {
+            let sql = format!("{MEMBER_DEPT_INSERT} {}", values::<DB>(7, rows.len()));
+            let mut q = sqlx::query(&sql);
+            for (m, pos, d) in rows {
+                let (corp, userid) = (&m.membership.corp_id.0, &m.membership.userid.0);
+                let seq = match kept.is_empty() {
+                    true => None,
+                    false => kept.get(&(corp.clone(), userid.clone(), d.dept_id)).copied(),
+                };
+                q = q
+                    .bind(corp.as_str())
+                    .bind(userid.as_str())
+                    .bind(d.dept_id)
+                    .bind(i64::try_from(*pos).unwrap_or(i64::MAX))
+                    .bind(d.order)
+                    .bind(i64::from(d.leader))
+                    .bind(seq);
+            }
+            q.execute(&mut **tx).await.map_err(map)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a directory's rows into `tx` with multi-row statements of full width: corps, apps,
+    /// roles, departments, people in id order, then their memberships in key order (rows in key
+    /// order land on neighbouring index pages).
+    async fn insert_rows(tx: &mut Transaction<'static, DB>, dir: &Directory) -> Result<(), StoreError> {
+        for chunk in dir.corps.chunks(rows::<DB>(2)) {
+            let sql = format!("INSERT INTO corps (corp_id, name) {}", values::<DB>(2, chunk.len()));
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q.bind(c.id.0.as_str()).bind(c.name.as_str());
+            }
+            q.execute(&mut **tx).await.map_err(map)?;
+        }
+        // Apps are few: the one app writer serves the bulk insert too.
+        for a in &dir.apps {
+            Self::write_app(tx, a).await?;
+        }
+        Self::write_roles(tx, &dir.roles).await?;
+        for chunk in dir.departments.chunks(rows::<DB>(8)) {
+            let sql = format!(
+                "INSERT INTO departments ({DEPT_COLUMNS}) {}",
+                values::<DB>(8, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for d in chunk {
+                let (hide, dept_permits, user_permits) = visibility_columns(d);
+                q = q
+                    .bind(d.corp_id.0.as_str())
+                    .bind(d.id)
+                    .bind(d.name.as_str())
+                    .bind(d.parent_id)
+                    .bind(d.order)
+                    .bind(hide)
+                    .bind(dept_permits)
+                    .bind(user_permits);
+            }
+            q.execute(&mut **tx).await.map_err(map)?;
+        }
+        let mut people: Vec<&Person> = dir.people.iter().map(|(p, _)| p).collect();
+        people.sort_unstable_by(|a, b| a.id.0.cmp(&b.id.0));
+        for chunk in people.chunks(rows::<DB>(PERSON_WIDTH)) {
+            let sql = format!("{PERSON_INSERT} {}", values::<DB>(PERSON_WIDTH, chunk.len()));
+            let mut q = sqlx::query(&sql);
+            for p in chunk {
+                q = Self::bind_person(q, p)?;
+            }
+            q.execute(&mut **tx).await.map_err(map)?;
+        }
+        // Members after all the people, in statements of full width (see `write_members`).
+        let mut members: Vec<&Member> = dir.people.iter().flat_map(|(_, ms)| ms).collect();
+        members.sort_unstable_by(|a, b| {
+            (&a.membership.corp_id.0, &a.membership.userid.0).cmp(&(&b.membership.corp_id.0, &b.membership.userid.0))
+        });
+        Self::write_members(tx, &members, &HashMap::new()).await?;
+        let mut touched: Vec<(&str, i64)> = members
+            .iter()
+            .filter(|m| m.membership.status == MemberStatus::Active)
+            .flat_map(|m| {
+                m.details
+                    .departments
+                    .iter()
+                    .map(|d| (m.membership.corp_id.0.as_str(), d.dept_id))
+            })
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let touched: Vec<(String, i64)> = touched.into_iter().map(|(c, d)| (c.to_owned(), d)).collect();
+        Self::mark_unnumbered(tx, &touched).await?;
         Ok(())
     }
 
@@ -349,10 +432,10 @@ where
         tx: &mut Transaction<'static, DB>,
         departments: &[(String, i64)],
     ) -> Result<(), StoreError> {
-        for part in departments.chunks(rows(2)) {
+        for part in departments.chunks(rows::<DB>(2)) {
             let sql = format!(
                 "INSERT INTO unnumbered_departments (corp_id, dept_id) {} ON CONFLICT DO NOTHING",
-                values(2, part.len())
+                values::<DB>(2, part.len())
             );
             let mut q = sqlx::query(&sql);
             for (corp, dept) in part {
@@ -403,7 +486,7 @@ where
                     changed.push((userid, want));
                 }
             }
-            for part in changed.chunks(rows(2).saturating_sub(1).max(1)) {
+            for part in changed.chunks(rows::<DB>(2).saturating_sub(1).max(1)) {
                 let list: Vec<String> = (0..part.len())
                     .map(|i| format!("(${}, ${})", 2 * i + 3, 2 * i + 4))
                     .collect();
@@ -663,10 +746,10 @@ where
             .await
             .map_err(map)?;
         let mut seq = last.unwrap_or(0);
-        for chunk in log.chunks(rows(5)) {
+        for chunk in log.chunks(rows::<DB>(5)) {
             let sql = format!(
                 "INSERT INTO change_log (seq, at, corp_id, kind, subject) {}",
-                values(5, chunk.len())
+                values::<DB>(5, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for c in chunk {
@@ -702,9 +785,11 @@ struct JsonColumns {
 /// A query on `DB` with its arguments.
 type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
 
-/// `VALUES` for `rows` rows of `columns` placeholders each: `($1, $2), ($3, $4)`.
-fn values(columns: usize, rows: usize) -> String {
-    let mut sql = String::from("VALUES ");
+/// `VALUES` for `rows` rows of `columns` placeholders each: `($1, $2), ($3, $4)`, or
+/// `(?, ?), (?, ?)` where [`Dialect::ANONYMOUS_VALUES`].
+fn values<DB: Dialect>(columns: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(8 + rows * columns * 4);
+    sql.push_str("VALUES ");
     for r in 0..rows {
         if r > 0 {
             sql.push_str(", ");
@@ -714,8 +799,12 @@ fn values(columns: usize, rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(r * columns + c + 1).to_string());
+            if DB::ANONYMOUS_VALUES {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(r * columns + c + 1).to_string());
+            }
         }
         sql.push(')');
     }
@@ -846,7 +935,7 @@ where
              nick = excluded.nick, state_code = excluded.state_code, mobile = excluded.mobile, \
              email = excluded.email, avatar_url = excluded.avatar_url, \
              password_hash = excluded.password_hash, exclusive_of = excluded.exclusive_of, login_id = excluded.login_id",
-            values(PERSON_WIDTH, 1)
+            values::<DB>(PERSON_WIDTH, 1)
         );
         for (p, _) in &dir.people {
             Self::bind_person(sqlx::query(&sql), p)?
@@ -910,58 +999,36 @@ where
     async fn insert_directory(&self, dir: &Directory) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
-        for chunk in dir.corps.chunks(rows(2)) {
-            let sql = format!("INSERT INTO corps (corp_id, name) {}", values(2, chunk.len()));
-            let mut q = sqlx::query(&sql);
-            for c in chunk {
-                q = q.bind(c.id.0.as_str()).bind(c.name.as_str());
-            }
-            q.execute(&mut *tx).await.map_err(map)?;
+        Self::insert_rows(&mut tx, dir).await?;
+        tx.commit().await.map_err(map)
+    }
+
+    /// One transaction for the whole import: the secondary indexes of the member tables are
+    /// dropped first and built once at the end (sorting each index once is far cheaper than a
+    /// million scattered inserts into it), and every department is numbered by one statement.
+    /// A unique index that no longer builds fails the import, as the insert would have.
+    async fn import(&self, batches: &mut (dyn Iterator<Item = Directory> + Send)) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        DB::serialize_writers(&mut tx).await?;
+        let deferred = DB::secondary_indexes(&mut tx, IMPORT_TABLES).await?;
+        for (name, _) in &deferred {
+            sqlx::query(&format!("DROP INDEX {name}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
         }
-        // Apps are few: the one app writer serves the bulk insert too.
-        for a in &dir.apps {
-            Self::write_app(&mut tx, a).await?;
+        for batch in batches {
+            Self::insert_rows(&mut tx, &batch).await?;
         }
-        Self::write_roles(&mut tx, &dir.roles).await?;
-        for chunk in dir.departments.chunks(rows(8)) {
-            let sql = format!("INSERT INTO departments ({DEPT_COLUMNS}) {}", values(8, chunk.len()));
-            let mut q = sqlx::query(&sql);
-            for d in chunk {
-                let (hide, dept_permits, user_permits) = visibility_columns(d);
-                q = q
-                    .bind(d.corp_id.0.as_str())
-                    .bind(d.id)
-                    .bind(d.name.as_str())
-                    .bind(d.parent_id)
-                    .bind(d.order)
-                    .bind(hide)
-                    .bind(dept_permits)
-                    .bind(user_permits);
-            }
-            q.execute(&mut *tx).await.map_err(map)?;
-        }
-        for chunk in dir.people.chunks(rows(PERSON_WIDTH)) {
-            let sql = format!("{PERSON_INSERT} {}", values(PERSON_WIDTH, chunk.len()));
-            let mut q = sqlx::query(&sql);
-            for (p, _) in chunk {
-                q = Self::bind_person(q, p)?;
-            }
-            q.execute(&mut *tx).await.map_err(map)?;
-            let members: Vec<&Member> = chunk.iter().flat_map(|(_, ms)| ms).collect();
-            Self::write_members(&mut tx, &members, &HashMap::new()).await?;
-            let mut touched: Vec<(String, i64)> = members
-                .iter()
-                .filter(|m| m.membership.status == MemberStatus::Active)
-                .flat_map(|m| {
-                    m.details
-                        .departments
-                        .iter()
-                        .map(|d| (m.membership.corp_id.0.clone(), d.dept_id))
-                })
-                .collect();
-            touched.sort();
-            touched.dedup();
-            Self::mark_unnumbered(&mut tx, &touched).await?;
+        // Numbered before the indexes are back, so the numbers are written to the table alone.
+        DB::refresh_statistics(&mut tx, IMPORT_TABLES).await?;
+        sqlx::query(NUMBER_ALL).execute(&mut *tx).await.map_err(map)?;
+        sqlx::query("DELETE FROM unnumbered_departments")
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        for (_, ddl) in &deferred {
+            sqlx::query(ddl).execute(&mut *tx).await.map_err(map)?;
         }
         tx.commit().await.map_err(map)
     }

@@ -41,6 +41,30 @@ pub trait Dialect: Database + sealed::Sealed {
 
     /// How many rows a statement changed.
     fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// The indexes of `tables` that are neither a primary key nor a constraint, as (name, the
+    /// statement that creates it): what a bulk import drops and builds again.
+    fn secondary_indexes(
+        tx: &mut Transaction<'static, Self>,
+        tables: &[&str],
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
+    /// Brings the planner's statistics of `tables` up to date after a bulk write, where the
+    /// backend keeps any.
+    fn refresh_statistics(
+        tx: &mut Transaction<'static, Self>,
+        tables: &[&str],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Whether a multi-row `VALUES` list uses anonymous `?` placeholders rather than `$N`.
+    /// SQLite looks a numbered parameter's name up by a linear search of the statement's names
+    /// each time one is bound, so binding a wide statement costs the square of its width;
+    /// anonymous ones are bound by position.
+    const ANONYMOUS_VALUES: bool;
+
+    /// Parameters one multi-row statement binds at most: each statement is a round trip to the
+    /// connection's worker (SQLite) or the server (PostgreSQL), so a bulk write wants them wide.
+    const BULK_PARAMS: usize;
 }
 
 mod sealed {
