@@ -88,6 +88,38 @@ pub(crate) fn members_by_mobile_sql() -> String {
     )
 }
 
+/// A page of a department's active members: a range of their numbers when the department is
+/// numbered (the seek costs the same on the last page as on the first), else counted along the
+/// order index with OFFSET.
+pub(crate) fn department_page_sql(numbered: bool) -> String {
+    let select = format!(
+        "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS}, {PERSON_COLUMNS} FROM member_departments d \
+         JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
+         JOIN people p ON p.person_id = m.person_id WHERE d.corp_id = $1 AND d.dept_id = $2"
+    );
+    match numbered {
+        true => format!("{select} AND d.seq >= $3 AND d.seq < $4 ORDER BY d.seq"),
+        false => format!("{select} AND m.status = 'active' ORDER BY d.ord, d.userid LIMIT $3 OFFSET $4"),
+    }
+}
+
+/// A page of a corp's departures in a time range, keyset-paged on the departures index.
+pub(crate) fn departures_sql() -> String {
+    format!(
+        "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS}, {PERSON_COLUMNS} FROM memberships m \
+         JOIN people p ON p.person_id = m.person_id \
+         WHERE m.corp_id = $1 AND m.status = 'departed' AND m.left_at IS NOT NULL \
+         AND m.left_at >= $2 AND m.left_at < $3 \
+         AND (m.left_at > $4 OR (m.left_at = $4 AND m.userid > $5)) \
+         ORDER BY m.left_at, m.userid LIMIT $6"
+    )
+}
+
+/// A department's active members' userids in custom order (`listid`, `department_members`).
+pub(crate) const DEPARTMENT_MEMBERS_SQL: &str = "SELECT d.userid FROM member_departments d JOIN memberships m \
+     ON m.corp_id = d.corp_id AND m.userid = d.userid WHERE d.corp_id = $1 AND d.dept_id = $2 \
+     AND m.status = 'active' ORDER BY d.ord, d.userid";
+
 /// An app's child rows, as (table, column, values): written the same way by every writer.
 fn app_child_rows(a: &App) -> [(&'static str, &'static str, Vec<&str>); 3] {
     [
@@ -1345,23 +1377,16 @@ where
     ) -> Result<Vec<(Member, Person)>, StoreError> {
         let (after_at, after_user) = after.map_or((i64::MIN, ""), |(t, u)| (t, u.0.as_str()));
         // Keyset paging on the departures index: each page costs the same wherever it starts.
-        let rows = sqlx::query(&format!(
-            "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS}, {PERSON_COLUMNS} FROM memberships m \
-             JOIN people p ON p.person_id = m.person_id \
-             WHERE m.corp_id = $1 AND m.status = 'departed' AND m.left_at IS NOT NULL \
-             AND m.left_at >= $2 AND m.left_at < $3 \
-             AND (m.left_at > $4 OR (m.left_at = $4 AND m.userid > $5)) \
-             ORDER BY m.left_at, m.userid LIMIT $6"
-        ))
-        .bind(corp.0.as_str())
-        .bind(from)
-        .bind(to)
-        .bind(after_at)
-        .bind(after_user)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map)?;
+        let rows = sqlx::query(&departures_sql())
+            .bind(corp.0.as_str())
+            .bind(from)
+            .bind(to)
+            .bind(after_at)
+            .bind(after_user)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
         rows.iter()
             .map(|row| {
                 let membership = Self::membership_from(row)?;
@@ -1394,16 +1419,12 @@ where
     }
 
     async fn department_members(&self, corp: &CorpId, dept: i64) -> Result<Vec<UserId>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT d.userid FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id \
-             AND m.userid = d.userid WHERE d.corp_id = $1 AND d.dept_id = $2 AND m.status = 'active' \
-             ORDER BY d.ord, d.userid",
-        )
-        .bind(corp.0.as_str())
-        .bind(dept)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map)?;
+        let ids: Vec<String> = sqlx::query_scalar(DEPARTMENT_MEMBERS_SQL)
+            .bind(corp.0.as_str())
+            .bind(dept)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
         Ok(ids.into_iter().map(UserId).collect())
     }
 
@@ -1430,11 +1451,6 @@ where
     ) -> Result<Vec<(Member, Person)>, StoreError> {
         let from = i64::try_from(offset).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let select = format!(
-            "SELECT {MEMBER_COLUMNS}, {DETAIL_COLUMNS}, {PERSON_COLUMNS} FROM member_departments d \
-             JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
-             JOIN people p ON p.person_id = m.person_id WHERE d.corp_id = $1 AND d.dept_id = $2"
-        );
         // One transaction, so that the mark and the numbers it vouches for are read together.
         let mut tx = DB::begin_snapshot(&self.pool).await?;
         let unnumbered: Option<i64> =
@@ -1446,19 +1462,17 @@ where
                 .map_err(map)?;
         let rows = if unnumbered.is_some() {
             // Written since it was last numbered: count the offset along the order index.
-            sqlx::query(&format!(
-                "{select} AND m.status = 'active' ORDER BY d.ord, d.userid LIMIT $3 OFFSET $4"
-            ))
-            .bind(corp.0.as_str())
-            .bind(dept)
-            .bind(limit)
-            .bind(from)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map)?
+            sqlx::query(&department_page_sql(false))
+                .bind(corp.0.as_str())
+                .bind(dept)
+                .bind(limit)
+                .bind(from)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map)?
         } else {
             // A range of numbers, not OFFSET: the seek costs the same on the last page as the first.
-            sqlx::query(&format!("{select} AND d.seq >= $3 AND d.seq < $4 ORDER BY d.seq"))
+            sqlx::query(&department_page_sql(true))
                 .bind(corp.0.as_str())
                 .bind(dept)
                 .bind(from)
