@@ -162,7 +162,7 @@ impl Dialect for Sqlite {
     }
 
     /// SQLite plans without statistics unless ANALYZE has run, and dingdir never runs it.
-    async fn refresh_statistics(_: &mut Transaction<'static, Sqlite>, _: &[&str]) -> Result<(), StoreError> {
+    async fn prepare_bulk_statement(_: &mut Transaction<'static, Sqlite>, _: &[&str]) -> Result<(), StoreError> {
         Ok(())
     }
 

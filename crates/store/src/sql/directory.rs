@@ -50,15 +50,32 @@ const MEMBER_DEPT_INSERT: &str = "INSERT INTO member_departments (corp_id, useri
 /// The tables an import fills whose secondary indexes it builds at the end.
 const IMPORT_TABLES: &[&str] = &["people", "memberships", "member_departments"];
 
-/// Numbers the active members of every department 0, 1, 2, … in custom order (the order
-/// [`SqlStore::renumber`] numbers one department in), in one statement.
-const NUMBER_ALL: &str = "UPDATE member_departments SET seq = n.rn - 1 FROM (\
-     SELECT d.corp_id, d.userid, d.dept_id, \
-     ROW_NUMBER() OVER (PARTITION BY d.corp_id, d.dept_id ORDER BY d.ord, d.userid) AS rn \
-     FROM member_departments d JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
-     WHERE m.status = 'active') AS n \
-     WHERE member_departments.corp_id = n.corp_id AND member_departments.userid = n.userid \
-     AND member_departments.dept_id = n.dept_id";
+/// Where [`SqlStore::write_members`] writes a member's departments.
+#[derive(Clone, Copy)]
+enum MemberDepartments<'a> {
+    /// Into `member_departments`; a row found in the map keeps that number, the rest start
+    /// unnumbered.
+    Keep(&'a HashMap<MemberDeptKey, i64>),
+    /// Into an import's staging table, numbered when the import has them all.
+    Stage,
+}
+
+/// An import's staging table for member departments: no key, no index, no foreign key.
+const STAGE_CREATE: &str = "CREATE TEMPORARY TABLE import_member_departments (corp_id TEXT NOT NULL, \
+     userid TEXT NOT NULL, dept_id BIGINT NOT NULL, pos BIGINT NOT NULL, ord BIGINT NOT NULL, leader BIGINT NOT NULL)";
+
+/// A member's departments into the staging table.
+const STAGED_DEPT_INSERT: &str = "INSERT INTO import_member_departments (corp_id, userid, dept_id, pos, ord, leader) ";
+
+/// The staged department rows into `member_departments` in key order, the active members of
+/// every department numbered 0, 1, 2, … in custom order (the order [`SqlStore::renumber`]
+/// numbers one department in). A row whose membership is missing is kept, unnumbered, for the
+/// foreign key to refuse.
+const STAGE_NUMBERED: &str = "INSERT INTO member_departments (corp_id, userid, dept_id, pos, ord, leader, seq) \
+     SELECT d.corp_id, d.userid, d.dept_id, d.pos, d.ord, d.leader, CASE WHEN m.status = 'active' THEN \
+     ROW_NUMBER() OVER (PARTITION BY d.corp_id, d.dept_id, m.status ORDER BY d.ord, d.userid) - 1 END \
+     FROM import_member_departments d LEFT JOIN memberships m ON m.corp_id = d.corp_id AND m.userid = d.userid \
+     ORDER BY d.corp_id, d.userid, d.dept_id";
 
 /// A member's row in one department: (corp, userid, department).
 type MemberDeptKey = (String, String, i64);
@@ -341,7 +358,7 @@ where
     async fn write_members(
         tx: &mut Transaction<'static, DB>,
         members: &[&Member],
-        kept: &HashMap<MemberDeptKey, i64>,
+        departments: MemberDepartments<'_>,
     ) -> Result<(), StoreError> {
         for part in members.chunks(rows::<DB>(MEMBER_WIDTH)) {
             let sql = format!("{MEMBER_INSERT} {}", values::<DB>(MEMBER_WIDTH, part.len()));
@@ -365,23 +382,29 @@ where
             .iter()
             .flat_map(|m| m.details.departments.iter().enumerate().map(move |(i, d)| (*m, i, d)))
             .collect();
-        for rows in depts.chunks(rows::<DB>(7)) {
-            let sql = format!("{MEMBER_DEPT_INSERT} {}", values::<DB>(7, rows.len()));
+        let (insert, width) = match departments {
+            MemberDepartments::Keep(_) => (MEMBER_DEPT_INSERT, 7),
+            MemberDepartments::Stage => (STAGED_DEPT_INSERT, 6),
+        };
+        for rows in depts.chunks(rows::<DB>(width)) {
+            let sql = format!("{insert} {}", values::<DB>(width, rows.len()));
             let mut q = sqlx::query(&sql);
             for (m, pos, d) in rows {
                 let (corp, userid) = (&m.membership.corp_id.0, &m.membership.userid.0);
-                let seq = match kept.is_empty() {
-                    true => None,
-                    false => kept.get(&(corp.clone(), userid.clone(), d.dept_id)).copied(),
-                };
                 q = q
                     .bind(corp.as_str())
                     .bind(userid.as_str())
                     .bind(d.dept_id)
                     .bind(i64::try_from(*pos).unwrap_or(i64::MAX))
                     .bind(d.order)
-                    .bind(i64::from(d.leader))
-                    .bind(seq);
+                    .bind(i64::from(d.leader));
+                if let MemberDepartments::Keep(kept) = departments {
+                    let seq = match kept.is_empty() {
+                        true => None,
+                        false => kept.get(&(corp.clone(), userid.clone(), d.dept_id)).copied(),
+                    };
+                    q = q.bind(seq);
+                }
             }
             q.execute(&mut **tx).await.map_err(map)?;
         }
@@ -391,7 +414,11 @@ where
     /// Writes a directory's rows into `tx` with multi-row statements of full width: corps, apps,
     /// roles, departments, people in id order, then their memberships in key order (rows in key
     /// order land on neighbouring index pages).
-    async fn insert_rows(tx: &mut Transaction<'static, DB>, dir: &Directory) -> Result<(), StoreError> {
+    async fn insert_rows(
+        tx: &mut Transaction<'static, DB>,
+        dir: &Directory,
+        departments: MemberDepartments<'_>,
+    ) -> Result<(), StoreError> {
         for chunk in dir.corps.chunks(rows::<DB>(2)) {
             let sql = format!("INSERT INTO corps (corp_id, name) {}", values::<DB>(2, chunk.len()));
             let mut q = sqlx::query(&sql);
@@ -440,7 +467,10 @@ where
         members.sort_unstable_by(|a, b| {
             (&a.membership.corp_id.0, &a.membership.userid.0).cmp(&(&b.membership.corp_id.0, &b.membership.userid.0))
         });
-        Self::write_members(tx, &members, &HashMap::new()).await?;
+        Self::write_members(tx, &members, departments).await?;
+        if matches!(departments, MemberDepartments::Stage) {
+            return Ok(());
+        }
         let mut touched: Vec<(&str, i64)> = members
             .iter()
             .filter(|m| m.membership.status == MemberStatus::Active)
@@ -976,7 +1006,7 @@ where
                 .map_err(map)?;
         }
         let members: Vec<&Member> = dir.people.iter().flat_map(|(_, ms)| ms).collect();
-        Self::write_members(&mut tx, &members, &kept).await?;
+        Self::write_members(&mut tx, &members, MemberDepartments::Keep(&kept)).await?;
         touched.sort();
         touched.dedup();
         Self::mark_unnumbered(&mut tx, &touched).await?;
@@ -1031,7 +1061,7 @@ where
     async fn insert_directory(&self, dir: &Directory) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
-        Self::insert_rows(&mut tx, dir).await?;
+        Self::insert_rows(&mut tx, dir, MemberDepartments::Keep(&HashMap::new())).await?;
         tx.commit().await.map_err(map)
     }
 
@@ -1049,12 +1079,17 @@ where
                 .await
                 .map_err(map)?;
         }
+        sqlx::query(STAGE_CREATE).execute(&mut *tx).await.map_err(map)?;
         for batch in batches {
-            Self::insert_rows(&mut tx, &batch).await?;
+            Self::insert_rows(&mut tx, &batch, MemberDepartments::Stage).await?;
         }
-        // Numbered before the indexes are back, so the numbers are written to the table alone.
-        DB::refresh_statistics(&mut tx, IMPORT_TABLES).await?;
-        sqlx::query(NUMBER_ALL).execute(&mut *tx).await.map_err(map)?;
+        // Every department row at once, numbered and in key order, before the indexes are back.
+        DB::prepare_bulk_statement(&mut tx, IMPORT_TABLES).await?;
+        sqlx::query(STAGE_NUMBERED).execute(&mut *tx).await.map_err(map)?;
+        sqlx::query("DROP TABLE import_member_departments")
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
         sqlx::query("DELETE FROM unnumbered_departments")
             .execute(&mut *tx)
             .await

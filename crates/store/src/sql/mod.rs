@@ -49,9 +49,10 @@ pub trait Dialect: Database + sealed::Sealed {
         tables: &[&str],
     ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
 
-    /// Brings the planner's statistics of `tables` up to date after a bulk write, where the
-    /// backend keeps any.
-    fn refresh_statistics(
+    /// Readies a transaction that has just filled `tables` for one statement over all of their
+    /// rows: the planner's statistics brought up to date and memory for its sorts and hash
+    /// joins, where the backend plans with them.
+    fn prepare_bulk_statement(
         tx: &mut Transaction<'static, Self>,
         tables: &[&str],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
