@@ -799,10 +799,20 @@ impl Progress {
         let _ = stderr.flush();
     }
 
-    fn done(&mut self) {
+    /// Every person is written: says what the store does before the import commits.
+    fn finishing(&mut self) {
         self.drawn = None;
         self.show(self.people);
-        let _ = writeln!(std::io::stderr());
+        let _ = write!(std::io::stderr(), "\n  numbering departments and building indexes…");
+        let _ = std::io::stderr().flush();
+    }
+
+    fn done(&mut self) {
+        let _ = writeln!(
+            std::io::stderr(),
+            " done, {:.1} s",
+            self.started.elapsed().as_secs_f64()
+        );
     }
 }
 
@@ -860,15 +870,24 @@ pub(crate) async fn generate(store: &dyn Store, people: u64, corps: Option<u64>)
     let mut accounts = 0u64;
     let mut member_rows = 0u64;
     let mut bar = Progress::new(people, started);
-    let mut batches = rx.into_iter().inspect(|dir| {
-        // A batch taken means the one before it is written.
-        bar.show(written);
-        written = (written + BATCH).min(people);
-        accounts += dir.people.len() as u64;
-        member_rows += dir.people.iter().map(|(_, m)| m.len() as u64).sum::<u64>();
-    });
-    let imported = store.import(&mut batches).await;
-    drop(batches);
+    let mut rx = rx.into_iter();
+    let imported = {
+        let mut batches = std::iter::from_fn(|| {
+            // A batch taken means the one before it is written.
+            bar.show(written);
+            let Some(dir) = rx.next() else {
+                bar.finishing();
+                return None;
+            };
+            written = (written + BATCH).min(people);
+            accounts += dir.people.len() as u64;
+            member_rows += dir.people.iter().map(|(_, m)| m.len() as u64).sum::<u64>();
+            Some(dir)
+        });
+        store.import(&mut batches).await
+    };
+    // A failed import leaves batches unread: the generator stops at its next send.
+    drop(rx);
     let _ = made.join();
     imported.context("importing the directory (generate needs an empty store)")?;
     bar.done();
