@@ -24,7 +24,13 @@ pub(crate) struct Cached<K, V> {
     ttl_ms: Millis,
     capacity: usize,
     map: RwLock<HashMap<K, (V, Millis)>>,
+    /// Striped locks a caller takes to load a missing entry, so that concurrent misses of one
+    /// key wait for one load (see [`Self::loading`]).
+    loads: Box<[tokio::sync::Mutex<()>]>,
 }
+
+/// Stripes of [`Cached::loading`]: loads of keys in different stripes run at once.
+const LOAD_STRIPES: usize = 32;
 
 impl<K: Eq + Hash, V: Clone> Cached<K, V> {
     pub(crate) fn new(name: &'static str, ttl_ms: Millis, capacity: usize) -> Self {
@@ -35,7 +41,23 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
             ttl_ms,
             capacity,
             map: RwLock::new(HashMap::new()),
+            loads: (0..LOAD_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
+    }
+
+    /// Held while loading `key` after a miss: a caller that missed takes it, looks again, and
+    /// loads only if the entry is still missing. Sixty-four clients on one page otherwise all
+    /// read it from the store together each time it expires, and wait for each other there.
+    pub(crate) async fn loading<Q>(&self, key: &Q) -> tokio::sync::MutexGuard<'_, ()>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + ?Sized,
+    {
+        use std::hash::Hasher;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        let stripe = usize::try_from(h.finish() % LOAD_STRIPES as u64).unwrap_or(0);
+        self.loads[stripe].lock().await
     }
 
     /// The value, if cached less than `ttl` ago.
@@ -105,6 +127,38 @@ impl<K: Eq + Hash, V: Clone> Cached<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Twenty callers missing one key at once load it once; the rest find what it loaded.
+    #[tokio::test]
+    async fn concurrent_misses_of_one_key_load_it_once() {
+        let cache = std::sync::Arc::new(Cached::new("pages", 1000, 100));
+        let loads = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let callers: Vec<_> = (0..20)
+            .map(|_| {
+                let (cache, loads) = (cache.clone(), loads.clone());
+                tokio::spawn(async move {
+                    if let Some(v) = cache.get("page", 5) {
+                        return v;
+                    }
+                    let _loading = cache.loading("page").await;
+                    if let Some(v) = cache.get("page", 5) {
+                        return v;
+                    }
+                    loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    // A store read: other callers run meanwhile.
+                    for _ in 0..10 {
+                        tokio::task::yield_now().await;
+                    }
+                    cache.put("page".to_owned(), 7, 5);
+                    7
+                })
+            })
+            .collect();
+        for c in callers {
+            assert_eq!(c.await.unwrap(), 7);
+        }
+        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn entries_expire_and_capacity_empties() {

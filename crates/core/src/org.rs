@@ -503,6 +503,12 @@ impl Service {
         if let Some(json) = self.caches.pages.get(&key, now) {
             return Ok(json);
         }
+        // Every client paging this department at once missed together: one reads the page.
+        let _loading = self.caches.pages.loading(&key).await;
+        let now = self.now();
+        if let Some(json) = self.caches.pages.get(&key, now) {
+            return Ok(json);
+        }
         let page = self.list_window(caller, &window).await?;
         let json: Arc<[u8]> = serde_json::to_vec(&page)
             .map_err(|e| Error::Store(crate::StoreError::Other(Box::new(e))))?
