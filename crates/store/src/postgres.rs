@@ -59,26 +59,10 @@ impl Dialect for Postgres {
         pool.close().await;
     }
 
-    async fn secondary_indexes(
-        tx: &mut Transaction<'static, Postgres>,
-        tables: &[&str],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut found = Vec::new();
-        for table in tables {
-            let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT i.indexname::text, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() \
-                 AND i.tablename = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
-                 WHERE c.conname = i.indexname AND c.connamespace = current_schema()::regnamespace) \
-                 ORDER BY i.indexname",
-            )
-            .bind(*table)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(map)?;
-            found.extend(rows);
-        }
-        Ok(found)
-    }
+    /// An index backing a key or a UNIQUE constraint is named after its constraint.
+    const SECONDARY_INDEXES: &str = "SELECT i.indexname::text AS name, i.indexdef AS ddl FROM pg_indexes i \
+         WHERE i.schemaname = current_schema() AND i.tablename = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+         WHERE c.conname = i.indexname AND c.connamespace = current_schema()::regnamespace) ORDER BY i.indexname";
 
     /// The import's numbering joins two freshly filled tables and sorts a million rows: planned
     /// on the statistics of empty tables, and in the default 4 MB of work memory, it took 54 s

@@ -141,25 +141,9 @@ impl Dialect for Sqlite {
         }
     }
 
-    async fn secondary_indexes(
-        tx: &mut Transaction<'static, Sqlite>,
-        tables: &[&str],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        // An index SQLite made for a key or a UNIQUE constraint has no SQL.
-        let mut found = Vec::new();
-        for table in tables {
-            let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL \
-                 ORDER BY name",
-            )
-            .bind(*table)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(map)?;
-            found.extend(rows);
-        }
-        Ok(found)
-    }
+    /// An index SQLite made for a key or a UNIQUE constraint has no SQL.
+    const SECONDARY_INDEXES: &str = "SELECT name, sql AS ddl FROM sqlite_master \
+         WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name";
 
     /// SQLite plans without statistics unless ANALYZE has run, and dingdir never runs it.
     async fn prepare_bulk_statement(_: &mut Transaction<'static, Sqlite>, _: &[&str]) -> Result<(), StoreError> {
@@ -292,6 +276,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// An import drops the member tables' secondary indexes and builds them again: afterwards the
+    /// store has the very indexes a migrated store has, with the same definitions.
+    #[tokio::test]
+    async fn an_import_leaves_every_index_as_the_migrations_made_it() {
+        use dingdir_core::DirectoryStore;
+        async fn indexes(store: &SqliteStore) -> Vec<(String, String)> {
+            sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap()
+        }
+        let seeded = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
+        let demo = include_str!("../../../examples/demo.yaml");
+        dingdir_core::seed::apply_text(&seeded, "demo.yaml", demo)
+            .await
+            .unwrap();
+        let directory = seeded.directory().await.unwrap();
+        let imported = SqliteStore::open(&SqliteTarget::Memory).await.unwrap();
+        let migrated = indexes(&imported).await;
+        assert!(migrated.iter().any(|(name, _)| name == "people_mobile"), "{migrated:?}");
+        imported.import(&mut std::iter::once(directory.clone())).await.unwrap();
+        assert_eq!(indexes(&imported).await, migrated);
+        assert_eq!(imported.directory().await.unwrap(), directory);
+        // No staging table is left behind.
+        let temp: Vec<(String,)> = sqlx::query_as("SELECT name FROM sqlite_temp_master WHERE type = 'table'")
+            .fetch_all(&imported.pool)
+            .await
+            .unwrap();
+        assert!(temp.is_empty(), "{temp:?}");
     }
 
     /// `dingdir dev` lives in memory. A store call cut short (a store timeout, a client gone)

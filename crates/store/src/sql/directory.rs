@@ -336,16 +336,7 @@ where
         departments: &[Department],
     ) -> Result<(), StoreError> {
         for d in departments {
-            let (hide, dept_permits, user_permits) = visibility_columns(d);
-            sqlx::query(DEPT_UPSERT)
-                .bind(d.corp_id.0.as_str())
-                .bind(d.id)
-                .bind(d.name.as_str())
-                .bind(d.parent_id)
-                .bind(d.order)
-                .bind(hide)
-                .bind(dept_permits)
-                .bind(user_permits)
+            Self::bind_department(sqlx::query(DEPT_UPSERT), d)
                 .execute(&mut **tx)
                 .await
                 .map_err(map)?;
@@ -439,16 +430,7 @@ where
             );
             let mut q = sqlx::query(&sql);
             for d in chunk {
-                let (hide, dept_permits, user_permits) = visibility_columns(d);
-                q = q
-                    .bind(d.corp_id.0.as_str())
-                    .bind(d.id)
-                    .bind(d.name.as_str())
-                    .bind(d.parent_id)
-                    .bind(d.order)
-                    .bind(hide)
-                    .bind(dept_permits)
-                    .bind(user_permits);
+                q = Self::bind_department(q, d);
             }
             q.execute(&mut **tx).await.map_err(map)?;
         }
@@ -695,6 +677,19 @@ where
             .map_err(map)?;
         }
         Ok(())
+    }
+
+    /// Binds a department's columns, in [`DEPT_COLUMNS`]' order.
+    fn bind_department<'q>(q: Query<'q, DB>, d: &'q Department) -> Query<'q, DB> {
+        let (hide, dept_permits, user_permits) = visibility_columns(d);
+        q.bind(d.corp_id.0.as_str())
+            .bind(d.id)
+            .bind(d.name.as_str())
+            .bind(d.parent_id)
+            .bind(d.order)
+            .bind(hide)
+            .bind(dept_permits)
+            .bind(user_permits)
     }
 
     /// Binds a person's columns, in [`PERSON_INSERT`]'s order.
@@ -1072,7 +1067,17 @@ where
     async fn import(&self, batches: &mut (dyn Iterator<Item = Directory> + Send)) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
-        let deferred = DB::secondary_indexes(&mut tx, IMPORT_TABLES).await?;
+        let mut deferred: Vec<(String, String)> = Vec::new();
+        for table in IMPORT_TABLES {
+            for row in sqlx::query(DB::SECONDARY_INDEXES)
+                .bind(*table)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map)?
+            {
+                deferred.push((row.try_get("name").map_err(map)?, row.try_get("ddl").map_err(map)?));
+            }
+        }
         for (name, _) in &deferred {
             sqlx::query(&format!("DROP INDEX {name}"))
                 .execute(&mut *tx)

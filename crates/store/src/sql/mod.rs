@@ -42,12 +42,10 @@ pub trait Dialect: Database + sealed::Sealed {
     /// How many rows a statement changed.
     fn rows_affected(result: &Self::QueryResult) -> u64;
 
-    /// The indexes of `tables` that are neither a primary key nor a constraint, as (name, the
-    /// statement that creates it): what a bulk import drops and builds again.
-    fn secondary_indexes(
-        tx: &mut Transaction<'static, Self>,
-        tables: &[&str],
-    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+    /// The indexes of the table named by the one parameter that are neither a primary key nor
+    /// a constraint, as `name` and `ddl` (the statement that creates it): what a bulk import
+    /// drops and builds again.
+    const SECONDARY_INDEXES: &str;
 
     /// Readies a transaction that has just filled `tables` for one statement over all of their
     /// rows: the planner's statistics brought up to date and memory for its sorts and hash
