@@ -151,20 +151,21 @@ where
         // With only the journal on, the request takes the ordinary path and its answer's body is
         // journaled as it is sent.
         let ctx = match (dingtalk, &self.state.journal) {
-            (true, Some(journal)) => {
-                let noted = std::sync::Arc::new(crate::request::Noted::default());
-                future.journaling = Some(Box::new(crate::journal::Pending {
-                    journal: journal.clone(),
-                    noted: noted.clone(),
-                    at_ms: self.state.service.now(),
-                    gateway,
-                    method: ctx.method.clone(),
-                    uri: ctx.uri.clone(),
-                    endpoint: route.map(|r| r.name),
-                    request_id: ctx.id,
-                    form: crate::params::is_form(req.headers()),
-                    started: std::time::Instant::now(),
-                }));
+            (true, Some(_)) => {
+                let noted = std::sync::Arc::new(crate::request::Noted {
+                    pending: Some(crate::request::Pending {
+                        at_ms: self.state.service.now(),
+                        gateway,
+                        method: ctx.method.clone(),
+                        uri: ctx.uri.clone(),
+                        endpoint: route.map(|r| r.name),
+                        request_id: ctx.id,
+                        form: crate::params::is_form(req.headers()),
+                        started: std::time::Instant::now(),
+                    }),
+                    ..Default::default()
+                });
+                future.journaling = Some(noted.clone());
                 RequestContext {
                     noted: Some(noted),
                     ..ctx
@@ -249,7 +250,7 @@ pin_project_lite::pin_project! {
         #[pin]
         serving: Option<TaskLocalFuture<RequestContext, Map<CatchUnwind<AssertUnwindSafe<F>>, Recover>>>,
         tapped: Option<Pin<Box<dyn Future<Output = Response> + Send>>>,
-        journaling: Option<Box<crate::journal::Pending>>,
+        journaling: Option<std::sync::Arc<crate::request::Noted>>,
         shed: Option<Response>,
         slot: Slot,
         route: Option<u16>,
@@ -312,8 +313,10 @@ where
                 audit.log(*this.gateway, *this.id, response.status());
             }
         }
-        if let Some(pending) = this.journaling.take() {
-            response = pending.answered(response);
+        if let Some(noted) = this.journaling.take()
+            && let Some(journal) = &this.slot.state.journal
+        {
+            response = crate::journal::answered(journal.clone(), noted, response);
         }
         Poll::Ready(Ok(response))
     }

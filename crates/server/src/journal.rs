@@ -10,7 +10,7 @@
 //! happens before anything leaves the process (the admin API, a follower). Memory: at most
 //! `max_bytes` of URIs and bodies plus about [`ENTRY_OVERHEAD`] bytes per entry.
 
-use crate::request::{Gateway, RequestId};
+use crate::request::{Gateway, Noted, RequestId};
 use axum::body::Bytes;
 use axum::http::{Method, Uri};
 use dingdir_core::Caller;
@@ -295,38 +295,28 @@ impl Journal {
     }
 }
 
-/// A request on the ordinary path with the journal on: what the root layer knew of it before the
-/// handler ran. It becomes an entry when its answer has been sent ([`Journaled`]).
-pub(crate) struct Pending {
-    pub(crate) journal: Arc<Journal>,
-    pub(crate) noted: Arc<crate::request::Noted>,
-    pub(crate) at_ms: i64,
-    pub(crate) gateway: Gateway,
-    pub(crate) method: Method,
-    /// The request's URI: it shares the connection's buffer only until the entry is made.
-    pub(crate) uri: Uri,
-    pub(crate) endpoint: Option<&'static str>,
-    pub(crate) request_id: RequestId,
-    pub(crate) form: bool,
-    pub(crate) started: std::time::Instant,
-}
-
-impl Pending {
-    /// `response` with its body journaled as it is sent: the entry is recorded when hyper is
-    /// done with the body (sent whole, or cut off by the client).
-    pub(crate) fn answered(self: Box<Self>, response: axum::response::Response) -> axum::response::Response {
-        let status = response.status().as_u16();
-        let duration_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        response.map(|inner| {
-            axum::body::Body::new(Journaled {
-                inner,
-                pending: Some(self),
-                status,
-                duration_us,
-                answer: Bytes::new(),
-            })
+/// `response` with its body journaled as it is sent: the entry is recorded when hyper is done
+/// with the body (sent whole, or cut off by the client). `noted` carries a
+/// [`Pending`](crate::request::Pending).
+pub(crate) fn answered(
+    journal: Arc<Journal>,
+    noted: Arc<Noted>,
+    response: axum::response::Response,
+) -> axum::response::Response {
+    let status = response.status().as_u16();
+    let duration_us = noted.pending.as_ref().map_or(0, |p| {
+        u64::try_from(p.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+    });
+    response.map(|inner| {
+        axum::body::Body::new(Journaled {
+            inner,
+            journal,
+            noted: Some(noted),
+            status,
+            duration_us,
+            answer: Bytes::new(),
         })
-    }
+    })
 }
 
 pin_project_lite::pin_project! {
@@ -334,7 +324,8 @@ pin_project_lite::pin_project! {
     pub(crate) struct Journaled {
         #[pin]
         inner: axum::body::Body,
-        pending: Option<Box<Pending>>,
+        journal: Arc<Journal>,
+        noted: Option<Arc<Noted>>,
         status: u16,
         duration_us: u64,
         answer: Bytes,
@@ -343,16 +334,27 @@ pin_project_lite::pin_project! {
     impl PinnedDrop for Journaled {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(pending) = this.pending.take() {
+            if let Some(noted) = this.noted.take() {
                 let answer = std::mem::take(this.answer);
-                record_pending(*pending, *this.status, *this.duration_us, answer);
+                record_pending(this.journal, noted, *this.status, *this.duration_us, answer);
             }
         }
     }
 }
 
-fn record_pending(p: Pending, status: u16, duration_us: u64, answer: Bytes) {
-    let request = p.noted.request.get().map_or(&[][..], |b| &b[..]);
+/// Records the request `noted` describes. By the time its answer is sent the request's context
+/// is gone, so `noted` is usually the last reference and its caller and body move into the
+/// entry; otherwise they are copied.
+fn record_pending(journal: &Journal, noted: Arc<Noted>, status: u16, duration_us: u64, answer: Bytes) {
+    let (caller, request, pending) = match Arc::try_unwrap(noted) {
+        Ok(n) => (n.caller.into_inner(), n.request.into_inner(), n.pending),
+        Err(shared) => (
+            shared.caller.get().cloned(),
+            shared.request.get().cloned(),
+            shared.pending.clone(),
+        ),
+    };
+    let Some(p) = pending else { return };
     let mut entry = Recorded::new(
         p.at_ms,
         p.gateway,
@@ -361,13 +363,13 @@ fn record_pending(p: Pending, status: u16, duration_us: u64, answer: Bytes) {
         p.endpoint,
         p.request_id,
         p.form,
-        request,
+        request.as_deref().unwrap_or_default(),
     );
     entry.status = Some(status);
     entry.duration_us = duration_us;
-    entry.caller = p.noted.caller.get().cloned();
+    entry.caller = caller;
     entry.set_answer(answer);
-    p.journal.record(entry);
+    journal.record(entry);
 }
 
 impl hyper::body::Body for Journaled {
@@ -401,8 +403,14 @@ impl hyper::body::Body for Journaled {
             std::task::Poll::Ready(Some(Ok(_))) => this.inner.is_end_stream(),
             std::task::Poll::Pending => false,
         };
-        if done && let Some(pending) = this.pending.take() {
-            record_pending(*pending, *this.status, *this.duration_us, std::mem::take(this.answer));
+        if done && let Some(noted) = this.noted.take() {
+            record_pending(
+                this.journal,
+                noted,
+                *this.status,
+                *this.duration_us,
+                std::mem::take(this.answer),
+            );
         }
         polled
     }

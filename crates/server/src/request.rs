@@ -73,10 +73,41 @@ pub(crate) enum Answered {
 /// What the handler leaves for the journal while it serves a journaled request: the caller its
 /// token check authenticated and the body it read ([`crate::request::note_caller`],
 /// [`crate::request::note_body`]).
-#[derive(Debug, Default)]
+///
+/// On the ordinary path with the journal on it also carries what the root layer knew of the
+/// request ([`Pending`]), so a journaled request costs one allocation here, and
+/// the caller is moved into its entry rather than copied.
+#[derive(Default)]
 pub(crate) struct Noted {
     pub(crate) caller: std::sync::OnceLock<dingdir_core::Caller>,
     pub(crate) request: std::sync::OnceLock<axum::body::Bytes>,
+    pub(crate) pending: Option<Pending>,
+}
+
+impl std::fmt::Debug for Noted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Noted")
+            .field("caller", &self.caller)
+            .field("request", &self.request)
+            .field("journaled", &self.pending.is_some())
+            .finish()
+    }
+}
+
+/// A request on the ordinary path with the journal on: what the root layer knew of it before the
+/// handler ran, kept in the request's [`Noted`]. It becomes a journal entry when its answer has
+/// been sent ([`crate::journal::answered`]).
+#[derive(Clone)]
+pub(crate) struct Pending {
+    pub(crate) at_ms: i64,
+    pub(crate) gateway: Gateway,
+    pub(crate) method: Method,
+    /// The request's URI: it shares the connection's buffer only until the entry is made.
+    pub(crate) uri: Uri,
+    pub(crate) endpoint: Option<&'static str>,
+    pub(crate) request_id: RequestId,
+    pub(crate) form: bool,
+    pub(crate) started: std::time::Instant,
 }
 
 /// An endpoint as the root layer found it.
