@@ -99,6 +99,9 @@ impl<H: Hook> DirectoryStore for Intercepted<H> {
         let run = self.inner.import(batches);
         self.hook.around(Call::write("import"), run).await
     }
+    async fn load(&self, write: &Write) -> Result<(), StoreError> {
+        self.hook.around(Call::write("load"), self.inner.load(write)).await
+    }
     async fn directory(&self) -> Result<Directory, StoreError> {
         self.hook.around(Call::read("directory"), self.inner.directory()).await
     }

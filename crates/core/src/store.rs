@@ -47,6 +47,14 @@ pub trait DirectoryStore: Send + Sync + 'static {
         self.number_members().await
     }
 
+    /// Makes `write` in a store that holds no directory yet (no corps, apps or people): the
+    /// rows, log entries and callbacks [`Self::apply`] would make, by the bulk path of
+    /// [`Self::import`]. `dingdir apply` of a large seed into a new store comes here. This
+    /// default applies it.
+    async fn load(&self, write: &Write) -> Result<(), StoreError> {
+        self.apply(write).await
+    }
+
     /// The whole directory, ordered by id (corps, apps by key, people, memberships by corp).
     async fn directory(&self) -> Result<Directory, StoreError>;
 

@@ -1061,3 +1061,87 @@ async fn groups_notices_reads_recalls_and_media_round_trip() {
         assert!(store.media("@c").await.unwrap().is_none());
     }
 }
+
+/// A seed applied to a store that holds no directory takes the bulk path (`load`): the rows,
+/// the change log, the callbacks and the member lists are those the same seed writes when
+/// applied to a store that already holds something.
+#[tokio::test]
+async fn a_seed_into_an_empty_store_loads_what_applying_it_writes() {
+    use dingdir_core::change::ChangeQuery;
+    const AT: i64 = 1_700_000_000_000;
+    let demo = DEMO.replacen(
+        "    agent_id: 3000000001\n",
+        "    agent_id: 3000000001\n    callback: { url: \"http://127.0.0.1:9/events\", token: tok, aes_key: \"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\" }\n",
+        1,
+    );
+    assert_ne!(demo, DEMO, "the demo seed's first app moved");
+    let other = CorpId("dingffffffffffffffffffffffffffffffff".to_owned());
+    let first = format!("corps:\n  - id: {}\n    name: Before\n", other.0);
+    let log = |store: Arc<dyn Store>| async move {
+        let query = ChangeQuery {
+            limit: 1_000_000,
+            ..ChangeQuery::default()
+        };
+        let entries = store.changes(&query).await.unwrap();
+        entries.into_iter().map(|c| (c.at, c.change)).collect::<Vec<_>>()
+    };
+    for backend in backends() {
+        let loaded = store_on(backend).await;
+        seed::apply_text_at(loaded.as_ref(), "demo.yaml", &demo, AT)
+            .await
+            .unwrap();
+        let applied = store_on(backend).await;
+        seed::apply_text_at(applied.as_ref(), "first.yaml", &first, AT)
+            .await
+            .unwrap();
+        let before = log(applied.clone()).await.len();
+        seed::apply_text_at(applied.as_ref(), "demo.yaml", &demo, AT)
+            .await
+            .unwrap();
+
+        // Plain secrets are hashed with a fresh salt each time.
+        let scrub = |mut d: Directory| {
+            d.apps.iter_mut().for_each(|a| a.secret_hash.clear());
+            d.people.iter_mut().for_each(|(p, _)| p.password_hash = None);
+            d
+        };
+        let mut want = scrub(applied.directory().await.unwrap());
+        want.corps.retain(|c| c.id != other);
+        want.departments.retain(|d| d.corp_id != other);
+        let got = scrub(loaded.directory().await.unwrap());
+        assert_eq!(got, want, "{backend:?}");
+        assert!(!got.people.is_empty(), "{backend:?}");
+        let want_log = log(applied.clone()).await.split_off(before);
+        let got_log = log(loaded.clone()).await;
+        assert!(!got_log.is_empty(), "{backend:?}: the load logs the members it adds");
+        assert_eq!(got_log, want_log, "{backend:?}");
+        let callbacks =
+            |s: Vec<dingdir_core::callback::CallbackState>| s.into_iter().map(|c| c.callback).collect::<Vec<_>>();
+        let got_callbacks = callbacks(loaded.callbacks().await.unwrap());
+        assert_eq!(got_callbacks.len(), 1, "{backend:?}");
+        assert_eq!(
+            got_callbacks,
+            callbacks(applied.callbacks().await.unwrap()),
+            "{backend:?}"
+        );
+        // The registration starts after the load's own entries, as after an apply.
+        let state = loaded.callbacks().await.unwrap().remove(0);
+        assert_eq!(state.registered_seq, got_log.len() as i64, "{backend:?}");
+        for d in &want.departments {
+            assert_eq!(
+                loaded.department_members(&d.corp_id, d.id).await.unwrap(),
+                applied.department_members(&d.corp_id, d.id).await.unwrap(),
+                "{backend:?}: department {} of {}",
+                d.id,
+                d.corp_id
+            );
+        }
+        // The load left the store as any other: the same seed again changes nothing.
+        seed::apply_text_at(loaded.as_ref(), "demo.yaml", &demo, AT)
+            .await
+            .unwrap();
+        assert_eq!(log(loaded.clone()).await.len(), got_log.len(), "{backend:?}");
+        loaded.close().await;
+        applied.close().await;
+    }
+}

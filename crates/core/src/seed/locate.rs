@@ -77,7 +77,7 @@ impl Locator {
     /// Reads the positions of `text`; a file that does not parse as YAML yields an empty locator.
     pub fn new(text: &str) -> Self {
         Self {
-            root: serde_saphyr::from_str_with_options::<Spanned<Node>>(text, super::yaml_options()).ok(),
+            root: serde_saphyr::from_str_with_options::<Spanned<Node>>(text, super::yaml_options(text.len())).ok(),
         }
     }
 

@@ -16,9 +16,10 @@ pub use validate::Plan;
 
 use crate::change::NewChange;
 use crate::clock::{Clock, Millis, SystemClock};
-use crate::model::{AppKind, Directory, Member, MemberDept, MemberStatus, ROOT_DEPT};
+use crate::model::{AppKind, Directory, Member, MemberDept, MemberStatus, PersonId, ROOT_DEPT};
 use crate::store::DirectoryStore;
 use crate::{StoreError, secret};
+use dingdir_proto::ids::{CorpId, UserId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -458,17 +459,29 @@ pub enum ApplyError {
 /// stack out (52 nested brackets did that to a debug build).
 pub const MAX_DEPTH: usize = 24;
 
-/// The YAML parser's options for seeds: the default budget, with [`MAX_DEPTH`].
-pub(crate) fn yaml_options() -> serde_saphyr::Options {
+/// The YAML parser's options for a seed of `len` bytes: [`MAX_DEPTH`], and the parser's default
+/// budget with its node, event and scalar-byte caps raised to what `len` bytes can hold without
+/// aliases (a node takes at least a byte of text, a key with no value excepted, and makes at
+/// most two events). The defaults (250,000 nodes) refused any seed past about 15,000 people;
+/// aliases, the way a small text expands, keep their default caps, so a seed still costs the
+/// parser about its own size.
+pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
+    let defaults = serde_saphyr::Budget::default();
     serde_saphyr::options! {
-        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH, flow_nesting_limit: MAX_DEPTH },
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            flow_nesting_limit: MAX_DEPTH,
+            max_nodes: defaults.max_nodes.max(2 * len + 2),
+            max_events: defaults.max_events.max(4 * len + 4),
+            max_total_scalar_bytes: defaults.max_total_scalar_bytes.max(len),
+        },
     }
 }
 
 /// Parses `text` (named `file` in errors) into a seed document.
 pub fn parse(file: &str, text: &str) -> Result<(SeedDoc, Locator), SeedError> {
     let locator = Locator::new(text);
-    match serde_saphyr::from_str_with_options::<SeedDoc>(text, yaml_options()) {
+    match serde_saphyr::from_str_with_options::<SeedDoc>(text, yaml_options(text.len())) {
         Ok(doc) => Ok((doc, locator)),
         Err(e) => {
             let at = e
@@ -533,25 +546,103 @@ pub async fn apply_plan(store: &dyn DirectoryStore, plan: &Plan) -> Result<(), A
 
 /// [`apply_plan`] with `now` as the time of an untimed departure.
 pub async fn apply_plan_at(store: &dyn DirectoryStore, plan: &Plan, now: Millis) -> Result<(), ApplyError> {
-    plan.check_against(store).await?;
+    let prior = Prior::of(store).await?;
+    plan.check_against(store, prior).await?;
     let mut directory = plan.resolve(store).await?;
-    date_departures(store, &mut directory, now).await?;
-    let log = crate::change::ordered(changes_of(store, &directory).await?);
-    store
-        .apply(&crate::change::Write {
-            directory,
-            log,
-            at: now,
-            ..Default::default()
-        })
-        .await?;
+    date_departures(prior, &mut directory, now).await?;
+    let log = crate::change::ordered(changes_of(prior, &directory).await?);
+    let write = crate::change::Write {
+        directory,
+        log,
+        at: now,
+        ..Default::default()
+    };
+    match prior.0 {
+        Some(_) => store.apply(&write).await?,
+        None => store.load(&write).await?,
+    }
     Ok(())
+}
+
+/// What a seed is compared against: the store, or nothing when it holds no directory yet, so
+/// that a seed applied to an empty store costs no reads per entity (a million-person seed made
+/// over four million, each a round trip to the store, for answers known to be empty). The log
+/// and the dates come out the same either way.
+#[derive(Clone, Copy)]
+pub(crate) struct Prior<'a>(Option<&'a dyn DirectoryStore>);
+
+impl<'a> Prior<'a> {
+    async fn of(store: &'a dyn DirectoryStore) -> Result<Self, StoreError> {
+        let glance = store.glance(0).await?;
+        let empty = glance.corp_count == 0 && glance.app_count == 0 && glance.people == 0;
+        Ok(Self((!empty).then_some(store)))
+    }
+
+    async fn department(self, corp: &CorpId, id: i64) -> Result<Option<crate::model::Department>, StoreError> {
+        match self.0 {
+            Some(store) => store.department(corp, id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn person(self, id: &PersonId) -> Result<Option<crate::model::Person>, StoreError> {
+        match self.0 {
+            Some(store) => store.person(id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn member(self, corp: &CorpId, userid: &UserId) -> Result<Option<crate::model::Member>, StoreError> {
+        match self.0 {
+            Some(store) => store.member(corp, userid).await,
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn membership(
+        self,
+        corp: &CorpId,
+        userid: &UserId,
+    ) -> Result<Option<crate::model::Membership>, StoreError> {
+        match self.0 {
+            Some(store) => store.membership(corp, userid).await,
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn person_by_mobile(
+        self,
+        mobile: &crate::mobile::Mobile,
+    ) -> Result<Option<crate::model::Person>, StoreError> {
+        match self.0 {
+            Some(store) => store.person_by_mobile(mobile).await,
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn person_by_login_id(
+        self,
+        owner: &CorpId,
+        login_id: &str,
+    ) -> Result<Option<crate::model::Person>, StoreError> {
+        match self.0 {
+            Some(store) => store.person_by_login_id(owner, login_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn memberships_of(self, id: &PersonId) -> Result<Vec<crate::model::Membership>, StoreError> {
+        match self.0 {
+            Some(store) => store.memberships_of(id).await,
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 /// The change-log entries applying `directory` makes: each department and member it creates or
 /// changes against what the store holds, and each membership it drops from a person it names.
 /// Re-applying the same seed makes none.
-async fn changes_of(store: &dyn DirectoryStore, directory: &Directory) -> Result<Vec<NewChange>, StoreError> {
+async fn changes_of(store: Prior<'_>, directory: &Directory) -> Result<Vec<NewChange>, StoreError> {
     use crate::change::{department_change, member_changes, person_changed};
     let mut log = Vec::new();
     for d in &directory.departments {
@@ -581,7 +672,7 @@ async fn changes_of(store: &dyn DirectoryStore, directory: &Directory) -> Result
 
 /// Gives every departure without a time the one the store recorded for it, or `now` when the
 /// store holds none (the member was active, or is new): re-applying a seed keeps the date.
-async fn date_departures(store: &dyn DirectoryStore, directory: &mut Directory, now: Millis) -> Result<(), StoreError> {
+async fn date_departures(store: Prior<'_>, directory: &mut Directory, now: Millis) -> Result<(), StoreError> {
     for (_, members) in &mut directory.people {
         for m in members.iter_mut() {
             let Some(departure) = m.details.departure.as_mut() else {
@@ -813,6 +904,28 @@ mod tests {
             committed == super::json_schema(),
             "schema/seed.schema.json is stale: run `cargo run -p dingdir -- schema > schema/seed.schema.json`"
         );
+    }
+
+    /// A whole company's seed is millions of YAML nodes, past the parser's default budget of
+    /// 250,000 (a seed of about 15,000 people); a small text that expands through aliases is
+    /// still refused.
+    #[test]
+    fn a_seed_past_the_parsers_default_budget_parses_and_an_alias_bomb_does_not() {
+        let scopes = vec!["a"; 300_000].join(", ");
+        let text = format!(
+            "apps:\n  - key: dingbig\n    name: Big\n    type: internal\n    secret: s\n    scopes: [{scopes}]\n"
+        );
+        let (doc, _) = super::parse("big.yaml", &text).unwrap();
+        assert_eq!(doc.apps[0].scopes.len(), 300_000);
+
+        let mut bomb = String::from("x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*x{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("x{i}: &x{i} [{refs}]\n"));
+        }
+        let parsed = serde_saphyr::from_str_with_options::<serde_json::Value>(&bomb, super::yaml_options(bomb.len()));
+        let err = parsed.expect_err("a billion a's").to_string();
+        assert!(err.contains("budget"), "{err}");
     }
 
     #[test]

@@ -402,6 +402,49 @@ where
         Ok(())
     }
 
+    /// Starts a bulk insert in `tx`: drops the member tables' secondary indexes (returned, to be
+    /// rebuilt by [`Self::finish_import`]) and creates the staging table of member departments.
+    async fn begin_import(tx: &mut Transaction<'static, DB>) -> Result<Vec<(String, String)>, StoreError> {
+        let mut deferred: Vec<(String, String)> = Vec::new();
+        for table in IMPORT_TABLES {
+            for row in sqlx::query(DB::SECONDARY_INDEXES)
+                .bind(*table)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(map)?
+            {
+                deferred.push((row.try_get("name").map_err(map)?, row.try_get("ddl").map_err(map)?));
+            }
+        }
+        for (name, _) in &deferred {
+            sqlx::query(&format!("DROP INDEX {name}"))
+                .execute(&mut **tx)
+                .await
+                .map_err(map)?;
+        }
+        sqlx::query(STAGE_CREATE).execute(&mut **tx).await.map_err(map)?;
+        Ok(deferred)
+    }
+
+    /// Ends a bulk insert: every staged department row at once, numbered and in key order, then
+    /// the indexes [`Self::begin_import`] dropped.
+    async fn finish_import(tx: &mut Transaction<'static, DB>, deferred: &[(String, String)]) -> Result<(), StoreError> {
+        DB::prepare_bulk_statement(tx, IMPORT_TABLES).await?;
+        sqlx::query(STAGE_NUMBERED).execute(&mut **tx).await.map_err(map)?;
+        sqlx::query("DROP TABLE import_member_departments")
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
+        sqlx::query("DELETE FROM unnumbered_departments")
+            .execute(&mut **tx)
+            .await
+            .map_err(map)?;
+        for (_, ddl) in deferred {
+            sqlx::query(ddl).execute(&mut **tx).await.map_err(map)?;
+        }
+        Ok(())
+    }
+
     /// Writes a directory's rows into `tx` with multi-row statements of full width: corps, apps,
     /// roles, departments, people in id order, then their memberships in key order (rows in key
     /// order land on neighbouring index pages).
@@ -1067,41 +1110,31 @@ where
     async fn import(&self, batches: &mut (dyn Iterator<Item = Directory> + Send)) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         DB::serialize_writers(&mut tx).await?;
-        let mut deferred: Vec<(String, String)> = Vec::new();
-        for table in IMPORT_TABLES {
-            for row in sqlx::query(DB::SECONDARY_INDEXES)
-                .bind(*table)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map)?
-            {
-                deferred.push((row.try_get("name").map_err(map)?, row.try_get("ddl").map_err(map)?));
-            }
-        }
-        for (name, _) in &deferred {
-            sqlx::query(&format!("DROP INDEX {name}"))
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?;
-        }
-        sqlx::query(STAGE_CREATE).execute(&mut *tx).await.map_err(map)?;
+        let deferred = Self::begin_import(&mut tx).await?;
         for batch in batches {
             Self::insert_rows(&mut tx, &batch, MemberDepartments::Stage).await?;
         }
-        // Every department row at once, numbered and in key order, before the indexes are back.
-        DB::prepare_bulk_statement(&mut tx, IMPORT_TABLES).await?;
-        sqlx::query(STAGE_NUMBERED).execute(&mut *tx).await.map_err(map)?;
-        sqlx::query("DROP TABLE import_member_departments")
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
-        sqlx::query("DELETE FROM unnumbered_departments")
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
-        for (_, ddl) in &deferred {
-            sqlx::query(ddl).execute(&mut *tx).await.map_err(map)?;
+        Self::finish_import(&mut tx, &deferred).await?;
+        tx.commit().await.map_err(map)
+    }
+
+    /// [`Self::import`]'s path for one write, with its log and callbacks, in one transaction. A
+    /// write that creates or removes departments apart from its directory, or replaces people it
+    /// read, is no load: it is applied.
+    async fn load(&self, write: &Write) -> Result<(), StoreError> {
+        if !write.new_departments.is_empty()
+            || !write.removed_departments.is_empty()
+            || !write.people_as_read.is_empty()
+        {
+            return self.apply(write).await;
         }
+        let mut tx = self.write().await?;
+        DB::serialize_writers(&mut tx).await?;
+        let deferred = Self::begin_import(&mut tx).await?;
+        Self::insert_rows(&mut tx, &write.directory, MemberDepartments::Stage).await?;
+        Self::finish_import(&mut tx, &deferred).await?;
+        Self::append_changes(&mut tx, &write.log, write.at).await?;
+        Self::write_callbacks(&mut tx, &write.directory.callbacks).await?;
         tx.commit().await.map_err(map)
     }
 
