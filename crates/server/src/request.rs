@@ -77,27 +77,17 @@ pub(crate) enum Answered {
 /// On the ordinary path with the journal on it also carries what the root layer knew of the
 /// request ([`Pending`]), so a journaled request costs one allocation here, and
 /// the caller is moved into its entry rather than copied.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Noted {
     pub(crate) caller: std::sync::OnceLock<dingdir_core::Caller>,
     pub(crate) request: std::sync::OnceLock<axum::body::Bytes>,
     pub(crate) pending: Option<Pending>,
 }
 
-impl std::fmt::Debug for Noted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Noted")
-            .field("caller", &self.caller)
-            .field("request", &self.request)
-            .field("journaled", &self.pending.is_some())
-            .finish()
-    }
-}
-
 /// A request on the ordinary path with the journal on: what the root layer knew of it before the
 /// handler ran, kept in the request's [`Noted`]. It becomes a journal entry when its answer has
 /// been sent ([`crate::journal::answered`]).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct Pending {
     pub(crate) at_ms: i64,
     pub(crate) gateway: Gateway,

@@ -16,10 +16,9 @@ pub use validate::Plan;
 
 use crate::change::NewChange;
 use crate::clock::{Clock, Millis, SystemClock};
-use crate::model::{AppKind, Directory, Member, MemberDept, MemberStatus, PersonId, ROOT_DEPT};
+use crate::model::{AppKind, Directory, Member, MemberDept, MemberStatus, ROOT_DEPT};
 use crate::store::DirectoryStore;
 use crate::{StoreError, secret};
-use dingdir_proto::ids::{CorpId, UserId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -578,63 +577,15 @@ impl<'a> Prior<'a> {
         Ok(Self((!empty).then_some(store)))
     }
 
-    async fn department(self, corp: &CorpId, id: i64) -> Result<Option<crate::model::Department>, StoreError> {
+    /// What `read` finds in the store, or nothing (`None`, an empty list) from an empty one.
+    pub(crate) async fn read<T, F>(self, read: impl FnOnce(&'a dyn DirectoryStore) -> F) -> Result<T, StoreError>
+    where
+        T: Default,
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
         match self.0 {
-            Some(store) => store.department(corp, id).await,
-            None => Ok(None),
-        }
-    }
-
-    pub(crate) async fn person(self, id: &PersonId) -> Result<Option<crate::model::Person>, StoreError> {
-        match self.0 {
-            Some(store) => store.person(id).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn member(self, corp: &CorpId, userid: &UserId) -> Result<Option<crate::model::Member>, StoreError> {
-        match self.0 {
-            Some(store) => store.member(corp, userid).await,
-            None => Ok(None),
-        }
-    }
-
-    pub(crate) async fn membership(
-        self,
-        corp: &CorpId,
-        userid: &UserId,
-    ) -> Result<Option<crate::model::Membership>, StoreError> {
-        match self.0 {
-            Some(store) => store.membership(corp, userid).await,
-            None => Ok(None),
-        }
-    }
-
-    pub(crate) async fn person_by_mobile(
-        self,
-        mobile: &crate::mobile::Mobile,
-    ) -> Result<Option<crate::model::Person>, StoreError> {
-        match self.0 {
-            Some(store) => store.person_by_mobile(mobile).await,
-            None => Ok(None),
-        }
-    }
-
-    pub(crate) async fn person_by_login_id(
-        self,
-        owner: &CorpId,
-        login_id: &str,
-    ) -> Result<Option<crate::model::Person>, StoreError> {
-        match self.0 {
-            Some(store) => store.person_by_login_id(owner, login_id).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn memberships_of(self, id: &PersonId) -> Result<Vec<crate::model::Membership>, StoreError> {
-        match self.0 {
-            Some(store) => store.memberships_of(id).await,
-            None => Ok(Vec::new()),
+            Some(store) => read(store).await,
+            None => Ok(T::default()),
         }
     }
 }
@@ -646,23 +597,25 @@ async fn changes_of(store: Prior<'_>, directory: &Directory) -> Result<Vec<NewCh
     use crate::change::{department_change, member_changes, person_changed};
     let mut log = Vec::new();
     for d in &directory.departments {
-        let before = store.department(&d.corp_id, d.id).await?;
+        let before = store.read(|s| s.department(&d.corp_id, d.id)).await?;
         log.extend(department_change(before.as_ref(), d));
     }
     for (person, members) in &directory.people {
-        let changed = person_changed(store.person(&person.id).await?.as_ref(), person);
+        let changed = person_changed(store.read(|s| s.person(&person.id)).await?.as_ref(), person);
         for m in members {
-            let before = store.member(&m.membership.corp_id, &m.membership.userid).await?;
+            let before = store
+                .read(|s| s.member(&m.membership.corp_id, &m.membership.userid))
+                .await?;
             // A userid moving to another person is that member leaving and a new one joining.
             let before = before.filter(|b| b.membership.person_id == person.id);
             log.extend(member_changes(before.as_ref(), Some(m), changed));
         }
-        for held in store.memberships_of(&person.id).await? {
+        for held in store.read(|s| s.memberships_of(&person.id)).await? {
             let kept = members
                 .iter()
                 .any(|m| m.membership.corp_id == held.corp_id && m.membership.userid == held.userid);
             if !kept {
-                let before = store.member(&held.corp_id, &held.userid).await?;
+                let before = store.read(|s| s.member(&held.corp_id, &held.userid)).await?;
                 log.extend(member_changes(before.as_ref(), None, false));
             }
         }
@@ -681,8 +634,9 @@ async fn date_departures(store: Prior<'_>, directory: &mut Directory, now: Milli
             if departure.left_at.is_some() {
                 continue;
             }
+            let (corp, userid) = (&m.membership.corp_id, &m.membership.userid);
             let recorded = store
-                .member(&m.membership.corp_id, &m.membership.userid)
+                .read(|s| s.member(corp, userid))
                 .await?
                 .and_then(|stored| stored.details.departure)
                 .and_then(|d| d.left_at);

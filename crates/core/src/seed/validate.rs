@@ -928,7 +928,7 @@ impl Plan {
         let named: HashSet<&PersonId> = self.people.iter().map(|p| &p.person.id).collect();
         for p in &self.people {
             if let (None, Some(m)) = (&p.person.exclusive_of, &p.person.mobile) {
-                if let Some(other) = prior.person_by_mobile(m).await? {
+                if let Some(other) = prior.read(|s| s.person_by_mobile(m)).await? {
                     if other.id != p.person.id && !named.contains(&other.id) {
                         return Err(self
                             .err_at(
@@ -940,7 +940,7 @@ impl Plan {
                 }
             }
             if let (Some(owner), Some(l)) = (&p.person.exclusive_of, &p.person.login_id) {
-                if let Some(other) = prior.person_by_login_id(owner, l).await? {
+                if let Some(other) = prior.read(|s| s.person_by_login_id(owner, l)).await? {
                     if other.id != p.person.id && !named.contains(&other.id) {
                         return Err(self
                             .err_at(
@@ -953,7 +953,7 @@ impl Plan {
             }
             for (m, place) in &p.memberships {
                 let m = &m.membership;
-                if let Some(other) = prior.membership(&m.corp_id, &m.userid).await? {
+                if let Some(other) = prior.read(|s| s.membership(&m.corp_id, &m.userid)).await? {
                     if other.person_id != p.person.id && !named.contains(&other.person_id) {
                         return Err(self
                             .err_at(
@@ -967,7 +967,7 @@ impl Plan {
                     }
                 }
             }
-            if let Some(stored) = prior.person(&p.person.id).await? {
+            if let Some(stored) = prior.read(|s| s.person(&p.person.id)).await? {
                 if stored.exclusive_of != p.person.exclusive_of {
                     return Err(self
                         .err_at(
